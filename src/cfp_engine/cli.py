@@ -1,0 +1,165 @@
+"""The ``cfp`` command line: each command parses options, calls the library, prints.
+
+Errors: every :class:`~cfp_engine.errors.CfpError` is turned into ``Error: ...`` on
+stderr and the class's exit code in one place (:meth:`CfpGroup.invoke`); ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from . import __version__
+from .errors import CfpError
+
+APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
+INTERNAL_ERROR_EXIT = 70
+
+
+class CfpGroup(click.Group):
+    """A group that turns library errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CfpError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: say so, without a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
+                       "rerun with --debug for the traceback", err=True)
+            ctx.exit(INTERNAL_ERROR_EXIT)
+
+
+@click.group(cls=CfpGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks and Brightway build logs.")
+@click.version_option(__version__, prog_name="cfp")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Carbon footprint of products (ISO 14067, PACT) by LCA on Brightway."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("cfp_engine")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+
+
+def _calculation_options(command):
+    options = [
+        click.option("--inventory", "inventories", multiple=True, metavar="PATH",
+                     help="Extra inventory file (Brightway Excel/CSV); repeatable."),
+        click.option("--materials", "materials", multiple=True, metavar="PATH",
+                     help="Extra materials table (CSV); repeatable."),
+        click.option("--method", default=None,
+                     help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100')."),
+        click.option("--approach", type=click.Choice(APPROACH_CHOICES), default=None,
+                     help="End-of-life allocation (default: the spec's, else cut-off)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option("--variant", default=None, help="Name of a variant defined in the spec.")
+@_calculation_options
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table",
+              show_default=True, help="Output format.")
+@click.option("--check-brightway", is_flag=True,
+              help="Also score the demand with a full bw2calc LCA and report the difference.")
+def calc(spec_path, variant, inventories, materials, method, approach, fmt, check_brightway):
+    """Carbon footprint of the product in SPEC (YAML or JSON)."""
+    from .core import calculate_footprint
+    from .report import render_csv, render_table
+    from .spec import load_spec
+
+    spec = load_spec(spec_path)
+    result = calculate_footprint(spec, variant=variant, method=method, approach=approach,
+                                 inventories=inventories, materials=materials)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(render_csv(result), nl=False)
+    else:
+        click.echo(render_table(result))
+    if check_brightway:
+        _report_brightway_check(spec, result, inventories)
+
+
+def _report_brightway_check(spec, result, inventories) -> None:
+    from .store import lca_scores, open_store
+
+    table = open_store([*spec.inventories, *inventories])
+    index = {a.reference: a.index for a in table.activities}
+    demand: dict[int, float] = {}
+    for item in result.line_items:
+        demand[index[item.activity]] = demand.get(index[item.activity], 0.0) + item.amount
+    full = lca_scores(table, demand, result.method)
+    difference = abs(full["total"] - result.total_kg_co2e)
+    relative = difference / abs(full["total"]) if full["total"] else difference
+    click.echo(f"bw2calc LCA of the same demand: {full['total']!r} kg CO2e "
+               f"(engine {result.total_kg_co2e!r}; relative difference {relative:.2e})", err=True)
+
+
+@cli.group(cls=CfpGroup)
+def data():
+    """The built-in data and the Brightway store."""
+
+
+@data.command("status")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_status(fmt):
+    """Report what is built, where, and whether it is up to date."""
+    from .store import store_status
+
+    status = store_status()
+    if fmt == "json":
+        click.echo(json.dumps(status, indent=2))
+        return
+    manifest = status["manifest"] or {}
+    state = ("up to date" if status["up_to_date"] else
+             "out of date (rebuilt on next use)" if status["built"] else
+             "not built yet (built on first use)")
+    click.echo(f"Store:            {status['home']}")
+    click.echo(f"Brightway dir:    {status['brightway_dir']}")
+    click.echo(f"Built-in project: {status['builtin_project']}: {state}")
+    if manifest:
+        click.echo(f"  built at        {manifest.get('built_at')} in "
+                   f"{manifest.get('build_seconds')} s, engine {manifest.get('engine_version')}")
+        click.echo(f"  activities      {manifest.get('activities')}")
+        click.echo(f"  methods         {', '.join(manifest.get('methods', {}))}")
+        lcia = manifest.get("lcia_source", {})
+        click.echo(f"  LCIA source     {lcia.get('file')} (bw2io {lcia.get('bw2io')}, "
+                   f"sha256 {str(lcia.get('sha256'))[:12]}...)")
+        click.echo(f"  fingerprint     {manifest.get('fingerprint', '')[:16]}...")
+    users = status["user_projects"]
+    click.echo(f"User projects:    {len(users)}" + (f" ({', '.join(users)})" if users else ""))
+
+
+@data.command("build")
+def data_build():
+    """Build (or rebuild if changed) the built-in Brightway project now."""
+    from .store import open_store
+
+    table = open_store()
+    click.echo(f"{table.manifest['project']}: {len(table.activities)} activities, "
+               f"fingerprint {table.fingerprint[:16]}...")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cfp")

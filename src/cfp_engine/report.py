@@ -1,0 +1,84 @@
+"""Plain-text and CSV renderings of results for the terminal (no click here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .results import FootprintResult
+from .spec import STAGES
+
+STAGE_LABELS = {
+    "raw_materials": "raw material acquisition",
+    "production": "production",
+    "distribution": "distribution",
+    "use": "use",
+    "end_of_life": "end of life",
+}
+GHG_LABELS = {"fossil": "fossil", "biogenic": "biogenic", "land_use_change": "land-use change"}
+
+
+def format_kg(value: float) -> str:
+    """kg CO2e with four significant digits, fixed-point where readable."""
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 0.001:
+        decimals = max(0, 3 - int(f"{magnitude:e}".split("e")[1]))
+        return f"{value:.{decimals}f}"
+    return f"{value:.3e}"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def render_table(result: FootprintResult) -> str:
+    """A readable report: stages, components, GHG split, circularity."""
+    lines = []
+    title = f"{result.product_name} ({result.product_id})"
+    if result.variant:
+        title += f", variant {result.variant}"
+    lines += [title, "=" * len(title),
+              f"Declared unit: {result.declared_unit}    Method: {result.method}    "
+              f"Approach: {result.approach}", ""]
+    total = result.total_kg_co2e
+    rows = [(STAGE_LABELS[s], result.stages_kg_co2e[s]) for s in STAGES]
+    lines.append(f"{'Life-cycle stage':<28}{'kg CO2e':>12}{'share':>10}")
+    for label, value in rows:
+        share = f"{value / total * 100:.1f} %" if total else "-"
+        lines.append(f"{label:<28}{format_kg(value):>12}{share:>10}")
+    lines.append(f"{'TOTAL':<28}{format_kg(total):>12}{'100.0 %' if total else '-':>10}")
+    if result.components:
+        lines += ["", f"{'Component':<16}{'material':<16}{'mass kg':>10}{'recycled':>10}"
+                      f"{'EoL recycled':>14}{'kg CO2e':>12}"]
+        for c in result.components:
+            lines.append(f"{c.id:<16}{(c.material or '(explicit)'):<16}{c.mass_kg:>10.4g}"
+                         f"{_percent(c.recycled_content):>10}{_percent(c.eol_recycling):>14}"
+                         f"{format_kg(c.kg_co2e):>12}")
+    ghg = ", ".join(f"{GHG_LABELS[k]} {format_kg(v)}" for k, v in result.ghg_kg_co2e.items())
+    lines += ["", f"GHG split (kg CO2e): {ghg}",
+              f"Recycled content (mass-weighted R1): {_percent(result.recycled_content_share)}"
+              f"    Recycled at end of life (R2): {_percent(result.eol_recycling_share)}",
+              f"Virgin baseline: {format_kg(result.virgin_baseline_kg_co2e)} kg CO2e    "
+              f"Reduction vs virgin: {_percent(result.reduction_vs_virgin)}"]
+    return "\n".join(lines)
+
+
+def render_csv(result: FootprintResult) -> str:
+    """Long CSV: one row per figure (total, stages, components, GHG indicators)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["product_id", "variant", "method", "approach", "kind", "name", "kg_co2e"])
+    base = [result.product_id, result.variant or "", result.method, result.approach]
+    writer.writerow([*base, "total", "total", repr(result.total_kg_co2e)])
+    for stage in STAGES:
+        writer.writerow([*base, "stage", stage, repr(result.stages_kg_co2e[stage])])
+    for component in result.components:
+        writer.writerow([*base, "component", component.id, repr(component.kg_co2e)])
+    for name, value in result.ghg_kg_co2e.items():
+        writer.writerow([*base, "ghg", name, repr(value)])
+    writer.writerow([*base, "baseline", "virgin_baseline", repr(result.virgin_baseline_kg_co2e)])
+    return buffer.getvalue()

@@ -1,0 +1,102 @@
+"""Result objects of a footprint calculation and their JSON form (contract section 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .spec import STAGES
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One entry of the product's demand on the Brightway project, with its score."""
+
+    stage: str
+    component: str | None
+    role: str  # virgin, recycled, disposal, energy_recovery, activity
+    activity: str  # database::name::location
+    amount: float  # in the activity's unit
+    unit: str
+    kg_co2e: float
+    ghg_kg_co2e: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage, "component": self.component, "role": self.role,
+            "activity": self.activity, "amount": self.amount, "unit": self.unit,
+            "kg_co2e": self.kg_co2e, "ghg_kg_co2e": dict(self.ghg_kg_co2e),
+        }
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    """One component: its parameters and its burden (raw materials + its end of life)."""
+
+    id: str
+    material: str | None
+    mass_kg: float
+    recycled_content: float
+    eol_recycling: float
+    eol_energy_recovery: float
+    kg_co2e: float
+    raw_materials_kg_co2e: float
+    end_of_life_kg_co2e: float
+
+
+@dataclass(frozen=True)
+class FootprintResult:
+    """The carbon footprint of one product (or variant) per declared unit."""
+
+    product_id: str
+    product_name: str
+    variant: str | None
+    declared_unit: str
+    method: str
+    approach: str
+    total_kg_co2e: float
+    stages_kg_co2e: Mapping[str, float]
+    components: tuple[ComponentResult, ...]
+    ghg_kg_co2e: Mapping[str, float]
+    recycled_content_share: float
+    eol_recycling_share: float
+    virgin_baseline_kg_co2e: float
+    reduction_vs_virgin: float | None
+    line_items: tuple[LineItem, ...]
+    provenance: Mapping[str, Any]
+
+    @property
+    def components_kg_co2e(self) -> dict[str, float]:
+        return {c.id: c.kg_co2e for c in self.components}
+
+    @property
+    def demand(self) -> dict[str, float]:
+        """The product's total demand: activity reference -> amount (activity unit)."""
+        totals: dict[str, float] = {}
+        for item in self.line_items:
+            totals[item.activity] = totals.get(item.activity, 0.0) + item.amount
+        return totals
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``cfp calc --format json`` (contract section 3 first)."""
+        return {
+            "product_id": self.product_id,
+            "variant": self.variant,
+            "declared_unit": self.declared_unit,
+            "method": self.method,
+            "approach": self.approach,
+            "total_kg_co2e": self.total_kg_co2e,
+            "stages_kg_co2e": {s: self.stages_kg_co2e[s] for s in STAGES},
+            "components_kg_co2e": self.components_kg_co2e,
+            "ghg_kg_co2e": dict(self.ghg_kg_co2e),
+            "recycled_content_share": self.recycled_content_share,
+            "virgin_baseline_kg_co2e": self.virgin_baseline_kg_co2e,
+            "reduction_vs_virgin": self.reduction_vs_virgin,
+            "provenance": dict(self.provenance),
+            # Extensions beyond the contract.
+            "product_name": self.product_name,
+            "eol_recycling_share": self.eol_recycling_share,
+            "components": [c.__dict__ for c in self.components],
+            "line_items": [item.to_dict() for item in self.line_items],
+        }
