@@ -36,8 +36,11 @@ class CfpGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - a bug: say so, without a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: internal error ({type(exc).__name__}: {exc}); "
-                       "rerun with --debug for the traceback", err=True)
+            click.echo(
+                f"Error: internal error ({type(exc).__name__}: {exc}); "
+                "rerun with --debug for the traceback",
+                err=True,
+            )
             ctx.exit(INTERNAL_ERROR_EXIT)
 
 
@@ -59,14 +62,31 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _calculation_options(command):
     options = [
-        click.option("--inventory", "inventories", multiple=True, metavar="PATH",
-                     help="Extra inventory file (Brightway Excel/CSV); repeatable."),
-        click.option("--materials", "materials", multiple=True, metavar="PATH",
-                     help="Extra materials table (CSV); repeatable."),
-        click.option("--method", default=None,
-                     help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100')."),
-        click.option("--approach", type=click.Choice(APPROACH_CHOICES), default=None,
-                     help="End-of-life allocation (default: the spec's, else cut-off)."),
+        click.option(
+            "--inventory",
+            "inventories",
+            multiple=True,
+            metavar="PATH",
+            help="Extra inventory file (Brightway Excel/CSV); repeatable.",
+        ),
+        click.option(
+            "--materials",
+            "materials",
+            multiple=True,
+            metavar="PATH",
+            help="Extra materials table (CSV); repeatable.",
+        ),
+        click.option(
+            "--method",
+            default=None,
+            help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100').",
+        ),
+        click.option(
+            "--approach",
+            type=click.Choice(APPROACH_CHOICES),
+            default=None,
+            help="End-of-life allocation (default: the spec's, else cut-off).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -77,10 +97,19 @@ def _calculation_options(command):
 @click.argument("spec_path", metavar="SPEC")
 @click.option("--variant", default=None, help="Name of a variant defined in the spec.")
 @_calculation_options
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table",
-              show_default=True, help="Output format.")
-@click.option("--check-brightway", is_flag=True,
-              help="Also score the demand with a full bw2calc LCA and report the difference.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--check-brightway",
+    is_flag=True,
+    help="Also score the demand with a full bw2calc LCA and report the difference.",
+)
 def calc(spec_path, variant, inventories, materials, method, approach, fmt, check_brightway):
     """Carbon footprint of the product in SPEC (YAML or JSON)."""
     from .core import calculate_footprint
@@ -88,8 +117,14 @@ def calc(spec_path, variant, inventories, materials, method, approach, fmt, chec
     from .spec import load_spec
 
     spec = load_spec(spec_path)
-    result = calculate_footprint(spec, variant=variant, method=method, approach=approach,
-                                 inventories=inventories, materials=materials)
+    result = calculate_footprint(
+        spec,
+        variant=variant,
+        method=method,
+        approach=approach,
+        inventories=inventories,
+        materials=materials,
+    )
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -111,8 +146,11 @@ def _report_brightway_check(spec, result, inventories) -> None:
     full = lca_scores(table, demand, result.method)
     difference = abs(full["total"] - result.total_kg_co2e)
     relative = difference / abs(full["total"]) if full["total"] else difference
-    click.echo(f"bw2calc LCA of the same demand: {full['total']!r} kg CO2e "
-               f"(engine {result.total_kg_co2e!r}; relative difference {relative:.2e})", err=True)
+    click.echo(
+        f"bw2calc LCA of the same demand: {full['total']!r} kg CO2e "
+        f"(engine {result.total_kg_co2e!r}; relative difference {relative:.2e})",
+        err=True,
+    )
 
 
 @cli.group(cls=CfpGroup)
@@ -131,20 +169,28 @@ def data_status(fmt):
         click.echo(json.dumps(status, indent=2))
         return
     manifest = status["manifest"] or {}
-    state = ("up to date" if status["up_to_date"] else
-             "out of date (rebuilt on next use)" if status["built"] else
-             "not built yet (built on first use)")
+    state = (
+        "up to date"
+        if status["up_to_date"]
+        else "out of date (rebuilt on next use)"
+        if status["built"]
+        else "not built yet (built on first use)"
+    )
     click.echo(f"Store:            {status['home']}")
     click.echo(f"Brightway dir:    {status['brightway_dir']}")
     click.echo(f"Built-in project: {status['builtin_project']}: {state}")
     if manifest:
-        click.echo(f"  built at        {manifest.get('built_at')} in "
-                   f"{manifest.get('build_seconds')} s, engine {manifest.get('engine_version')}")
+        click.echo(
+            f"  built at        {manifest.get('built_at')} in "
+            f"{manifest.get('build_seconds')} s, engine {manifest.get('engine_version')}"
+        )
         click.echo(f"  activities      {manifest.get('activities')}")
         click.echo(f"  methods         {', '.join(manifest.get('methods', {}))}")
         lcia = manifest.get("lcia_source", {})
-        click.echo(f"  LCIA source     {lcia.get('file')} (bw2io {lcia.get('bw2io')}, "
-                   f"sha256 {str(lcia.get('sha256'))[:12]}...)")
+        click.echo(
+            f"  LCIA source     {lcia.get('file')} (bw2io {lcia.get('bw2io')}, "
+            f"sha256 {str(lcia.get('sha256'))[:12]}...)"
+        )
         click.echo(f"  fingerprint     {manifest.get('fingerprint', '')[:16]}...")
     users = status["user_projects"]
     click.echo(f"User projects:    {len(users)}" + (f" ({', '.join(users)})" if users else ""))
@@ -156,8 +202,10 @@ def data_build():
     from .store import open_store
 
     table = open_store()
-    click.echo(f"{table.manifest['project']}: {len(table.activities)} activities, "
-               f"fingerprint {table.fingerprint[:16]}...")
+    click.echo(
+        f"{table.manifest['project']}: {len(table.activities)} activities, "
+        f"fingerprint {table.fingerprint[:16]}..."
+    )
 
 
 def main() -> None:

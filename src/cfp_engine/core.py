@@ -83,12 +83,14 @@ def calculate_footprint(
         table = open_store([*product.inventories, *inventories])
     demands = build_demand(product, materials_table, table, approach)
     baseline = build_demand(_without_recycled_content(product), materials_table, table, approach)
-    return _score(product, method_spec, approach, demands, baseline, table,
-                  materials_table, material_files)
+    return _score(
+        product, method_spec, approach, demands, baseline, table, materials_table, material_files
+    )
 
 
-def build_demand(product: ProductSpec, materials: MaterialsTable, table: ScoreTable,
-                 approach: str) -> list[_Demand]:
+def build_demand(
+    product: ProductSpec, materials: MaterialsTable, table: ScoreTable, approach: str
+) -> list[_Demand]:
     """The product's line items: (stage, component, role, activity, amount)."""
     demands: list[_Demand] = []
     for component in product.components:
@@ -96,14 +98,16 @@ def build_demand(product: ProductSpec, materials: MaterialsTable, table: ScoreTa
     for stage in STAGES[1:]:
         for item in product.stages.get(stage, ()):
             info = table.find(item.activity, where=f"{item.where}.activity")
-            amount = convert_to_activity_unit(item.amount, info.unit, where=f"{item.where}.amount",
-                                              activity=info.name)
+            amount = convert_to_activity_unit(
+                item.amount, info.unit, where=f"{item.where}.amount", activity=info.name
+            )
             demands.append(_Demand(stage, None, "activity", info.index, amount))
     return demands
 
 
-def _component_demand(component: ComponentSpec, materials: MaterialsTable, table: ScoreTable,
-                      approach: str) -> list[_Demand]:
+def _component_demand(
+    component: ComponentSpec, materials: MaterialsTable, table: ScoreTable, approach: str
+) -> list[_Demand]:
     where = component.where
     eol = component.end_of_life
     if component.material:
@@ -117,15 +121,19 @@ def _component_demand(component: ComponentSpec, materials: MaterialsTable, table
         }
         r2, r3 = material.R2, material.R3
     else:
-        refs = {"virgin": (component.virgin, f"{where}.virgin"),
-                "recycled": (component.recycled, f"{where}.recycled")}
+        refs = {
+            "virgin": (component.virgin, f"{where}.virgin"),
+            "recycled": (component.recycled, f"{where}.recycled"),
+        }
         r2 = r3 = 0.0
     if eol is not None:
         r2 = eol.recycling if eol.recycling is not None else r2
         r3 = eol.energy_recovery if eol.energy_recovery is not None else r3
-        for role, given in (("eol_recycling", eol.recycling_activity),
-                            ("disposal", eol.disposal_activity),
-                            ("energy_recovery", eol.energy_recovery_activity)):
+        for role, given in (
+            ("eol_recycling", eol.recycling_activity),
+            ("disposal", eol.disposal_activity),
+            ("energy_recovery", eol.energy_recovery_activity),
+        ):
             if given:
                 refs[role] = (given, f"{where}.end_of_life.{role}_activity")
     if not component.material and eol is None:
@@ -148,22 +156,29 @@ def _component_demand(component: ComponentSpec, materials: MaterialsTable, table
                 raise DataError(_missing_role_message(component, role, per_kg))
             info = table.find(reference, where=origin)
             per_unit_mass = convert_to_activity_unit(
-                component.mass, info.unit, where=f"{where}.mass", activity=info.name)
+                component.mass, info.unit, where=f"{where}.mass", activity=info.name
+            )
             demands.append(_Demand(stage, component.id, role, info.index, per_kg * per_unit_mass))
     return demands
 
 
 def _missing_role_message(component: ComponentSpec, role: str, share: float) -> str:
-    what = {"recycled": "a recycled route", "disposal": "a disposal activity",
-            "energy_recovery": "an energy-recovery activity",
-            "eol_recycling": "an end-of-life recycling activity", "virgin": "a virgin route"}[role]
+    what = {
+        "recycled": "a recycled route",
+        "disposal": "a disposal activity",
+        "energy_recovery": "an energy-recovery activity",
+        "eol_recycling": "an end-of-life recycling activity",
+        "virgin": "a virgin route",
+    }[role]
     owner = f"material {component.material!r}" if component.material else "the component"
-    hint = {"recycled": "set recycled_content to 0 or use a material with a recycled route",
-            "disposal": "give end_of_life.disposal_activity",
-            "energy_recovery": "give end_of_life.energy_recovery_activity or energy_recovery: 0",
-            }.get(role, "give the activity in end_of_life")
-    return (f"{component.where}: {owner} has no {what}, but {share:.1%} of its mass needs one; "
-            f"{hint}")
+    hint = {
+        "recycled": "set recycled_content to 0 or use a material with a recycled route",
+        "disposal": "give end_of_life.disposal_activity",
+        "energy_recovery": "give end_of_life.energy_recovery_activity or energy_recovery: 0",
+    }.get(role, "give the activity in end_of_life")
+    return (
+        f"{component.where}: {owner} has no {what}, but {share:.1%} of its mass needs one; {hint}"
+    )
 
 
 def _without_recycled_content(product: ProductSpec) -> ProductSpec:
@@ -171,21 +186,36 @@ def _without_recycled_content(product: ProductSpec) -> ProductSpec:
     return replace(product, components=components)
 
 
-def _score(product: ProductSpec, method: MethodSpec, approach: str, demands: list[_Demand],
-           baseline: list[_Demand], table: ScoreTable, materials: MaterialsTable,
-           material_files: Iterable[Path]) -> FootprintResult:
+def _score(
+    product: ProductSpec,
+    method: MethodSpec,
+    approach: str,
+    demands: list[_Demand],
+    baseline: list[_Demand],
+    table: ScoreTable,
+    materials: MaterialsTable,
+    material_files: Iterable[Path],
+) -> FootprintResult:
     scores = table.vector(method.name)
     total_row = INDICATORS.index("total")
     items = []
     for d in demands:
         per_unit = scores[:, d.activity_index]
         info = table.activities[d.activity_index]
-        items.append(LineItem(
-            stage=d.stage, component=d.component, role=d.role, activity=info.reference,
-            amount=d.amount, unit=info.unit, kg_co2e=float(d.amount * per_unit[total_row]),
-            ghg_kg_co2e={ind: float(d.amount * per_unit[INDICATORS.index(ind)])
-                         for ind in GHG_INDICATORS},
-        ))
+        items.append(
+            LineItem(
+                stage=d.stage,
+                component=d.component,
+                role=d.role,
+                activity=info.reference,
+                amount=d.amount,
+                unit=info.unit,
+                kg_co2e=float(d.amount * per_unit[total_row]),
+                ghg_kg_co2e={
+                    ind: float(d.amount * per_unit[INDICATORS.index(ind)]) for ind in GHG_INDICATORS
+                },
+            )
+        )
     stages = {s: math.fsum(i.kg_co2e for i in items if i.stage == s) for s in STAGES}
     total = math.fsum(stages.values())
     ghg = {ind: math.fsum(i.ghg_kg_co2e[ind] for i in items) for ind in GHG_INDICATORS}
@@ -214,8 +244,9 @@ def _score(product: ProductSpec, method: MethodSpec, approach: str, demands: lis
     )
 
 
-def _component_result(component: ComponentSpec, items: list[LineItem],
-                      materials: MaterialsTable) -> ComponentResult:
+def _component_result(
+    component: ComponentSpec, items: list[LineItem], materials: MaterialsTable
+) -> ComponentResult:
     mine = [i for i in items if i.component == component.id]
     raw = math.fsum(i.kg_co2e for i in mine if i.stage == "raw_materials")
     eol = math.fsum(i.kg_co2e for i in mine if i.stage == "end_of_life")
@@ -230,14 +261,25 @@ def _component_result(component: ComponentSpec, items: list[LineItem],
     elif not component.material:
         r2 = r3 = 0.0
     return ComponentResult(
-        id=component.id, material=component.material, mass_kg=component.mass_kg,
-        recycled_content=component.recycled_content, eol_recycling=r2, eol_energy_recovery=r3,
-        kg_co2e=raw + eol, raw_materials_kg_co2e=raw, end_of_life_kg_co2e=eol,
+        id=component.id,
+        material=component.material,
+        mass_kg=component.mass_kg,
+        recycled_content=component.recycled_content,
+        eol_recycling=r2,
+        eol_energy_recovery=r3,
+        kg_co2e=raw + eol,
+        raw_materials_kg_co2e=raw,
+        end_of_life_kg_co2e=eol,
     )
 
 
-def _provenance(product: ProductSpec, method: MethodSpec, table: ScoreTable,
-                material_files: Iterable[Path], demands: list[_Demand]) -> dict:
+def _provenance(
+    product: ProductSpec,
+    method: MethodSpec,
+    table: ScoreTable,
+    material_files: Iterable[Path],
+    demands: list[_Demand],
+) -> dict:
     digest = hashlib.sha256(table.fingerprint.encode())
     for path in [inventories_dir() / "materials.csv", *material_files]:
         digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
@@ -246,14 +288,16 @@ def _provenance(product: ProductSpec, method: MethodSpec, table: ScoreTable,
     for index in used:
         info = table.activities[index]
         source = info.source or {}
-        datasets.append({
-            "activity": info.reference,
-            "source": source.get("organisation", info.database),
-            "document": source.get("document", ""),
-            "year": source.get("year"),
-            "geography": source.get("geography", info.location),
-            "licence": source.get("licence", ""),
-        })
+        datasets.append(
+            {
+                "activity": info.reference,
+                "source": source.get("organisation", info.database),
+                "document": source.get("document", ""),
+                "year": source.get("year"),
+                "geography": source.get("geography", info.location),
+                "licence": source.get("licence", ""),
+            }
+        )
     manifest = table.manifest
     return {
         "engine_version": __version__,

@@ -53,8 +53,9 @@ def _check_dataset(dataset: dict[str, Any], where: str) -> None:
         raise DataError(f"{where} ({dataset['name']}): source lacks {', '.join(missing)}")
     for exchange in dataset["exchanges"]:
         if ("flow" in exchange) == ("activity" in exchange):
-            raise DataError(f"{where} ({dataset['name']}): each exchange names either a "
-                            "'flow' or an 'activity'")
+            raise DataError(
+                f"{where} ({dataset['name']}): each exchange names either a 'flow' or an 'activity'"
+            )
         if not isinstance(exchange.get("amount"), (int, float)):
             raise DataError(f"{where} ({dataset['name']}): exchange without a numeric amount")
 
@@ -85,31 +86,39 @@ def to_importer_data(datasets: list[dict[str, Any]], database: str) -> list[dict
         by_name.setdefault(dataset["name"], []).append(dataset)
     activities = []
     for dataset in datasets:
-        exchanges = [{
-            "name": dataset["name"], "unit": dataset["unit"], "location": dataset["location"],
-            "amount": 1.0, "type": "production", "input": (database, dataset["code"]),
-        }]
+        exchanges = [
+            {
+                "name": dataset["name"],
+                "unit": dataset["unit"],
+                "location": dataset["location"],
+                "amount": 1.0,
+                "type": "production",
+                "input": (database, dataset["code"]),
+            }
+        ]
         for exchange in dataset["exchanges"]:
             exchanges.append(_exchange(exchange, dataset, by_name))
-        activities.append({
-            "database": database,
-            "code": dataset["code"],
-            "name": dataset["name"],
-            "reference product": dataset.get("reference_product", dataset["name"]),
-            "unit": dataset["unit"],
-            "location": dataset["location"],
-            "type": "process",
-            "comment": dataset.get("comment", ""),
-            "cfp": {
-                "category": dataset.get("category", "other"),
-                "source": dataset["source"],
-                "pedigree": dataset.get("pedigree", {}),
-                "co2e_only": bool(dataset.get("co2e_only", False)),
-                "air_freight": bool(dataset.get("air_freight", False)),
-                "file": dataset.get("_file", ""),
-            },
-            "exchanges": exchanges,
-        })
+        activities.append(
+            {
+                "database": database,
+                "code": dataset["code"],
+                "name": dataset["name"],
+                "reference product": dataset.get("reference_product", dataset["name"]),
+                "unit": dataset["unit"],
+                "location": dataset["location"],
+                "type": "process",
+                "comment": dataset.get("comment", ""),
+                "cfp": {
+                    "category": dataset.get("category", "other"),
+                    "source": dataset["source"],
+                    "pedigree": dataset.get("pedigree", {}),
+                    "co2e_only": bool(dataset.get("co2e_only", False)),
+                    "air_freight": bool(dataset.get("air_freight", False)),
+                    "file": dataset.get("_file", ""),
+                },
+                "exchanges": exchanges,
+            }
+        )
     return activities
 
 
@@ -127,13 +136,18 @@ def _exchange(exchange: dict[str, Any], dataset: dict[str, Any], by_name) -> dic
     if location is None:
         candidates = by_name.get(name, [])
         if len(candidates) != 1:
-            raise DataError(f"{dataset['_file']} ({dataset['name']}): input {name!r} matches "
-                            f"{len(candidates)} datasets; give its 'location'")
+            raise DataError(
+                f"{dataset['_file']} ({dataset['name']}): input {name!r} matches "
+                f"{len(candidates)} datasets; give its 'location'"
+            )
         location = candidates[0]["location"]
         unit = exchange.get("unit", candidates[0]["unit"])
     else:
         unit = exchange.get("unit")
     return {
-        "name": name, "location": location, "unit": unit,
-        "amount": float(exchange["amount"]), "type": "technosphere",
+        "name": name,
+        "location": location,
+        "unit": unit,
+        "amount": float(exchange["amount"]),
+        "type": "technosphere",
     }

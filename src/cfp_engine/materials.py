@@ -20,8 +20,20 @@ from .errors import DataError, SpecError
 
 REQUIRED_COLUMNS = ("material", "virgin")
 KNOWN_COLUMNS = (
-    "material", "virgin", "recycled", "eol_recycling", "disposal", "energy_recovery",
-    "R2", "R3", "A", "Qsin_Qp", "Qsout_Qp", "source", "description", "notes",
+    "material",
+    "virgin",
+    "recycled",
+    "eol_recycling",
+    "disposal",
+    "energy_recovery",
+    "R2",
+    "R3",
+    "A",
+    "Qsin_Qp",
+    "Qsout_Qp",
+    "source",
+    "description",
+    "notes",
 )
 
 
@@ -71,8 +83,10 @@ def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
         columns = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
-            raise SpecError(f"{path}: missing column(s) {', '.join(missing)} "
-                            f"(expected {', '.join(KNOWN_COLUMNS)})")
+            raise SpecError(
+                f"{path}: missing column(s) {', '.join(missing)} "
+                f"(expected {', '.join(KNOWN_COLUMNS)})"
+            )
         table: dict[str, MaterialSpec] = {}
         try:
             rows = list(reader)
@@ -120,8 +134,10 @@ class MaterialsTable:
                 folded = key.lower()
                 if folded in self._by_key:
                     first = self._by_key[folded]
-                    raise SpecError(f"{material.origin}: material {key!r} is already defined "
-                                    f"at {first.origin}; a key may be defined only once")
+                    raise SpecError(
+                        f"{material.origin}: material {key!r} is already defined "
+                        f"at {first.origin}; a key may be defined only once"
+                    )
                 self._by_key[folded] = material
 
     def __contains__(self, key: str) -> bool:
@@ -142,8 +158,10 @@ class MaterialsTable:
             close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             prefix = f"{where}: " if where else ""
-            raise DataError(f"{prefix}unknown material {key!r}{hint} "
-                            "(`cfp data materials` lists them; --materials adds a table)") from None
+            raise DataError(
+                f"{prefix}unknown material {key!r}{hint} "
+                "(`cfp data materials` lists them; --materials adds a table)"
+            ) from None
 
 
 def load_materials(paths: Iterable[str | Path]) -> MaterialsTable:

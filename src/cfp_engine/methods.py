@@ -119,7 +119,7 @@ def build_method_data() -> list[dict]:
     _, catalogue = _catalogue()
     out: list[dict] = []
     for method in catalogue.values():
-        for indicator, name in method.indicators.items():
+        for name in method.indicators.values():
             if name not in source:
                 raise DataError(f"methods.yaml: {method.name}: bw2io has no method {name}")
             out.append(source[name])
@@ -164,8 +164,10 @@ def _derived_split(method: MethodSpec, template: MethodSpec, source) -> list[dic
         {
             **{k: v for k, v in total.items() if k != "exchanges"},
             "name": method.brightway_name(ind),
-            "description": (f"{method.name}, {ind}: factors of {total['name']} on the flows of "
-                            f"{template.name}'s '{ind}' sub-indicator (derived by cfp-engine)"),
+            "description": (
+                f"{method.name}, {ind}: factors of {total['name']} on the flows of "
+                f"{template.name}'s '{ind}' sub-indicator (derived by cfp-engine)"
+            ),
             "exchanges": cfs,
         }
         for ind, cfs in split.items()

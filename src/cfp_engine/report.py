@@ -41,9 +41,13 @@ def render_table(result: FootprintResult) -> str:
     title = f"{result.product_name} ({result.product_id})"
     if result.variant:
         title += f", variant {result.variant}"
-    lines += [title, "=" * len(title),
-              f"Declared unit: {result.declared_unit}    Method: {result.method}    "
-              f"Approach: {result.approach}", ""]
+    lines += [
+        title,
+        "=" * len(title),
+        f"Declared unit: {result.declared_unit}    Method: {result.method}    "
+        f"Approach: {result.approach}",
+        "",
+    ]
     total = result.total_kg_co2e
     rows = [(STAGE_LABELS[s], result.stages_kg_co2e[s]) for s in STAGES]
     lines.append(f"{'Life-cycle stage':<28}{'kg CO2e':>12}{'share':>10}")
@@ -52,18 +56,26 @@ def render_table(result: FootprintResult) -> str:
         lines.append(f"{label:<28}{format_kg(value):>12}{share:>10}")
     lines.append(f"{'TOTAL':<28}{format_kg(total):>12}{'100.0 %' if total else '-':>10}")
     if result.components:
-        lines += ["", f"{'Component':<16}{'material':<16}{'mass kg':>10}{'recycled':>10}"
-                      f"{'EoL recycled':>14}{'kg CO2e':>12}"]
+        lines += [
+            "",
+            f"{'Component':<16}{'material':<16}{'mass kg':>10}{'recycled':>10}"
+            f"{'EoL recycled':>14}{'kg CO2e':>12}",
+        ]
         for c in result.components:
-            lines.append(f"{c.id:<16}{(c.material or '(explicit)'):<16}{c.mass_kg:>10.4g}"
-                         f"{_percent(c.recycled_content):>10}{_percent(c.eol_recycling):>14}"
-                         f"{format_kg(c.kg_co2e):>12}")
+            lines.append(
+                f"{c.id:<16}{(c.material or '(explicit)'):<16}{c.mass_kg:>10.4g}"
+                f"{_percent(c.recycled_content):>10}{_percent(c.eol_recycling):>14}"
+                f"{format_kg(c.kg_co2e):>12}"
+            )
     ghg = ", ".join(f"{GHG_LABELS[k]} {format_kg(v)}" for k, v in result.ghg_kg_co2e.items())
-    lines += ["", f"GHG split (kg CO2e): {ghg}",
-              f"Recycled content (mass-weighted R1): {_percent(result.recycled_content_share)}"
-              f"    Recycled at end of life (R2): {_percent(result.eol_recycling_share)}",
-              f"Virgin baseline: {format_kg(result.virgin_baseline_kg_co2e)} kg CO2e    "
-              f"Reduction vs virgin: {_percent(result.reduction_vs_virgin)}"]
+    lines += [
+        "",
+        f"GHG split (kg CO2e): {ghg}",
+        f"Recycled content (mass-weighted R1): {_percent(result.recycled_content_share)}"
+        f"    Recycled at end of life (R2): {_percent(result.eol_recycling_share)}",
+        f"Virgin baseline: {format_kg(result.virgin_baseline_kg_co2e)} kg CO2e    "
+        f"Reduction vs virgin: {_percent(result.reduction_vs_virgin)}",
+    ]
     return "\n".join(lines)
 
 

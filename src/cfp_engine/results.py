@@ -24,9 +24,14 @@ class LineItem:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "stage": self.stage, "component": self.component, "role": self.role,
-            "activity": self.activity, "amount": self.amount, "unit": self.unit,
-            "kg_co2e": self.kg_co2e, "ghg_kg_co2e": dict(self.ghg_kg_co2e),
+            "stage": self.stage,
+            "component": self.component,
+            "role": self.role,
+            "activity": self.activity,
+            "amount": self.amount,
+            "unit": self.unit,
+            "kg_co2e": self.kg_co2e,
+            "ghg_kg_co2e": dict(self.ghg_kg_co2e),
         }
 
 

@@ -49,8 +49,12 @@ class ActivityInfo:
 class ScoreTable:
     """Activities of a Brightway project with their per-unit scores by method."""
 
-    def __init__(self, activities: list[ActivityInfo], scores: dict[str, np.ndarray],
-                 manifest: dict[str, Any]):
+    def __init__(
+        self,
+        activities: list[ActivityInfo],
+        scores: dict[str, np.ndarray],
+        manifest: dict[str, Any],
+    ):
         self.activities = activities
         self.scores = scores  # method name -> array (len(INDICATORS), n_activities)
         self.manifest = manifest
@@ -63,10 +67,14 @@ class ScoreTable:
         arrays = {name: values for name, values in self.scores.items()}
         records = [{k: v for k, v in a.__dict__.items()} for a in self.activities]
         _atomic_write(directory / "scores.npz", lambda f: np.savez(f, **arrays))
-        _atomic_write(directory / "activities.json",
-                      lambda f: f.write(json.dumps(records, ensure_ascii=False).encode()))
-        _atomic_write(directory / "manifest.json",
-                      lambda f: f.write(json.dumps(self.manifest, indent=2).encode()))
+        _atomic_write(
+            directory / "activities.json",
+            lambda f: f.write(json.dumps(records, ensure_ascii=False).encode()),
+        )
+        _atomic_write(
+            directory / "manifest.json",
+            lambda f: f.write(json.dumps(self.manifest, indent=2).encode()),
+        )
 
     @classmethod
     def load(cls, directory: Path) -> ScoreTable:
@@ -102,8 +110,10 @@ class ScoreTable:
         prefix = f"{where}: " if where else ""
         parts = [p.strip() for p in reference.split(REFERENCE_SEPARATOR)]
         if len(parts) > 3 or not all(parts):
-            raise DataError(f"{prefix}{reference!r} is not 'name', 'database::name' or "
-                            "'database::name::location'")
+            raise DataError(
+                f"{prefix}{reference!r} is not 'name', 'database::name' or "
+                "'database::name::location'"
+            )
         database, location = None, None
         if len(parts) == 1:
             name = parts[0]
@@ -114,8 +124,10 @@ class ScoreTable:
         candidates = [self.activities[i] for i in self._name_index().get(name.lower(), [])]
         if database is not None:
             if database not in self.databases:
-                raise DataError(f"{prefix}{reference!r}: unknown database {database!r} "
-                                f"(databases: {', '.join(self.databases)})")
+                raise DataError(
+                    f"{prefix}{reference!r}: unknown database {database!r} "
+                    f"(databases: {', '.join(self.databases)})"
+                )
             candidates = [a for a in candidates if a.database == database]
         elif len({a.database for a in candidates}) > 1:
             builtin = [a for a in candidates if a.database == BUILTIN_DATABASE]
@@ -126,8 +138,10 @@ class ScoreTable:
             return candidates[0]
         if candidates:
             listed = "; ".join(a.reference for a in candidates[:8])
-            raise DataError(f"{prefix}{reference!r} matches {len(candidates)} activities: "
-                            f"{listed}. Write 'database::name::location'")
+            raise DataError(
+                f"{prefix}{reference!r} matches {len(candidates)} activities: "
+                f"{listed}. Write 'database::name::location'"
+            )
         names = sorted({a.name for a in self.activities})
         close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
         hint = f"; closest: {'; '.join(close)}" if close else ""

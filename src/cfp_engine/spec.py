@@ -126,8 +126,9 @@ def load_spec(path: str | Path) -> ProductSpec:
     return _parse_document(document, str(path), path.parent)
 
 
-def spec_from_dict(document: Mapping[str, Any], *, source: str = "<spec>",
-                   base_dir: Path | None = None) -> ProductSpec:
+def spec_from_dict(
+    document: Mapping[str, Any], *, source: str = "<spec>", base_dir: Path | None = None
+) -> ProductSpec:
     """Validate a spec given as a Python mapping (the structure of a spec file)."""
     return _parse_document(copy.deepcopy(dict(document)), source, base_dir or Path.cwd())
 
@@ -267,16 +268,23 @@ def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
     virgin = item.get("virgin")
     recycled = item.get("recycled")
     if material and (virgin or recycled):
-        raise SpecError(f"{where}: give either 'material' or explicit 'virgin'/'recycled' "
-                        "activity references, not both")
+        raise SpecError(
+            f"{where}: give either 'material' or explicit 'virgin'/'recycled' "
+            "activity references, not both"
+        )
     if not material and not virgin:
-        raise SpecError(f"{where}: needs a 'material' (a key of the materials table) or a "
-                        "'virgin' activity reference")
-    recycled_content = parse_share(item.get("recycled_content", 0.0),
-                                   where=f"{where}.recycled_content")
+        raise SpecError(
+            f"{where}: needs a 'material' (a key of the materials table) or a "
+            "'virgin' activity reference"
+        )
+    recycled_content = parse_share(
+        item.get("recycled_content", 0.0), where=f"{where}.recycled_content"
+    )
     if not material and recycled_content > 0 and not recycled:
-        raise SpecError(f"{where}.recycled_content: {item['recycled_content']!r} needs a "
-                        "'recycled' activity reference")
+        raise SpecError(
+            f"{where}.recycled_content: {item['recycled_content']!r} needs a "
+            "'recycled' activity reference"
+        )
     eol = item.get("end_of_life")
     end_of_life = _parse_end_of_life(eol, f"{where}.end_of_life") if eol is not None else None
     return ComponentSpec(
@@ -294,11 +302,16 @@ def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
 
 def _parse_end_of_life(eol: Mapping[str, Any], where: str) -> EndOfLifeSpec:
     r2 = parse_share(eol["recycling"], where=f"{where}.recycling") if "recycling" in eol else None
-    r3 = (parse_share(eol["energy_recovery"], where=f"{where}.energy_recovery")
-          if "energy_recovery" in eol else None)
+    r3 = (
+        parse_share(eol["energy_recovery"], where=f"{where}.energy_recovery")
+        if "energy_recovery" in eol
+        else None
+    )
     if (r2 or 0.0) + (r3 or 0.0) > 1.0 + 1e-12:
-        raise SpecError(f"{where}: recycling ({r2:.0%}) and energy_recovery ({r3:.0%}) add up "
-                        "to more than 100 %")
+        raise SpecError(
+            f"{where}: recycling ({r2:.0%}) and energy_recovery ({r3:.0%}) add up "
+            "to more than 100 %"
+        )
     return EndOfLifeSpec(
         recycling=r2,
         energy_recovery=r3,
@@ -318,8 +331,10 @@ def _parse_stage_item(item: Mapping[str, Any], where: str) -> ActivityAmountSpec
 def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source: str) -> None:
     for component_id, override in (variant.get("components") or {}).items():
         if component_id not in ids:
-            raise SpecError(f"{source}: variants.{name}.components: unknown component "
-                            f"{component_id!r} (components: {', '.join(ids)})")
+            raise SpecError(
+                f"{source}: variants.{name}.components: unknown component "
+                f"{component_id!r} (components: {', '.join(ids)})"
+            )
         where = f"{source}: variants.{name}.components.{component_id}"
         if "mass" in override:
             parse_amount(override["mass"], "mass", where=f"{where}.mass")
@@ -329,8 +344,9 @@ def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source
             _parse_end_of_life(override["end_of_life"], f"{where}.end_of_life")
 
 
-def _apply_variant(raw: Mapping[str, Any], name: str, variant: Mapping[str, Any],
-                   source: str) -> dict[str, Any]:
+def _apply_variant(
+    raw: Mapping[str, Any], name: str, variant: Mapping[str, Any], source: str
+) -> dict[str, Any]:
     merged = copy.deepcopy(dict(raw))
     overrides = variant.get("components") or {}
     components = []

@@ -164,15 +164,22 @@ def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> Sco
         manifest = _read_manifest(project)  # another process may have built it meanwhile
         if manifest and manifest.get("fingerprint") == fingerprint:
             return ScoreTable.load(_scores_dir(project))
-        logger.info("Building Brightway project %s in %s (first use or data changed) ...",
-                    project, data_home())
+        logger.info(
+            "Building Brightway project %s in %s (first use or data changed) ...",
+            project,
+            data_home(),
+        )
         started = time.perf_counter()
         table = build(project, fingerprint, files)
         table.manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         shutil.rmtree(_scores_dir(project), ignore_errors=True)
         table.save(_scores_dir(project))
-        logger.info("Built %s: %d activities in %.1f s", project, len(table.activities),
-                    table.manifest["build_seconds"])
+        logger.info(
+            "Built %s: %d activities in %.1f s",
+            project,
+            len(table.activities),
+            table.manifest["build_seconds"],
+        )
         return table
 
 
@@ -190,8 +197,11 @@ def _brightway():
     log_dir.mkdir(parents=True, exist_ok=True)
     sink = io.StringIO()
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
-                warnings.catch_warnings():
+        with (
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             import bw2data as bd
 
@@ -248,13 +258,23 @@ def _link(importer, bd, *, internal: bool) -> None:
     from bw2io.strategies import link_iterable_by_fields, normalize_units
 
     importer.apply_strategy(normalize_units)
-    importer.apply_strategy(functools.partial(
-        link_iterable_by_fields, other=bd.Database(BIOSPHERE_DATABASE),
-        edge_kinds=["biosphere"], fields=("name", "categories", "unit")))
+    importer.apply_strategy(
+        functools.partial(
+            link_iterable_by_fields,
+            other=bd.Database(BIOSPHERE_DATABASE),
+            edge_kinds=["biosphere"],
+            fields=("name", "categories", "unit"),
+        )
+    )
     if internal:
-        importer.apply_strategy(functools.partial(
-            link_iterable_by_fields, other=importer.data,
-            edge_kinds=["technosphere", "production"], fields=("name", "location", "unit")))
+        importer.apply_strategy(
+            functools.partial(
+                link_iterable_by_fields,
+                other=importer.data,
+                edge_kinds=["technosphere", "production"],
+                fields=("name", "location", "unit"),
+            )
+        )
 
 
 def _unlinked(importer) -> list[str]:
@@ -263,8 +283,9 @@ def _unlinked(importer) -> list[str]:
         where = exchange.get("categories") or exchange.get("location") or ""
         if isinstance(where, (list, tuple)):
             where = "::".join(where)
-        rows.append(f"{exchange.get('type')} {exchange.get('name')!r} "
-                    f"[{exchange.get('unit')}] ({where})")
+        rows.append(
+            f"{exchange.get('type')} {exchange.get('name')!r} [{exchange.get('unit')}] ({where})"
+        )
     return sorted(set(rows))
 
 
@@ -305,26 +326,31 @@ def _import_user_file(bd, path: Path) -> str:
         importer = (bw2io.ExcelImporter if kind == "excel" else bw2io.CSVImporter)(str(path))
         importer.apply_strategies()
     except Exception as exc:  # noqa: BLE001 - bw2io raises many kinds on malformed files
-        raise SpecError(f"{path}: cannot read the inventory ({type(exc).__name__}: {exc})") \
-            from None
+        raise SpecError(
+            f"{path}: cannot read the inventory ({type(exc).__name__}: {exc})"
+        ) from None
     name = importer.db_name
     if name in bd.databases:
-        raise SpecError(f"{path}: database name {name!r} is already used "
-                        f"({'built-in data' if name == BUILTIN_DATABASE else 'another file'})")
+        raise SpecError(
+            f"{path}: database name {name!r} is already used "
+            f"({'built-in data' if name == BUILTIN_DATABASE else 'another file'})"
+        )
+    importer.match_database(fields=("name", "unit", "location"))  # same-file inputs
     importer.match_database(BUILTIN_DATABASE, fields=("name", "unit", "location"))
     unlinked = _unlinked(importer)
     if unlinked:
         listed = "\n  ".join(unlinked[:20])
         more = f"\n  ... and {len(unlinked) - 20} more" if len(unlinked) > 20 else ""
-        raise DataError(f"{path}: {len(unlinked)} unlinked exchange(s); biosphere flows must "
-                        f"match biosphere3 by name, categories and unit, inputs a built-in or "
-                        f"same-file activity by name, unit and location:\n  {listed}{more}")
+        raise DataError(
+            f"{path}: {len(unlinked)} unlinked exchange(s); biosphere flows must "
+            f"match biosphere3 by name, categories and unit, inputs a built-in or "
+            f"same-file activity by name, unit and location:\n  {listed}{more}"
+        )
     importer.write_database()
     return name
 
 
-def _compute_score_table(bd, project: str, fingerprint: str,
-                         sources: dict[str, Any]) -> ScoreTable:
+def _compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, Any]) -> ScoreTable:
     """One adjoint solve ``A^T x = B^T c`` per indicator, on bw2calc's own matrices."""
     import bw2calc as bc
     import numpy as np
@@ -354,7 +380,7 @@ def _compute_score_table(bd, project: str, fingerprint: str,
     columns = np.array([lca.dicts.product[node.id] for node in nodes])
     scores, k = {}, 0
     for spec in method_specs:
-        scores[spec.name] = np.ascontiguousarray(per_product[columns, k:k + len(INDICATORS)].T)
+        scores[spec.name] = np.ascontiguousarray(per_product[columns, k : k + len(INDICATORS)].T)
         k += len(INDICATORS)
     activities = [_activity_info(i, node) for i, node in enumerate(nodes)]
     manifest = _manifest(project, fingerprint, sources, method_specs, activities)
@@ -395,8 +421,10 @@ def _activity_info(index: int, node) -> ActivityInfo:
 
 
 def _manifest(project, fingerprint, sources, method_specs, activities) -> dict[str, Any]:
-    versions = {pkg: importlib.metadata.version(pkg)
-                for pkg in ("bw2data", "bw2calc", "bw2io", "bw_processing", "scipy")}
+    versions = {
+        pkg: importlib.metadata.version(pkg)
+        for pkg in ("bw2data", "bw2calc", "bw2io", "bw_processing", "scipy")
+    }
     return {
         "fingerprint": fingerprint,
         "project": project,
@@ -411,8 +439,11 @@ def _manifest(project, fingerprint, sources, method_specs, activities) -> dict[s
             }
             for spec in method_specs
         },
-        "lcia_source": {"file": "bw2io/data/lcia/lcia_39_ecoinvent.zip",
-                        "bw2io": versions["bw2io"], "sha256": lcia_source_sha256()},
+        "lcia_source": {
+            "file": "bw2io/data/lcia/lcia_39_ecoinvent.zip",
+            "bw2io": versions["bw2io"],
+            "sha256": lcia_source_sha256(),
+        },
         "versions": versions,
         "solver": "scipy.sparse.linalg.splu on A^T (adjoint)",
     }

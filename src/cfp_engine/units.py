@@ -177,7 +177,9 @@ def pint_unit_for(brightway_unit: str) -> pint.Unit:
     try:
         return registry().Unit(name)
     except (pint.UndefinedUnitError, AttributeError, ValueError, TypeError):
-        raise UnitError(f"unit {brightway_unit!r} of the data cannot be mapped to a pint unit") from None
+        raise UnitError(
+            f"unit {brightway_unit!r} of the data cannot be mapped to a pint unit"
+        ) from None
 
 
 def convert_to_activity_unit(

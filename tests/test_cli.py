@@ -1,0 +1,196 @@
+"""The command line, through click's CliRunner: outputs, exit codes, error messages."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cfp_engine import __version__
+from cfp_engine.cli import cli
+from cfp_engine.errors import CfpError
+
+from conftest import EXAMPLES
+
+PET = str(EXAMPLES / "pet-bottle.yaml")
+CONTRACT_KEYS = {
+    "product_id",
+    "variant",
+    "declared_unit",
+    "method",
+    "approach",
+    "total_kg_co2e",
+    "stages_kg_co2e",
+    "components_kg_co2e",
+    "ghg_kg_co2e",
+    "recycled_content_share",
+    "virgin_baseline_kg_co2e",
+    "reduction_vs_virgin",
+    "provenance",
+}
+STAGES = {"raw_materials", "production", "distribution", "use", "end_of_life"}
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_calc_table(builtin_table):
+    result = run("calc", PET)
+    assert result.exit_code == 0, result.output
+    for text in (
+        "raw material acquisition",
+        "end of life",
+        "TOTAL",
+        "Reduction vs virgin",
+        "IPCC 2021 GWP100",
+        "cut-off",
+        "body",
+        "cap",
+    ):
+        assert text in result.stdout
+
+
+def test_calc_json_has_every_contract_key(builtin_table):
+    result = run("calc", PET, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) >= CONTRACT_KEYS
+    assert set(document["stages_kg_co2e"]) == STAGES
+    assert set(document["ghg_kg_co2e"]) == {"fossil", "biogenic", "land_use_change"}
+    assert set(document["components_kg_co2e"]) == {"body", "cap"}
+    assert {"engine_version", "spec_sha256", "data_sha256", "method"} <= set(document["provenance"])
+    assert document["provenance"]["engine_version"] == __version__
+    assert document["variant"] is None
+    assert sum(document["stages_kg_co2e"].values()) == pytest.approx(
+        document["total_kg_co2e"], rel=1e-12
+    )
+    assert document["reduction_vs_virgin"] == pytest.approx(
+        1 - document["total_kg_co2e"] / document["virgin_baseline_kg_co2e"], rel=1e-12
+    )
+
+
+def test_calc_variant_and_csv(builtin_table):
+    base = json.loads(run("calc", PET, "--format", "json").stdout)
+    variant = json.loads(run("calc", PET, "--variant", "rpet-100", "--format", "json").stdout)
+    assert variant["variant"] == "rpet-100"
+    assert variant["total_kg_co2e"] < base["total_kg_co2e"]
+    assert variant["virgin_baseline_kg_co2e"] == pytest.approx(
+        base["virgin_baseline_kg_co2e"], rel=1e-12
+    )
+    rows = list(csv.DictReader(io.StringIO(run("calc", PET, "--format", "csv").stdout)))
+    total = [r for r in rows if r["kind"] == "total"][0]
+    assert float(total["kg_co2e"]) == pytest.approx(base["total_kg_co2e"], rel=1e-12)
+
+
+def test_ar5_method_differs_from_ar6(builtin_table):
+    ar6 = json.loads(run("calc", PET, "--format", "json").stdout)
+    ar5 = json.loads(run("calc", PET, "--format", "json", "--method", "AR5").stdout)
+    assert ar5["method"] == "IPCC 2013 GWP100"
+    assert ar5["total_kg_co2e"] != ar6["total_kg_co2e"]
+
+
+SPEC = """
+product: {id: p, name: P, declared_unit: 1 piece}
+components:
+  - {id: body, material: PET, mass: 23 g}
+stages:
+  distribution: [{activity: "transport, lorry", amount: 7.7 kg*km}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "mass: 23 g",
+            "mass: 0.3 kWh",
+            r"spec.yaml: components\[0\].mass: '0.3 kWh' is an energy, but a mass is needed",
+        ),
+        ("mass: 23 g", "mass: 23 g, recycled_content: 120 %", "'120 %' is outside 0-100 %"),
+        ("mass: 23 g", "mass: -1 g", "is negative"),
+        ("mass: 23 g", "mass: 2 ton", "ambiguous"),
+        ("material: PET", "material: unobtainium", "unknown material 'unobtainium'"),
+        (
+            '"transport, lorry"',
+            '"transport, teleport"',
+            r"stages.distribution\[0\].activity: no activity matches 'transport, teleport'",
+        ),
+        ("7.7 kg*km", "7.7 kg", "is a mass, but 'transport, lorry' is measured in ton kilometer"),
+        ("components:", "components: [", "malformed YAML"),
+    ],
+)
+def test_bad_input_is_one_error_line_with_exit_2(tmp_path, builtin_table, old, new, message):
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.replace(old, new, 1))
+    result = run("calc", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    import re
+
+    assert re.search(message, result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("calc", "/no/such/spec.yaml"), "no such spec file"),
+        (("calc", PET, "--method", "AR4"), "unknown method 'AR4'"),
+        (("calc", PET, "--variant", "nope"), "unknown variant 'nope'"),
+        (("calc", PET, "--inventory", "/no/such.xlsx"), "no such inventory file"),
+        (("calc", PET, "--materials", "/no/such.csv"), "no such materials table"),
+    ],
+)
+def test_bad_options_exit_2(builtin_table, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_duplicate_material_key_is_an_error(tmp_path, builtin_table):
+    table = tmp_path / "m.csv"
+    table.write_text('material,virgin\nPET,"PET, virgin"\n')
+    result = run("calc", PET, "--materials", str(table))
+    assert result.exit_code == 2
+    assert "material 'PET' is already defined" in result.stderr
+
+
+def test_debug_shows_the_exception(builtin_table):
+    result = run("--debug", "calc", PET, "--method", "AR4")
+    assert isinstance(result.exception, CfpError)
+
+
+def test_usage_error_exit_2():
+    result = run("calc")
+    assert result.exit_code == 2
+    assert "Missing argument" in result.output
+
+
+def test_data_status(builtin_table):
+    result = run("data", "status")
+    assert result.exit_code == 0
+    assert "cfp-builtin: up to date" in result.stdout
+    status = json.loads(run("data", "status", "--format", "json").stdout)
+    assert status["up_to_date"] is True
+
+
+def test_python_m_and_version():
+    completed = subprocess.run(
+        [sys.executable, "-m", "cfp_engine", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert __version__ in completed.stdout
+
+
+def test_every_command_has_help():
+    for name, command in cli.commands.items():
+        assert command.help, name
+        assert run(name, "--help").exit_code == 0

@@ -1,0 +1,249 @@
+"""Hand-computed footprints on the hand-made inventory (tests/fixtures/make_inventories.py)."""
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cfp_engine.core import calculate_footprint
+from cfp_engine.errors import DataError, SpecError, UnitError
+from cfp_engine.spec import STAGES, load_spec, spec_from_dict
+from cfp_engine.store import lca_scores
+
+from make_inventories import EXPECTED_PER_UNIT as E
+
+REL = 1e-6
+
+WIDGET = """
+product: {id: widget-box, name: Widget box, declared_unit: 1 piece}
+materials: [handmade-materials.csv]
+inventories: [handmade.xlsx]
+components:
+  - {id: shell, material: widget, mass: MASS, recycled_content: 40 %}
+  - id: insert
+    virgin: "handmade::widget material, virgin::GLO"
+    recycled: "handmade::widget material, recycled::GLO"
+    mass: 100 g
+    recycled_content: 50 %
+stages:
+  production: [{activity: "handmade::hand assembly", amount: 1 piece},
+               {activity: hand electricity, amount: ENERGY}]
+  distribution: [{activity: hand transport, amount: TRANSPORT}]
+variants:
+  all-recycled: {components: {shell: {recycled_content: 100 %}}}
+"""
+
+
+def widget(write_spec, mass="500 g", energy="2 kWh", transport="7.7 t*km"):
+    text = WIDGET.replace("MASS", mass).replace("ENERGY", energy).replace("TRANSPORT", transport)
+    return load_spec(write_spec(text))
+
+
+def expected_widget(shell_r1=0.4):
+    # Cut-off by hand: shell 0.5 kg of "widget" (R2 0.5, R3 0.2 from the materials table),
+    # insert 0.1 kg by explicit references without end of life.
+    raw = 0.5 * (
+        (1 - shell_r1) * E["widget material, virgin"] + shell_r1 * E["widget material, recycled"]
+    ) + 0.1 * (0.5 * E["widget material, virgin"] + 0.5 * E["widget material, recycled"])
+    eol = 0.5 * (0.2 * E["hand incineration"] + (1 - 0.5 - 0.2) * E["hand landfill"])
+    production = E["hand assembly"] + 2.0 * E["hand electricity"]
+    distribution = 7.7 * E["hand transport"]
+    return {
+        "raw_materials": raw,
+        "production": production,
+        "distribution": distribution,
+        "use": 0.0,
+        "end_of_life": eol,
+    }
+
+
+def test_hand_computed_product(write_spec):
+    result = calculate_footprint(widget(write_spec))
+    expected = expected_widget()
+    for stage in STAGES:
+        assert result.stages_kg_co2e[stage] == pytest.approx(expected[stage], rel=REL, abs=1e-12)
+    assert result.total_kg_co2e == pytest.approx(sum(expected.values()), rel=REL)
+    shell = 0.5 * (0.6 * E["widget material, virgin"] + 0.4 * E["widget material, recycled"])
+    assert result.components_kg_co2e["shell"] == pytest.approx(
+        shell + expected["end_of_life"], rel=REL
+    )
+    assert result.components_kg_co2e["insert"] == pytest.approx(
+        0.1 * (0.5 * 3.5075 + 0.5 * 0.8365), rel=REL
+    )
+    assert result.recycled_content_share == pytest.approx((0.5 * 0.4 + 0.1 * 0.5) / 0.6, rel=REL)
+    assert result.eol_recycling_share == pytest.approx(0.5 * 0.5 / 0.6, rel=REL)
+    baseline = sum(expected_widget(shell_r1=0.0).values()) + 0.1 * 0.5 * (3.5075 - 0.8365)
+    assert result.virgin_baseline_kg_co2e == pytest.approx(baseline, rel=REL)
+    assert result.reduction_vs_virgin == pytest.approx(1 - result.total_kg_co2e / baseline, rel=REL)
+
+
+def test_ghg_split_by_hand(write_spec):
+    result = calculate_footprint(widget(write_spec))
+    virgin_kg = 0.5 * 0.6 + 0.1 * 0.5
+    land_use = virgin_kg * 0.2
+    biogenic = 7.7 * 0.0001 * 27.0 + 0.5 * 0.3 * 0.05 * 27.0
+    assert result.ghg_kg_co2e["land_use_change"] == pytest.approx(land_use, rel=REL)
+    assert result.ghg_kg_co2e["biogenic"] == pytest.approx(biogenic, rel=REL)
+    assert math.fsum(result.ghg_kg_co2e.values()) == pytest.approx(result.total_kg_co2e, rel=1e-9)
+
+
+def test_stages_and_components_add_up_exactly(write_spec):
+    result = calculate_footprint(widget(write_spec))
+    assert math.fsum(result.stages_kg_co2e.values()) == result.total_kg_co2e
+    components = math.fsum(result.components_kg_co2e.values())
+    raw_and_eol = math.fsum(
+        [result.stages_kg_co2e["raw_materials"], result.stages_kg_co2e["end_of_life"]]
+    )
+    assert components == pytest.approx(raw_and_eol, rel=1e-12)
+
+
+def test_variant(write_spec):
+    result = calculate_footprint(widget(write_spec), variant="all-recycled")
+    assert result.variant == "all-recycled"
+    assert result.stages_kg_co2e["raw_materials"] == pytest.approx(
+        expected_widget(shell_r1=1.0)["raw_materials"], rel=REL
+    )
+
+
+@pytest.mark.parametrize(
+    ("mass", "energy", "transport"),
+    [
+        ("0.5 kg", "7.2 MJ", "7700 kg*km"),
+        ("0.0005 t", "0.002 MWh", "7.7 tkm"),
+    ],
+)
+def test_unit_spellings_give_identical_results(write_spec, mass, energy, transport):
+    reference = calculate_footprint(widget(write_spec))
+    other = calculate_footprint(widget(write_spec, mass=mass, energy=energy, transport=transport))
+    assert other.total_kg_co2e == pytest.approx(reference.total_kg_co2e, rel=1e-12)
+    for stage in STAGES:
+        assert other.stages_kg_co2e[stage] == pytest.approx(
+            reference.stages_kg_co2e[stage], rel=1e-12, abs=1e-15
+        )
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.floats(min_value=0.01, max_value=1000.0))
+def test_linear_in_amounts(write_spec, factor):
+    one = calculate_footprint(widget(write_spec))
+    scaled = calculate_footprint(
+        widget(
+            write_spec,
+            mass=f"{500 * factor!r} g",
+            energy=f"{2 * factor!r} kWh",
+            transport=f"{7.7 * factor!r} t*km",
+        )
+    )
+    # Everything scales but the one piece of "hand assembly" and the 100 g insert.
+    assembly = [i.kg_co2e for i in one.line_items if "hand assembly" in i.activity]
+    fixed = assembly[0] + one.components_kg_co2e["insert"]
+    assert scaled.total_kg_co2e - fixed == pytest.approx(
+        factor * (one.total_kg_co2e - fixed), rel=1e-9
+    )
+    assert scaled.stages_kg_co2e["distribution"] == pytest.approx(
+        factor * one.stages_kg_co2e["distribution"], rel=1e-9
+    )
+    assert scaled.stages_kg_co2e["end_of_life"] == pytest.approx(
+        factor * one.stages_kg_co2e["end_of_life"], rel=1e-9
+    )
+    assert scaled.components_kg_co2e["shell"] == pytest.approx(
+        factor * one.components_kg_co2e["shell"], rel=1e-9
+    )
+
+
+def test_engine_equals_a_full_bw2calc_lca(write_spec, handmade_table):
+    result = calculate_footprint(widget(write_spec), table=handmade_table)
+    index = {a.reference: a.index for a in handmade_table.activities}
+    demand: dict[int, float] = {}
+    for item in result.line_items:
+        demand[index[item.activity]] = demand.get(index[item.activity], 0.0) + item.amount
+    full = lca_scores(handmade_table, demand, result.method)
+    assert full["total"] == pytest.approx(result.total_kg_co2e, rel=1e-9)
+    for indicator, value in result.ghg_kg_co2e.items():
+        assert full[indicator] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_desnz_pet_30_percent_recycled(builtin_table):
+    # shared/reference/materials/README.md: 0.7 x 3.86390131 + 0.3 x 2.21390131 = 3.36890
+    spec = spec_from_dict(
+        {
+            "product": {"id": "pet", "name": "1 kg PET", "declared_unit": "1 kg"},
+            "components": [
+                {
+                    "id": "resin",
+                    "material": "PET",
+                    "mass": "1 kg",
+                    "recycled_content": "30 %",
+                    "end_of_life": {"recycling": 1.0},
+                }
+            ],
+        }
+    )
+    result = calculate_footprint(spec, table=builtin_table)
+    assert result.stages_kg_co2e["raw_materials"] == pytest.approx(3.36890, rel=1e-5)
+    assert result.stages_kg_co2e["end_of_life"] == 0.0
+
+
+def test_unknown_material_suggests(write_spec):
+    spec = load_spec(
+        write_spec(
+            WIDGET.replace("material: widget", "material: widgit")
+            .replace("MASS", "1 kg")
+            .replace("ENERGY", "1 kWh")
+            .replace("TRANSPORT", "1 t*km")
+        )
+    )
+    with pytest.raises(
+        DataError,
+        match=r"components\[0\].material: unknown material 'widgit'; "
+        r"did you mean widget",
+    ):
+        calculate_footprint(spec)
+
+
+def test_unknown_activity_lists_candidates(builtin_table):
+    spec = spec_from_dict(
+        {
+            "product": {"id": "p", "name": "p", "declared_unit": "1 piece"},
+            "components": [],
+            "stages": {"production": [{"activity": "electricity, grid, XX", "amount": "1 kWh"}]},
+        },
+        source="p.yaml",
+    )
+    with pytest.raises(
+        DataError,
+        match=r"p.yaml: stages.production\[0\].activity: no activity "
+        r"matches 'electricity, grid, XX'; closest: electricity",
+    ):
+        calculate_footprint(spec, table=builtin_table)
+
+
+def test_wrong_dimension_for_stage_activity(builtin_table):
+    spec = spec_from_dict(
+        {
+            "product": {"id": "p", "name": "p", "declared_unit": "1 piece"},
+            "components": [],
+            "stages": {"distribution": [{"activity": "transport, lorry", "amount": "3 kg"}]},
+        },
+        source="p.yaml",
+    )
+    with pytest.raises(
+        UnitError,
+        match=r"stages.distribution\[0\].amount: '3 kg' is a mass, "
+        r"but 'transport, lorry' is measured in ton kilometer",
+    ):
+        calculate_footprint(spec, table=builtin_table)
+
+
+def test_recycled_content_without_recycled_route(write_spec):
+    text = WIDGET.replace("MASS", "1 kg").replace("ENERGY", "1 kWh").replace("TRANSPORT", "1 t*km")
+    text = text.replace('    recycled: "handmade::widget material, recycled::GLO"\n', "")
+    with pytest.raises(
+        SpecError,
+        match=r"components\[1\].recycled_content: '50 %' needs a "
+        r"'recycled' activity reference",
+    ):
+        load_spec(write_spec(text))

@@ -1,0 +1,109 @@
+"""Packaging and architecture rules: shipped data, one-way imports, quiet imports."""
+
+import ast
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "src" / "cfp_engine"
+
+
+def test_every_data_file_is_listed_for_the_wheel():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    listed = set(
+        re.findall(
+            r'^"((?:inventories|methods)/[^"]+)" = "cfp_engine/_data/\1"$', pyproject, flags=re.M
+        )
+    )
+    on_disk = {
+        str(p.relative_to(ROOT))
+        for folder in ("inventories", "methods")
+        for p in (ROOT / folder).iterdir()
+        if p.is_file()
+    }
+    assert listed == on_disk
+
+
+def test_wheel_ships_the_data_and_finds_it(tmp_path):
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        pytest.fail(completed.stderr)
+    wheel = next(tmp_path.glob("cfp_engine-*.whl"))
+    target = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        archive.extractall(target)
+    assert "cfp_engine/_data/inventories/materials.csv" in names
+    assert "cfp_engine/_data/methods/methods.yaml" in names
+    assert "cfp_engine/schemas/product-spec.schema.json" in names
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from cfp_engine.paths import builtin_data_dir; "
+        "from cfp_engine.inventories import read_builtin_datasets; "
+        "print(builtin_data_dir()); print(len(read_builtin_datasets()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout.split()
+    assert Path(out[0]) == target / "cfp_engine" / "_data"
+    assert int(out[1]) > 10
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+BRIGHTWAY = {"bw2data", "bw2calc", "bw2io", "bw_processing"}
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
+def test_import_rules(module):
+    imports = _imports(PACKAGE / module)
+    if module != "cli.py":
+        assert "click" not in imports, f"{module} imports click; only cli.py may"
+    if module not in ("store.py",):
+        assert not imports & BRIGHTWAY, f"{module} imports Brightway; only store.py may"
+
+
+def test_no_output_or_warnings_at_import():
+    code = (
+        "import cfp_engine, cfp_engine.core, cfp_engine.cli, cfp_engine.store, "
+        "cfp_engine.spec, cfp_engine.units"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "" and completed.stderr == ""

@@ -1,0 +1,120 @@
+"""The embedded Brightway store: where it lives, when it rebuilds, locking, user projects."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cfp_engine import paths
+from cfp_engine.errors import DataError, SpecError
+from cfp_engine.store import open_store, store_status
+
+from conftest import EXAMPLES, ROOT
+from make_inventories import write_inventory
+
+
+def test_store_lives_in_the_engine_home(builtin_table, engine_home):
+    status = store_status()
+    assert status["built"] and status["up_to_date"]
+    assert Path(status["home"]) == engine_home.resolve()
+    assert Path(os.environ["BRIGHTWAY2_DIR"]).resolve() == engine_home.resolve() / "brightway"
+    assert builtin_table.manifest["project"] == "cfp-builtin"
+    assert builtin_table.manifest["lcia_source"]["sha256"]
+
+
+def test_rebuilds_when_the_data_change(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "inventories", data / "inventories")
+    shutil.copytree(ROOT / "methods", data / "methods")
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(home))
+    monkeypatch.setattr(paths, "builtin_data_dir", lambda: data)
+    before = open_store()
+    grid = before.find("electricity, grid, JP")
+    assert before.indicator("IPCC 2021 GWP100", "total")[grid.index] == pytest.approx(
+        0.423, rel=1e-6
+    )
+    assert open_store().manifest["built_at"] == before.manifest["built_at"]  # no rebuild
+    electricity = data / "inventories" / "electricity.yaml"
+    text = electricity.read_text(encoding="utf-8")
+    assert text.count("amount: 0.423\n") == 1
+    electricity.write_text(text.replace("amount: 0.423\n", "amount: 0.5\n"), encoding="utf-8")
+    after = open_store()
+    assert after.fingerprint != before.fingerprint
+    grid = after.find("electricity, grid, JP")
+    assert after.indicator("IPCC 2021 GWP100", "total")[grid.index] == pytest.approx(0.5, rel=1e-6)
+
+
+def test_two_processes_started_together_build_once(tmp_path):
+    env = {**os.environ, "CFP_ENGINE_HOME": str(tmp_path / "home")}
+    env.pop("BRIGHTWAY2_DIR", None)
+    command = [
+        sys.executable,
+        "-m",
+        "cfp_engine",
+        "calc",
+        str(EXAMPLES / "pet-bottle.yaml"),
+        "--format",
+        "json",
+    ]
+    runs = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    documents = [json.loads(stdout) for stdout, _ in outputs]  # stdout is pure JSON
+    assert documents[0] == documents[1]
+    builds = sum(stderr.count("Building Brightway project cfp-builtin") for _, stderr in outputs)
+    assert builds == 1
+
+
+def test_user_inventory_is_imported_once(handmade, builtin_table, caplog):
+    first = open_store([handmade["inventory"]])
+    caplog.set_level("INFO", logger="cfp_engine")
+    second = open_store([handmade["inventory"]])
+    assert "Building" not in caplog.text
+    assert second.manifest["built_at"] == first.manifest["built_at"]
+    assert first.manifest["project"].startswith("cfp-user-")
+    assert "handmade" in first.databases and "cfp-builtin" in first.databases
+    assert builtin_table.databases == ["cfp-builtin"]  # the built-in project is untouched
+
+
+def test_unlinked_exchanges_are_listed(tmp_path, builtin_table):
+    activities = {
+        "bad process": (
+            "kilogram",
+            "GLO",
+            [
+                ("Carbon dioxide, fossill", 1.0, "kilogram", "biosphere", "air"),
+                ("no such input", 1.0, "kilogram", "technosphere", "GLO"),
+            ],
+        )
+    }
+    path = write_inventory(tmp_path / "bad.xlsx", activities, "bad")
+    with pytest.raises(
+        DataError,
+        match=r"(?s)bad.xlsx: 2 unlinked exchange\(s\).*"
+        r"Carbon dioxide, fossill.*no such input",
+    ):
+        open_store([path])
+    assert not [
+        p
+        for p in (paths.data_home() / "scores").iterdir()
+        if "bad" in (p / "manifest.json").read_text()
+    ]
+
+
+def test_user_files_must_exist_and_have_a_known_format(tmp_path):
+    with pytest.raises(SpecError, match="no such inventory file"):
+        open_store([tmp_path / "missing.xlsx"])
+    other = tmp_path / "inventory.txt"
+    other.write_text("x")
+    with pytest.raises(SpecError, match=r"Brightway Excel \(.xlsx\) or CSV"):
+        open_store([other])
