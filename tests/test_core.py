@@ -247,3 +247,24 @@ def test_recycled_content_without_recycled_route(write_spec):
         r"'recycled' activity reference",
     ):
         load_spec(write_spec(text))
+
+
+def test_a_reference_matching_several_activities_lists_them():
+    from cfp_engine.scores import ActivityInfo, ScoreTable
+
+    activities = [
+        ActivityInfo(0, "db", "a", "steel sheet", "JP", "kilogram"),
+        ActivityInfo(1, "db", "b", "steel sheet", "CN", "kilogram"),
+    ]
+    table = ScoreTable(activities, {}, {"fingerprint": "x"})
+    with pytest.raises(
+        DataError,
+        match=r"f: 'steel sheet' matches 2 activities: "
+        r"db::steel sheet::JP; db::steel sheet::CN",
+    ):
+        table.find("steel sheet", where="f")
+    assert table.find("db::steel sheet::CN").code == "b"
+    with pytest.raises(DataError, match="unknown database 'other'"):
+        table.find("other::steel sheet")
+    with pytest.raises(DataError, match="is not 'name', 'database::name'"):
+        table.find("a::b::c::d")

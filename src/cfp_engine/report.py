@@ -25,7 +25,7 @@ def format_kg(value: float) -> str:
         return "0"
     if magnitude >= 1000:
         return f"{value:,.0f}"
-    if magnitude >= 0.001:
+    if magnitude >= 1e-6:
         decimals = max(0, 3 - int(f"{magnitude:e}".split("e")[1]))
         return f"{value:.{decimals}f}"
     return f"{value:.3e}"
