@@ -194,3 +194,39 @@ def test_every_command_has_help():
     for name, command in cli.commands.items():
         assert command.help, name
         assert run(name, "--help").exit_code == 0
+
+
+def test_data_materials(builtin_table):
+    result = run("data", "materials", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["material"]: row for row in json.loads(result.stdout)}
+    # DESNZ 2025 Material use, aluminium cans and foil: 9115.90131 / 995.0779 kg CO2e per t
+    assert rows["aluminium"]["virgin_kg_co2e_per_kg"] == pytest.approx(9.11590131, rel=1e-6)
+    assert rows["aluminium"]["recycled_kg_co2e_per_kg"] == pytest.approx(0.9950779, rel=1e-6)
+    assert rows["aluminium"]["reduction"] == pytest.approx(1 - 995.0779 / 9115.90131, rel=1e-6)
+    reductions = [r["reduction"] for r in rows.values() if r["reduction"] is not None]
+    assert max(reductions) >= 0.85  # the seed's range: recycled saves 20 % to 90 %
+    assert any(0.15 <= r <= 0.5 for r in reductions)
+    table = run("data", "materials")
+    assert "Reduction from recycled routes" in table.stdout
+
+
+def test_data_show(builtin_table):
+    result = run("data", "show", "electricity, grid, JP", "--format", "json")
+    assert result.exit_code == 0, result.output
+    details = json.loads(result.stdout)
+    assert details["unit"] == "kilowatt hour"
+    assert details["source"]["licence"]
+    assert set(details["pedigree"]) == {
+        "reliability",
+        "completeness",
+        "temporal",
+        "geographical",
+        "technological",
+    }
+    flows = {e["name"]: e["amount"] for e in details["exchanges"] if e["type"] == "biosphere"}
+    assert flows["Carbon dioxide, fossil"] == pytest.approx(0.423, rel=1e-6)
+    text = run("data", "show", "transport, lorry").stdout
+    assert "pedigree:" in text and "IPCC 2021 GWP100:" in text
+    missing = run("data", "show", "transport, hovercraft")
+    assert missing.exit_code == 2 and "no activity matches" in missing.stderr

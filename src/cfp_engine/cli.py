@@ -208,6 +208,59 @@ def data_build():
     )
 
 
+@data.command("materials")
+@click.option(
+    "--materials",
+    "materials",
+    multiple=True,
+    metavar="PATH",
+    help="Extra materials table (CSV); repeatable.",
+)
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file the tables refer to; repeatable.",
+)
+@click.option("--method", default=None, help="Impact method (default IPCC 2021 GWP100).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table")
+def data_materials(materials, inventories, method, fmt):
+    """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
+    from .data_views import list_material_factors
+    from .report import render_material_factors
+    from .store import open_store
+
+    rows = list_material_factors(open_store(inventories), materials=materials, method=method)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_material_factors(rows, csv_format=fmt == "csv"), nl=fmt == "table")
+
+
+@data.command("show")
+@click.argument("reference", metavar="ACTIVITY")
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file; repeatable.",
+)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_show(reference, inventories, fmt):
+    """One dataset: source, quality, exchanges and per-unit scores."""
+    from .data_views import describe_activity
+    from .report import render_activity
+    from .store import open_store
+
+    details = describe_activity(open_store(inventories), reference)
+    if fmt == "json":
+        click.echo(json.dumps(details, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_activity(details))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="cfp")

@@ -94,3 +94,90 @@ def render_csv(result: FootprintResult) -> str:
         writer.writerow([*base, "ghg", name, repr(value)])
     writer.writerow([*base, "baseline", "virgin_baseline", repr(result.virgin_baseline_kg_co2e)])
     return buffer.getvalue()
+
+
+def _or_dash(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def render_material_factors(rows: list[dict], *, csv_format: bool = False) -> str:
+    """The materials table with virgin / recycled factors and reductions."""
+    if csv_format:
+        buffer = io.StringIO()
+        columns = [
+            "material",
+            "virgin_kg_co2e_per_kg",
+            "recycled_kg_co2e_per_kg",
+            "reduction",
+            "source",
+        ]
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+    lines = [
+        f"{'material':<22}{'virgin':>10}{'recycled':>10}{'reduction':>11}  source",
+        f"{'':<22}{'kg CO2e/kg':>20}",
+    ]
+    for row in rows:
+        reduction = row["reduction"]
+        lines.append(
+            f"{row['material']:<22}{_or_dash(row['virgin_kg_co2e_per_kg'], '.3f'):>10}"
+            f"{_or_dash(row['recycled_kg_co2e_per_kg'], '.3f'):>10}"
+            f"{'-' if reduction is None else f'{reduction * 100:.0f} %':>11}  "
+            f"{row['source'][:60]}"
+        )
+    reductions = [r["reduction"] for r in rows if r["reduction"] is not None]
+    if reductions:
+        lines.append(
+            f"\nReduction from recycled routes: {min(reductions) * 100:.0f} % to "
+            f"{max(reductions) * 100:.0f} % over {len(reductions)} materials"
+        )
+    return "\n".join(lines)
+
+
+def render_activity(details: dict) -> str:
+    """One dataset for people: identity, source, quality, exchanges, scores."""
+    lines = [
+        details["activity"],
+        "=" * len(details["activity"]),
+        f"unit: {details['unit']}    location: {details['location']}    "
+        f"category: {details['category']}" + ("    AIR FREIGHT" if details["air_freight"] else ""),
+    ]
+    if details["co2e_only"]:
+        lines.append("co2e_only: the source gives a kg CO2e total only (recorded as fossil CO2)")
+    source = details["source"]
+    if source:
+        lines.append("")
+        for key in (
+            "organisation",
+            "document",
+            "year",
+            "url",
+            "licence",
+            "geography",
+            "boundary",
+            "gwp_basis",
+        ):
+            if source.get(key):
+                lines.append(f"{key + ':':<14}{source[key]}")
+        if "cited_value" in source:
+            lines.append(f"{'cited:':<14}{source['cited_value']} {source.get('cited_unit', '')}")
+    if details["pedigree"]:
+        pedigree = ", ".join(f"{k} {v}" for k, v in details["pedigree"].items())
+        lines.append(f"{'pedigree:':<14}{pedigree}  (1 best - 5 worst)")
+    if details["comment"]:
+        lines += ["", details["comment"]]
+    lines += ["", f"{'exchange':<12}{'amount':>14}  {'unit':<16}input"]
+    for edge in details["exchanges"]:
+        lines.append(
+            f"{edge['type']:<12}{edge['amount']:>14.6g}  {edge['unit']:<16}"
+            f"{edge['name']} ({edge['where']})"
+        )
+    lines.append("")
+    for method, scores in details["kg_co2e_per_unit"].items():
+        split = ", ".join(f"{k} {format_kg(v)}" for k, v in scores.items() if k != "total")
+        lines.append(
+            f"{method}: {format_kg(scores['total'])} kg CO2e per {details['unit']} ({split})"
+        )
+    return "\n".join(lines)

@@ -149,6 +149,33 @@ def lca_scores(table: ScoreTable, demand: dict[int, float], method: str) -> dict
     return results
 
 
+def activity_details(table: ScoreTable, info: ActivityInfo) -> dict[str, Any]:
+    """Pedigree, comment and exchanges of one activity, read from its Brightway project."""
+    with _brightway() as bd:
+        bd.projects.set_current(table.manifest["project"])
+        node = bd.get_node(database=info.database, code=info.code)
+        exchanges = []
+        for edge in node.exchanges():
+            other = edge.input
+            where = other.get("location") or "::".join(other.get("categories") or ())
+            exchanges.append(
+                {
+                    "type": edge["type"],
+                    "name": other["name"],
+                    "where": where,
+                    "database": other["database"],
+                    "amount": float(edge["amount"]),
+                    "unit": other.get("unit", ""),
+                }
+            )
+        meta = node.get("cfp") or {}
+        return {
+            "pedigree": meta.get("pedigree", {}),
+            "comment": node.get("comment", ""),
+            "exchanges": exchanges,
+        }
+
+
 # -- building -------------------------------------------------------------------------------
 
 
