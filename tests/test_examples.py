@@ -3,10 +3,11 @@
 import math
 
 import pytest
-from conftest import EXAMPLES
 
 from cfp_engine.core import calculate_footprint
 from cfp_engine.spec import load_spec
+
+from conftest import EXAMPLES
 
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
 

@@ -118,3 +118,33 @@ def test_user_files_must_exist_and_have_a_known_format(tmp_path):
     other.write_text("x")
     with pytest.raises(SpecError, match=r"Brightway Excel \(.xlsx\) or CSV"):
         open_store([other])
+
+
+def test_csv_inventory_scores_like_the_excel_one(tmp_path, handmade_table):
+    from make_inventories import ACTIVITIES, EXPECTED_PER_UNIT, write_inventory_csv
+
+    renamed = {f"{name} (csv)": spec for name, spec in ACTIVITIES.items()}
+    for name, (unit, location, exchanges) in renamed.items():
+        renamed[name] = (
+            unit,
+            location,
+            [
+                (f"{i[0]} (csv)" if i[3] == "technosphere" and i[0] in ACTIVITIES else i[0], *i[1:])
+                for i in exchanges
+            ],
+        )
+    table = open_store([write_inventory_csv(tmp_path / "hand.csv", renamed, "handcsv")])
+    for name, expected in EXPECTED_PER_UNIT.items():
+        info = table.find(f"handcsv::{name} (csv)")
+        assert table.indicator("IPCC 2021 GWP100", "total")[info.index] == pytest.approx(
+            expected, rel=1e-6
+        )
+
+
+def test_singular_technosphere_is_a_calculation_error(tmp_path, builtin_table):
+    from cfp_engine.errors import CalculationError
+
+    activities = {"loop": ("kilogram", "GLO", [("loop", 1.0, "kilogram", "technosphere", "GLO")])}
+    path = write_inventory(tmp_path / "loop.xlsx", activities, "loopdb")
+    with pytest.raises(CalculationError, match="singular"):
+        open_store([path])
