@@ -191,6 +191,7 @@ def data_status(fmt):
             f"  LCIA source     {lcia.get('file')} (bw2io {lcia.get('bw2io')}, "
             f"sha256 {str(lcia.get('sha256'))[:12]}...)"
         )
+        click.echo(f"  solver          {manifest.get('solver')}")
         click.echo(f"  fingerprint     {manifest.get('fingerprint', '')[:16]}...")
     users = status["user_projects"]
     click.echo(f"User projects:    {len(users)}" + (f" ({', '.join(users)})" if users else ""))
