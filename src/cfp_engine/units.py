@@ -29,6 +29,7 @@ DIMENSIONS = {
     "count": ("[count]", "a count", "piece, item"),
     "time": ("[time]", "a time", "h, year"),
     "person_transport": ("[count] * [length]", "a person transport (persons x distance)", "pkm"),
+    "peak_power": ("[peak_power]", "a peak power of PV modules", "kWp, Wp"),
 }
 
 # Brightway / ecoinvent unit names and how pint spells them.
@@ -57,6 +58,7 @@ BRIGHTWAY_UNITS = {
     "unit": "piece",
     "piece": "piece",
     "item": "piece",
+    "kilowatt peak": "kilowatt_peak",
 }
 
 _DEFINITIONS = """
@@ -64,6 +66,8 @@ piece = [count] = pc = pcs = item = items = pieces
 person = piece
 tkm = metric_ton * kilometer
 pkm = person * kilometer
+watt_peak = [peak_power] = Wp
+kilowatt_peak = 1000 * watt_peak = kWp
 """
 
 _AMBIGUOUS = {
