@@ -268,3 +268,87 @@ def test_a_reference_matching_several_activities_lists_them():
         table.find("other::steel sheet")
     with pytest.raises(DataError, match="is not 'name', 'database::name'"):
         table.find("a::b::c::d")
+
+
+# -- the three approaches on the hand-made product -------------------------------------
+
+EV, EREC = E["widget material, virgin"], E["widget material, recycled"]
+ED, EER, ERECEOL = E["hand landfill"], E["hand incineration"], E["hand recycling"]
+EHEAT, EELEC_PER_MJ = E["hand heat"], E["hand electricity"] / 3.6
+
+
+def expected_shell(approach, r1=0.4):
+    """0.5 kg of widget by hand: R2 0.5, R3 0.2, A 0.4, Qsin 0.9, Qsout 0.8, 6 MJ heat and
+    2 MJ electricity recovered per kg."""
+    if approach == "cut-off":
+        raw = (1 - r1) * EV + r1 * EREC
+        eol = 0.2 * EER + 0.3 * ED
+    else:
+        a, qin, qout = (0.4, 0.9, 0.8) if approach == "cff" else (0.0, 1.0, 1.0)
+        raw = (1 - r1) * EV + r1 * (a * EREC + (1 - a) * EV * qin)
+        eol = (
+            (1 - a) * 0.5 * (ERECEOL - EV * qout)
+            + 0.2 * (EER - 6.0 * EHEAT - 2.0 * EELEC_PER_MJ)
+            + 0.3 * ED
+        )
+    return 0.5 * raw, 0.5 * eol
+
+
+def expected_insert(approach):
+    """0.1 kg by explicit references, R1 0.5, no end of life; A 0.5, Q 1 by default."""
+    if approach == "avoided-burden":
+        return 0.1 * EV
+    if approach == "cff":  # (1-R1) Ev + R1 (A Erec + (1-A) Ev Qsin/Qp)
+        return 0.1 * (0.5 * EV + 0.5 * (0.5 * EREC + 0.5 * EV * 1.0))
+    return 0.1 * (0.5 * EV + 0.5 * EREC)
+
+
+@pytest.mark.parametrize("approach", ["cut-off", "avoided-burden", "cff"])
+def test_hand_computed_product_under_each_approach(write_spec, approach):
+    result = calculate_footprint(widget(write_spec), approach=approach)
+    raw, eol = expected_shell(approach)
+    insert = expected_insert(approach)
+    assert result.approach == approach
+    assert result.stages_kg_co2e["raw_materials"] == pytest.approx(raw + insert, rel=REL)
+    assert result.stages_kg_co2e["end_of_life"] == pytest.approx(eol, rel=REL)
+    assert result.components_kg_co2e["shell"] == pytest.approx(raw + eol, rel=REL)
+    others = E["hand assembly"] + 2 * E["hand electricity"] + 7.7 * E["hand transport"]
+    assert result.total_kg_co2e == pytest.approx(raw + eol + insert + others, rel=REL)
+    baseline_raw, baseline_eol = expected_shell(approach, r1=0.0)
+    baseline_insert = 0.1 * EV
+    assert result.virgin_baseline_kg_co2e == pytest.approx(
+        baseline_raw + baseline_eol + baseline_insert + others, rel=REL
+    )
+    shell = next(c for c in result.components if c.id == "shell")
+    assert shell.parameters["R1"] == 0.4 and shell.parameters["R3"] == 0.2
+    assert "virgin" in shell.activities
+
+
+def test_spec_overrides_cff_parameters(write_spec):
+    text = (
+        WIDGET.replace("MASS", "500 g")
+        .replace("ENERGY", "2 kWh")
+        .replace("TRANSPORT", "7.7 t*km")
+        .replace(
+            "recycled_content: 40 %}",
+            "recycled_content: 40 %, cff: {A: 1.0}, end_of_life: {energy_recovery: 0 %}}",
+        )
+    )
+    result = calculate_footprint(load_spec(write_spec(text)), approach="cff")
+    cut = calculate_footprint(load_spec(write_spec(text)), approach="cut-off")
+    # A = 1 and no energy recovery: the CFF equals cut-off for the shell
+    assert result.components_kg_co2e["shell"] == pytest.approx(
+        cut.components_kg_co2e["shell"], rel=1e-9
+    )
+    assert any("A = 1 is outside PEF's range" in w for w in result.warnings)
+
+
+def test_bad_cff_override_is_an_error(write_spec):
+    text = (
+        WIDGET.replace("MASS", "500 g")
+        .replace("ENERGY", "2 kWh")
+        .replace("TRANSPORT", "7.7 t*km")
+        .replace("recycled_content: 40 %}", "recycled_content: 40 %, cff: {Qsin_Qp: 0}}")
+    )
+    with pytest.raises(SpecError, match=r"components\[0\]: Qsin_Qp = 0 must be > 0"):
+        calculate_footprint(load_spec(write_spec(text)), approach="cff")

@@ -1,33 +1,40 @@
 """Compute a product's carbon footprint: spec -> demand on the Brightway project -> result.
 
-The product's components (virgin and recycled routes mixed by recycled content, end of
-life from the materials table) and its stage activities become line items, each an
-amount of one activity of the project in that activity's unit. Scoring a line item is
-a product with the activity's per-unit score (one adjoint solve of bw2calc's matrices,
-:mod:`cfp_engine.store`), so the result equals bw2calc's ``LCA(demand).score`` and is
-exactly additive by stage, component and GHG sub-indicator.
+The product's components (virgin and recycled routes and end of life, allocated by the
+chosen approach, :mod:`cfp_engine.circularity`) and its stage activities become line
+items, each an amount of one activity of the project in that activity's unit. Scoring a
+line item is a product with the activity's per-unit score (one adjoint solve of
+bw2calc's matrices, :mod:`cfp_engine.store`), so the result equals bw2calc's
+``LCA(demand).score`` and is exactly additive by stage, component and GHG indicator.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .circularity import CircularityRates, allocation_coefficients
+from .circularity import (
+    DEFAULT_A,
+    ENERGY_ROLES,
+    AllocationParameters,
+    allocation_coefficients,
+)
 from .errors import DataError, SpecError
-from .materials import MaterialsTable, load_materials
+from .materials import MaterialSpec, MaterialsTable, load_materials
 from .methods import GHG_INDICATORS, INDICATORS, MethodSpec, resolve_method
 from .paths import inventories_dir
 from .results import ComponentResult, FootprintResult, LineItem
-from .scores import ScoreTable
+from .scores import ActivityInfo, ScoreTable
 from .spec import STAGES, ComponentSpec, ProductSpec
-from .units import convert_to_activity_unit
+from .units import convert_to_activity_unit, registry
 
 DEFAULT_APPROACH = "cut-off"
+DEFAULT_SUBSTITUTED_HEAT = "heat, natural gas"
+GLOBAL_GRID = "electricity, grid, world average"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,14 @@ class _Demand:
     role: str
     activity_index: int
     amount: float
+
+
+@dataclass(frozen=True)
+class _ComponentPlan:
+    component: ComponentSpec
+    parameters: AllocationParameters
+    references: dict[str, tuple[str | None, str]]  # role -> (reference, where it came from)
+    notes: tuple[str, ...]
 
 
 def calculate_footprint(
@@ -60,7 +75,7 @@ def calculate_footprint(
     method
         Impact method name or alias (default: IPCC 2021 GWP100, AR6).
     approach
-        End-of-life allocation approach; default: the spec's, else ``cut-off``.
+        ``cut-off``, ``avoided-burden`` or ``cff``; default: the spec's, else cut-off.
     inventories, materials
         Extra user inventory files (Brightway Excel/CSV) and materials tables (CSV),
         added to those the spec lists.
@@ -72,29 +87,170 @@ def calculate_footprint(
     FootprintResult
         Totals in kg CO2e per declared unit, by stage, component and GHG indicator.
     """
-    product = spec.with_variant(variant)
-    method_spec = resolve_method(method)
-    approach = approach or product.approach or DEFAULT_APPROACH
-    material_files = [*product.materials, *map(Path, materials)]
-    materials_table = load_materials(material_files)
-    if table is None:
-        from .store import open_store
-
-        table = open_store([*product.inventories, *inventories])
-    demands = build_demand(product, materials_table, table, approach)
-    baseline = build_demand(_without_recycled_content(product), materials_table, table, approach)
-    return _score(
-        product, method_spec, approach, demands, baseline, table, materials_table, material_files
+    calculator = FootprintCalculator(
+        method=method, inventories=inventories, materials=materials, table=table
     )
+    return calculator.calculate(spec, variant=variant, approach=approach)
 
 
-def build_demand(
-    product: ProductSpec, materials: MaterialsTable, table: ScoreTable, approach: str
+class FootprintCalculator:
+    """Calculates many footprints (variants, approaches, sweeps) on the same data.
+
+    The score table and the materials tables are opened once per set of files and
+    reused, so a further calculation costs a few milliseconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str | None = None,
+        inventories: Sequence[str | Path] = (),
+        materials: Sequence[str | Path] = (),
+        table: ScoreTable | None = None,
+    ):
+        self.method: MethodSpec = resolve_method(method)
+        self._inventories = tuple(Path(p) for p in inventories)
+        self._materials = tuple(Path(p) for p in materials)
+        self._table = table
+        self._tables: dict[tuple[Path, ...], ScoreTable] = {}
+        self._materials_tables: dict[tuple[Path, ...], MaterialsTable] = {}
+
+    def table_for(self, product: ProductSpec) -> ScoreTable:
+        if self._table is not None:
+            return self._table
+        key = (*product.inventories, *self._inventories)
+        if key not in self._tables:
+            from .store import open_store
+
+            self._tables[key] = open_store(key)
+        return self._tables[key]
+
+    def materials_for(self, product: ProductSpec) -> tuple[MaterialsTable, tuple[Path, ...]]:
+        key = (*product.materials, *self._materials)
+        if key not in self._materials_tables:
+            self._materials_tables[key] = load_materials(key)
+        return self._materials_tables[key], key
+
+    def calculate(
+        self, spec: ProductSpec, *, variant: str | None = None, approach: str | None = None
+    ) -> FootprintResult:
+        """The footprint of ``spec`` (variant ``variant``) under ``approach``."""
+        product = spec.with_variant(variant)
+        approach = approach or product.approach or DEFAULT_APPROACH
+        table = self.table_for(product)
+        materials, material_files = self.materials_for(product)
+        plans = [
+            _plan_component(c, materials, table, product, approach) for c in product.components
+        ]
+        demands = _demand(plans, product, table, approach)
+        baseline_plans = [replace(p, parameters=replace(p.parameters, R1=0.0)) for p in plans]
+        baseline = _demand(baseline_plans, product, table, approach)
+        return _score(
+            product, self.method, approach, plans, demands, baseline, table, material_files
+        )
+
+
+# -- the demand -----------------------------------------------------------------------
+
+
+def _plan_component(
+    component: ComponentSpec,
+    materials: MaterialsTable,
+    table: ScoreTable,
+    product: ProductSpec,
+    approach: str,
+) -> _ComponentPlan:
+    """Parameters and role activities of one component, spec overrides applied."""
+    where = component.where
+    eol = component.end_of_life
+    notes: list[str] = []
+    if component.material:
+        material = materials.get(component.material, where=f"{where}.material")
+        origin = material.origin
+        references = {
+            "virgin": (material.virgin, origin),
+            "recycled": (material.recycled, origin),
+            "eol_recycling": (material.eol_recycling, origin),
+            "virgin_substituted": (material.virgin_substituted or material.virgin, origin),
+            "disposal": (material.disposal, origin),
+            "energy_recovery": (material.energy_recovery, origin),
+            "substituted_heat": (material.substituted_heat or DEFAULT_SUBSTITUTED_HEAT, origin),
+            "substituted_electricity": (
+                material.substituted_electricity or _grid_for(product, table),
+                origin,
+            ),
+        }
+        values = _material_parameters(material, approach, notes, where)
+    else:
+        references = {
+            "virgin": (component.virgin, f"{where}.virgin"),
+            "recycled": (component.recycled, f"{where}.recycled"),
+            "virgin_substituted": (component.virgin, f"{where}.virgin"),
+        }
+        values = {"R2": 0.0, "R3": 0.0, "A": DEFAULT_A}
+    if eol is not None:
+        if eol.recycling is not None:
+            values["R2"] = eol.recycling
+        if eol.energy_recovery is not None:
+            values["R3"] = eol.energy_recovery
+        for role, given in (
+            ("eol_recycling", eol.recycling_activity),
+            ("disposal", eol.disposal_activity),
+            ("energy_recovery", eol.energy_recovery_activity),
+        ):
+            if given:
+                references[role] = (given, f"{where}.end_of_life.{role}_activity")
+    values.update({k: float(v) for k, v in component.cff.items()})
+    try:
+        parameters = AllocationParameters(R1=component.recycled_content, **values)
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    if approach == "cff":
+        notes.extend(f"{where}: {note}" for note in parameters.warnings())
+    if not component.material and eol is None:
+        references["no_end_of_life"] = (None, "")
+    return _ComponentPlan(component, parameters, references, tuple(notes))
+
+
+def _material_parameters(
+    material: MaterialSpec, approach: str, notes: list[str], where: str
+) -> dict[str, float]:
+    values = {
+        "R2": material.R2,
+        "R3": material.R3,
+        "A": material.A if material.A is not None else DEFAULT_A,
+        "B": material.B or 0.0,
+        "Qsin_Qp": material.Qsin_Qp if material.Qsin_Qp is not None else 1.0,
+        "Qsout_Qp": material.Qsout_Qp if material.Qsout_Qp is not None else 1.0,
+    }
+    if material.LHV_MJ_per_kg:
+        values["heat_MJ_per_kg"] = material.LHV_MJ_per_kg * (material.X_ER_heat or 0.0)
+        values["electricity_MJ_per_kg"] = material.LHV_MJ_per_kg * (material.X_ER_elec or 0.0)
+    if approach == "cff":
+        missing = [n for n in ("A", "Qsin_Qp", "Qsout_Qp") if getattr(material, n) is None]
+        if missing:
+            notes.append(
+                f"{where}: material {material.material!r} has no "
+                f"{', '.join(missing)} in its table; PEF defaults used (A = 0.5, "
+                "quality ratios 1)"
+            )
+    return values
+
+
+def _grid_for(product: ProductSpec, table: ScoreTable) -> str:
+    if product.geography:
+        name = f"electricity, grid, {product.geography}"
+        if name.lower() in table._name_index():
+            return name
+    return GLOBAL_GRID
+
+
+def _demand(
+    plans: list[_ComponentPlan], product: ProductSpec, table: ScoreTable, approach: str
 ) -> list[_Demand]:
-    """The product's line items: (stage, component, role, activity, amount)."""
     demands: list[_Demand] = []
-    for component in product.components:
-        demands.extend(_component_demand(component, materials, table, approach))
+    for plan in plans:
+        demands.extend(_component_demand(plan, table, approach))
     for stage in STAGES[1:]:
         for item in product.stages.get(stage, ()):
             info = table.find(item.activity, where=f"{item.where}.activity")
@@ -105,96 +261,70 @@ def build_demand(
     return demands
 
 
-def _component_demand(
-    component: ComponentSpec, materials: MaterialsTable, table: ScoreTable, approach: str
-) -> list[_Demand]:
-    where = component.where
-    eol = component.end_of_life
-    if component.material:
-        material = materials.get(component.material, where=f"{where}.material")
-        refs = {
-            "virgin": (material.virgin, material.origin),
-            "recycled": (material.recycled, material.origin),
-            "eol_recycling": (material.eol_recycling, material.origin),
-            "disposal": (material.disposal, material.origin),
-            "energy_recovery": (material.energy_recovery, material.origin),
-        }
-        r2, r3 = material.R2, material.R3
-    else:
-        refs = {
-            "virgin": (component.virgin, f"{where}.virgin"),
-            "recycled": (component.recycled, f"{where}.recycled"),
-        }
-        r2 = r3 = 0.0
-    if eol is not None:
-        r2 = eol.recycling if eol.recycling is not None else r2
-        r3 = eol.energy_recovery if eol.energy_recovery is not None else r3
-        for role, given in (
-            ("eol_recycling", eol.recycling_activity),
-            ("disposal", eol.disposal_activity),
-            ("energy_recovery", eol.energy_recovery_activity),
-        ):
-            if given:
-                refs[role] = (given, f"{where}.end_of_life.{role}_activity")
-    if not component.material and eol is None:
-        refs.update(eol_recycling=(None, ""), disposal=(None, ""), energy_recovery=(None, ""))
-        r2 = r3 = 0.0
-    try:
-        rates = CircularityRates(R1=component.recycled_content, R2=r2, R3=r3)
-    except SpecError as exc:
-        raise SpecError(f"{where}: {exc}") from None
-    coefficients = allocation_coefficients(approach, rates)
-    if not component.material and eol is None:
+def _component_demand(plan: _ComponentPlan, table: ScoreTable, approach: str) -> list[_Demand]:
+    component = plan.component
+    coefficients = allocation_coefficients(approach, plan.parameters)
+    if "no_end_of_life" in plan.references:
         coefficients["end_of_life"] = {}
     demands = []
     for stage, roles in coefficients.items():
         for role, per_kg in roles.items():
             if per_kg == 0.0:
                 continue
-            reference, origin = refs.get(role, (None, ""))
-            if not reference:
-                raise DataError(_missing_role_message(component, role, per_kg))
-            info = table.find(reference, where=origin)
-            per_unit_mass = convert_to_activity_unit(
-                component.mass, info.unit, where=f"{where}.mass", activity=info.name
+            info = _role_activity(plan, role, per_kg, table)
+            if role in ENERGY_ROLES:
+                quantity = registry().Quantity(per_kg * component.mass_kg, "megajoule")
+            else:
+                quantity = component.mass * per_kg
+            amount = convert_to_activity_unit(
+                quantity, info.unit, where=f"{component.where}.mass", activity=info.name
             )
-            demands.append(_Demand(stage, component.id, role, info.index, per_kg * per_unit_mass))
+            demands.append(_Demand(stage, component.id, role, info.index, amount))
     return demands
 
 
-def _missing_role_message(component: ComponentSpec, role: str, share: float) -> str:
+def _role_activity(
+    plan: _ComponentPlan, role: str, per_kg: float, table: ScoreTable
+) -> ActivityInfo:
+    reference, origin = plan.references.get(role, (None, ""))
+    if not reference:
+        raise DataError(_missing_role_message(plan.component, role, per_kg))
+    return table.find(reference, where=origin)
+
+
+def _missing_role_message(component: ComponentSpec, role: str, amount: float) -> str:
     what = {
         "recycled": "a recycled route",
         "disposal": "a disposal activity",
         "energy_recovery": "an energy-recovery activity",
-        "eol_recycling": "an end-of-life recycling activity",
+        "eol_recycling": "an end-of-life recycling activity (ErecEoL)",
         "virgin": "a virgin route",
-    }[role]
+    }.get(role, f"a {role} activity")
     owner = f"material {component.material!r}" if component.material else "the component"
     hint = {
         "recycled": "set recycled_content to 0 or use a material with a recycled route",
         "disposal": "give end_of_life.disposal_activity",
         "energy_recovery": "give end_of_life.energy_recovery_activity or energy_recovery: 0",
-    }.get(role, "give the activity in end_of_life")
+        "eol_recycling": "give end_of_life.recycling_activity",
+    }.get(role, "give the activity in the materials table or the spec")
     return (
-        f"{component.where}: {owner} has no {what}, but {share:.1%} of its mass needs one; {hint}"
+        f"{component.where}: {owner} has no {what}, but the allocation needs "
+        f"{abs(amount):.3g} per kg of it; {hint}"
     )
 
 
-def _without_recycled_content(product: ProductSpec) -> ProductSpec:
-    components = tuple(replace(c, recycled_content=0.0) for c in product.components)
-    return replace(product, components=components)
+# -- scoring --------------------------------------------------------------------------
 
 
 def _score(
     product: ProductSpec,
     method: MethodSpec,
     approach: str,
+    plans: list[_ComponentPlan],
     demands: list[_Demand],
     baseline: list[_Demand],
     table: ScoreTable,
-    materials: MaterialsTable,
-    material_files: Iterable[Path],
+    material_files: Sequence[Path],
 ) -> FootprintResult:
     scores = table.vector(method.name)
     total_row = INDICATORS.index("total")
@@ -220,7 +350,7 @@ def _score(
     total = math.fsum(stages.values())
     ghg = {ind: math.fsum(i.ghg_kg_co2e[ind] for i in items) for ind in GHG_INDICATORS}
     baseline_total = math.fsum(d.amount * scores[total_row, d.activity_index] for d in baseline)
-    components = tuple(_component_result(c, items, materials) for c in product.components)
+    components = tuple(_component_result(p, items, table) for p in plans)
     mass = math.fsum(c.mass_kg for c in components)
     recycled = math.fsum(c.mass_kg * c.recycled_content for c in components)
     eol_recycled = math.fsum(c.mass_kg * c.eol_recycling for c in components)
@@ -241,32 +371,24 @@ def _score(
         reduction_vs_virgin=(1.0 - total / baseline_total) if baseline_total != 0 else None,
         line_items=tuple(items),
         provenance=_provenance(product, method, table, material_files, demands),
+        warnings=tuple(note for plan in plans for note in plan.notes),
     )
 
 
 def _component_result(
-    component: ComponentSpec, items: list[LineItem], materials: MaterialsTable
+    plan: _ComponentPlan, items: list[LineItem], table: ScoreTable
 ) -> ComponentResult:
+    component = plan.component
     mine = [i for i in items if i.component == component.id]
     raw = math.fsum(i.kg_co2e for i in mine if i.stage == "raw_materials")
     eol = math.fsum(i.kg_co2e for i in mine if i.stage == "end_of_life")
-    r2 = r3 = 0.0
-    if component.material:
-        material = materials.get(component.material)
-        r2, r3 = material.R2, material.R3
-    if component.end_of_life is not None:
-        given = component.end_of_life
-        r2 = given.recycling if given.recycling is not None else r2
-        r3 = given.energy_recovery if given.energy_recovery is not None else r3
-    elif not component.material:
-        r2 = r3 = 0.0
+    activities = {role: item.activity for item in mine for role in [item.role]}
     return ComponentResult(
         id=component.id,
         material=component.material,
         mass_kg=component.mass_kg,
-        recycled_content=component.recycled_content,
-        eol_recycling=r2,
-        eol_energy_recovery=r3,
+        parameters=plan.parameters.as_dict(),
+        activities=activities,
         kg_co2e=raw + eol,
         raw_materials_kg_co2e=raw,
         end_of_life_kg_co2e=eol,
@@ -277,15 +399,14 @@ def _provenance(
     product: ProductSpec,
     method: MethodSpec,
     table: ScoreTable,
-    material_files: Iterable[Path],
+    material_files: Sequence[Path],
     demands: list[_Demand],
 ) -> dict:
     digest = hashlib.sha256(table.fingerprint.encode())
     for path in [inventories_dir() / "materials.csv", *material_files]:
         digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
-    used = sorted({d.activity_index for d in demands})
     datasets = []
-    for index in used:
+    for index in sorted({d.activity_index for d in demands}):
         info = table.activities[index]
         source = info.source or {}
         datasets.append(

@@ -52,6 +52,13 @@ class MaterialSpec:
     A: float | None = None
     Qsin_Qp: float | None = None
     Qsout_Qp: float | None = None
+    B: float | None = None
+    virgin_substituted: str | None = None  # E*v; the virgin route when not given
+    LHV_MJ_per_kg: float | None = None  # lower heating value of the material
+    X_ER_heat: float | None = None  # efficiency of heat recovery (share of LHV)
+    X_ER_elec: float | None = None  # efficiency of electricity recovery (share of LHV)
+    substituted_heat: str | None = None  # activity per MJ of heat replaced
+    substituted_electricity: str | None = None  # activity per kWh of electricity replaced
     source: str = ""
     description: str = ""
     origin: str = ""  # file:line the row came from
@@ -69,6 +76,10 @@ def _number(row: Mapping[str, str], column: str, where: str, *, share: bool) -> 
         bound = "a share in 0-1" if share else "a number >= 0"
         raise SpecError(f"{where}: column {column}: {text!r} must be {bound}")
     return value
+
+
+def _text(row: Mapping[str, str], column: str) -> str | None:
+    return (row.get(column) or "").strip() or None
 
 
 def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
@@ -117,6 +128,13 @@ def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
                 A=_number(row, "A", where, share=True),
                 Qsin_Qp=_number(row, "Qsin_Qp", where, share=False),
                 Qsout_Qp=_number(row, "Qsout_Qp", where, share=False),
+                B=_number(row, "B", where, share=True),
+                virgin_substituted=_text(row, "virgin_substituted"),
+                LHV_MJ_per_kg=_number(row, "LHV_MJ_per_kg", where, share=False),
+                X_ER_heat=_number(row, "X_ER_heat", where, share=True),
+                X_ER_elec=_number(row, "X_ER_elec", where, share=True),
+                substituted_heat=_text(row, "substituted_heat"),
+                substituted_electricity=_text(row, "substituted_electricity"),
                 source=(row.get("source") or "").strip(),
                 description=(row.get("description") or "").strip(),
                 origin=where,

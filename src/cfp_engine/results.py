@@ -37,17 +37,45 @@ class LineItem:
 
 @dataclass(frozen=True)
 class ComponentResult:
-    """One component: its parameters and its burden (raw materials + its end of life)."""
+    """One component: its allocation parameters, activities and burden.
+
+    ``kg_co2e`` is the raw-material burden plus the component's own end of life.
+    ``parameters`` are the values used (R1, R2, R3, A, B, Qsin_Qp, Qsout_Qp, energy
+    recovered); ``activities`` the activity of each role (Ev, Erec, ED, ...).
+    """
 
     id: str
     material: str | None
     mass_kg: float
-    recycled_content: float
-    eol_recycling: float
-    eol_energy_recovery: float
+    parameters: Mapping[str, float]
+    activities: Mapping[str, str]
     kg_co2e: float
     raw_materials_kg_co2e: float
     end_of_life_kg_co2e: float
+
+    @property
+    def recycled_content(self) -> float:
+        return self.parameters["R1"]
+
+    @property
+    def eol_recycling(self) -> float:
+        return self.parameters["R2"]
+
+    @property
+    def eol_energy_recovery(self) -> float:
+        return self.parameters["R3"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "material": self.material,
+            "mass_kg": self.mass_kg,
+            "kg_co2e": self.kg_co2e,
+            "raw_materials_kg_co2e": self.raw_materials_kg_co2e,
+            "end_of_life_kg_co2e": self.end_of_life_kg_co2e,
+            "parameters": dict(self.parameters),
+            "activities": dict(self.activities),
+        }
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,7 @@ class FootprintResult:
     reduction_vs_virgin: float | None
     line_items: tuple[LineItem, ...]
     provenance: Mapping[str, Any]
+    warnings: tuple[str, ...] = ()
 
     @property
     def components_kg_co2e(self) -> dict[str, float]:
@@ -102,6 +131,7 @@ class FootprintResult:
             # Extensions beyond the contract.
             "product_name": self.product_name,
             "eol_recycling_share": self.eol_recycling_share,
-            "components": [c.__dict__ for c in self.components],
+            "components": [c.to_dict() for c in self.components],
             "line_items": [item.to_dict() for item in self.line_items],
+            "warnings": list(self.warnings),
         }
