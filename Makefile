@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/calc_startup.py
+	$(BIN)/python benchmarks/sweep_speed.py
 
 clean:
 	rm -rf $(VENV) build dist

@@ -43,8 +43,9 @@ print(sum(amount * scores[0, index[name]] for name, amount in bom.items()))
 
 def timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -55,13 +56,27 @@ def median_time(command: list[str], env: dict[str, str], repeat: int) -> float:
 def import_breakdown(env: dict[str, str]) -> list[tuple[float, str]]:
     """The slowest top-level imports of a `cfp calc` (python -X importtime)."""
     completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "cfp_engine", "calc", str(EXAMPLE),
-         "--format", "json"], env=env, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "cfp_engine",
+            "calc",
+            str(EXAMPLE),
+            "--format",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in completed.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
+        _, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
         if cumulative.isdigit() and not name.startswith(" ") and "." not in name.strip():
             rows.append((int(cumulative) / 1e6, name.strip()))
     return sorted(rows, reverse=True)[:8]
@@ -73,8 +88,11 @@ def main() -> None:
     args = parser.parse_args()
     cfp = [sys.executable, "-m", "cfp_engine"]
     with tempfile.TemporaryDirectory(prefix="cfp-bench-") as home:
-        env = {**os.environ, "CFP_ENGINE_HOME": home,
-               "BRIGHTWAY2_DIR": str(Path(home) / "brightway")}
+        env = {
+            **os.environ,
+            "CFP_ENGINE_HOME": home,
+            "BRIGHTWAY2_DIR": str(Path(home) / "brightway"),
+        }
         (Path(home) / "brightway").mkdir()
         build = timed([*cfp, "data", "build"], env)
         calc = median_time([*cfp, "calc", str(EXAMPLE), "--format", "json"], env, args.repeat)

@@ -14,7 +14,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import CfpError
+from .errors import CfpError, SpecError
 
 APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
 INTERNAL_ERROR_EXIT = 70
@@ -60,7 +60,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logger.propagate = False
 
 
-def _calculation_options(command):
+def _calculation_options(command=None, *, approach_all: bool = False):
+    """The options shared by the calculating commands (contract section 1)."""
+    choices = (*APPROACH_CHOICES, "all") if approach_all else APPROACH_CHOICES
+    approach_help = "End-of-life allocation (default: the spec's, else cut-off)."
+    if approach_all:
+        approach_help += " 'all' shows the three approaches side by side."
     options = [
         click.option(
             "--inventory",
@@ -81,16 +86,15 @@ def _calculation_options(command):
             default=None,
             help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100').",
         ),
-        click.option(
-            "--approach",
-            type=click.Choice(APPROACH_CHOICES),
-            default=None,
-            help="End-of-life allocation (default: the spec's, else cut-off).",
-        ),
+        click.option("--approach", type=click.Choice(choices), default=None, help=approach_help),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate(command) if command is not None else decorate
 
 
 @cli.command()
@@ -151,6 +155,131 @@ def _report_brightway_check(spec, result, inventories) -> None:
         f"(engine {result.total_kg_co2e!r}; relative difference {relative:.2e})",
         err=True,
     )
+
+
+def _warn(warnings) -> None:
+    for note in dict.fromkeys(warnings):
+        click.echo(f"Warning: {note}", err=True)
+
+
+@cli.command()
+@click.argument("spec_paths", metavar="SPEC...", nargs=-1, required=True)
+@_calculation_options(approach_all=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv")),
+    default="table",
+    show_default=True,
+)
+def compare(spec_paths, inventories, materials, method, approach, fmt):
+    """The product and all its variants side by side (or several SPECs)."""
+    from .core import FootprintCalculator
+    from .design import compare_designs
+    from .report import render_comparison, render_comparison_csv
+    from .spec import load_spec
+
+    specs = [load_spec(path) for path in spec_paths]
+    calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    compared = compare_designs(specs, calculator, approach=approach)
+    _warn(w for c in compared for w in c.result.warnings)
+    if fmt == "json":
+        click.echo(json.dumps([c.to_dict() for c in compared], indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(render_comparison_csv(compared), nl=False)
+    else:
+        click.echo(render_comparison(compared))
+
+
+@cli.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option("--component", "component_id", required=True, help="Id of the component to vary.")
+@click.option(
+    "--recycled-content",
+    "recycled_range",
+    default="0:100:10",
+    show_default=True,
+    help="START:STOP:STEP in percent, stop included.",
+)
+@click.option("--variant", default=None, help="Sweep a variant of the spec instead of the base.")
+@_calculation_options(approach_all=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv")),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--plot", "plot_path", default=None, metavar="FILE.png", help="Draw the sweep with matplotlib."
+)
+@click.option(
+    "--target",
+    default=None,
+    metavar="SHARE",
+    help="Report the lowest recycled content reaching this reduction, e.g. 30%.",
+)
+def sweep(
+    spec_path,
+    component_id,
+    recycled_range,
+    variant,
+    inventories,
+    materials,
+    method,
+    approach,
+    fmt,
+    plot_path,
+    target,
+):
+    """The footprint as one component's recycled content varies."""
+    from .core import FootprintCalculator
+    from .design import (
+        parse_percent_range,
+        plot_sweep,
+        recycled_content_for_target,
+        sweep_recycled_content,
+    )
+    from .report import render_sweep, render_sweep_csv
+    from .spec import load_spec
+    from .units import parse_share
+
+    spec = load_spec(spec_path)
+    shares = parse_percent_range(recycled_range)
+    target_share = parse_share(target, where="--target") if target is not None else None
+    if plot_path is not None and not plot_path.lower().endswith(".png"):
+        raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")
+    calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    points = sweep_recycled_content(
+        spec, component_id, shares, calculator, approach=approach, variant=variant
+    )
+    answers = []
+    if target_share is not None:
+        answers = recycled_content_for_target(
+            spec, component_id, target_share, calculator, points, variant=variant
+        )
+    if fmt == "json":
+        click.echo(json.dumps([p.to_dict() for p in points], indent=2))
+    elif fmt == "csv":
+        click.echo(render_sweep_csv(points), nl=False)
+    else:
+        click.echo(render_sweep(points))
+    for answer in answers:
+        click.echo(f"Target: {answer.describe()}", err=fmt != "table")
+    if plot_path is not None:
+        product = spec.with_variant(variant)
+        baselines = {}
+        for each in dict.fromkeys(p.approach for p in points):
+            baselines[each] = calculator.calculate(product, approach=each).virgin_baseline_kg_co2e
+        plot_sweep(
+            points,
+            plot_path,
+            title=f"{product.name}: recycled content of {component_id}",
+            declared_unit=product.declared_unit,
+            target=target_share,
+            baselines=baselines,
+        )
+        click.echo(f"Plot written to {plot_path}", err=True)
 
 
 @cli.group(cls=CfpGroup)

@@ -181,3 +181,123 @@ def render_activity(details: dict) -> str:
             f"{method}: {format_kg(scores['total'])} kg CO2e per {details['unit']} ({split})"
         )
     return "\n".join(lines)
+
+
+def _label(result) -> str:
+    return result.variant or f"{result.product_id} (base)"
+
+
+def render_comparison(compared) -> str:
+    """One block per approach: products and variants as columns, figures as rows."""
+    blocks = []
+    for approach in dict.fromkeys(c.result.approach for c in compared):
+        mine = [c for c in compared if c.result.approach == approach]
+        products = {c.result.product_id for c in mine}
+        labels = [
+            (
+                _label(c.result)
+                if len(products) == 1
+                else f"{c.result.product_id}{'/' + c.result.variant if c.result.variant else ''}"
+            )
+            for c in mine
+        ]
+        width = max(12, *(len(label) + 2 for label in labels))
+        head = f"{'':<28}" + "".join(f"{label:>{width}}" for label in labels)
+        rows = [f"Approach: {approach}    (kg CO2e per {mine[0].result.declared_unit})", head]
+
+        def row(name, values, rows=rows, width=width):
+            rows.append(f"{name:<28}" + "".join(f"{v:>{width}}" for v in values))
+
+        row("total", [format_kg(c.result.total_kg_co2e) for c in mine])
+        for stage in STAGES:
+            row(
+                f"  {STAGE_LABELS[stage]}",
+                [format_kg(c.result.stages_kg_co2e[stage]) for c in mine],
+            )
+        row("difference to first", [format_kg(c.difference_kg_co2e) for c in mine])
+        row("difference to first %", [_percent(c.difference_share) for c in mine])
+        row("recycled content (R1)", [_percent(c.result.recycled_content_share) for c in mine])
+        row("recycled at end of life", [_percent(c.result.eol_recycling_share) for c in mine])
+        row("virgin baseline", [format_kg(c.result.virgin_baseline_kg_co2e) for c in mine])
+        row("reduction vs virgin", [_percent(c.result.reduction_vs_virgin) for c in mine])
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks)
+
+
+COMPARISON_COLUMNS = (
+    "product_id",
+    "variant",
+    "approach",
+    "method",
+    "total_kg_co2e",
+    *(f"{s}_kg_co2e" for s in STAGES),
+    "difference_to_base_kg_co2e",
+    "difference_to_base",
+    "recycled_content_share",
+    "eol_recycling_share",
+    "virgin_baseline_kg_co2e",
+    "reduction_vs_virgin",
+)
+
+
+def render_comparison_csv(compared) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COMPARISON_COLUMNS)
+    for c in compared:
+        r = c.result
+        writer.writerow(
+            [
+                r.product_id,
+                r.variant or "",
+                r.approach,
+                r.method,
+                repr(r.total_kg_co2e),
+                *(repr(r.stages_kg_co2e[s]) for s in STAGES),
+                repr(c.difference_kg_co2e),
+                "" if c.difference_share is None else repr(c.difference_share),
+                repr(r.recycled_content_share),
+                repr(r.eol_recycling_share),
+                repr(r.virgin_baseline_kg_co2e),
+                "" if r.reduction_vs_virgin is None else repr(r.reduction_vs_virgin),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def render_sweep(points) -> str:
+    approaches = list(dict.fromkeys(p.approach for p in points))
+    lines = [
+        f"Recycled content of {points[0].component}: kg CO2e (reduction vs virgin)",
+        f"{'recycled':>9}" + "".join(f"{a:>24}" for a in approaches),
+    ]
+    for share in dict.fromkeys(p.recycled_content for p in points):
+        cells = []
+        for approach in approaches:
+            point = next(
+                p for p in points if p.approach == approach and p.recycled_content == share
+            )
+            cells.append(
+                f"{format_kg(point.total_kg_co2e)} ({_percent(point.reduction_vs_virgin)})"
+            )
+        lines.append(f"{share * 100:>8.0f}%" + "".join(f"{c:>24}" for c in cells))
+    return "\n".join(lines)
+
+
+def render_sweep_csv(points) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        ["component", "recycled_content", "approach", "total_kg_co2e", "reduction_vs_virgin"]
+    )
+    for p in points:
+        writer.writerow(
+            [
+                p.component,
+                repr(p.recycled_content),
+                p.approach,
+                repr(p.total_kg_co2e),
+                "" if p.reduction_vs_virgin is None else repr(p.reduction_vs_virgin),
+            ]
+        )
+    return buffer.getvalue()
