@@ -352,3 +352,40 @@ def test_bad_cff_override_is_an_error(write_spec):
     )
     with pytest.raises(SpecError, match=r"components\[0\]: Qsin_Qp = 0 must be > 0"):
         calculate_footprint(load_spec(write_spec(text)), approach="cff")
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from(["cut-off", "avoided-burden", "cff"]),
+    st.floats(min_value=0.0, max_value=1.0),
+    st.floats(min_value=0.001, max_value=100.0),
+)
+def test_engine_is_linear_in_r1_and_mass_and_adds_up(
+    handmade_table, handmade, approach, r1, mass_kg
+):
+    def product(r, m):
+        return spec_from_dict(
+            {
+                "product": {"id": "p", "name": "p", "declared_unit": "1 piece"},
+                "materials": [str(handmade["materials"])],
+                "components": [
+                    {
+                        "id": "shell",
+                        "material": "widget",
+                        "mass": f"{m!r} kg",
+                        "recycled_content": r,
+                    }
+                ],
+            }
+        )
+
+    def total(r, m):
+        result = calculate_footprint(product(r, m), approach=approach, table=handmade_table)
+        assert math.fsum(result.stages_kg_co2e.values()) == result.total_kg_co2e
+        return result.total_kg_co2e
+
+    at0, at1 = total(0.0, 1.0), total(1.0, 1.0)
+    assert total(r1, 1.0) == pytest.approx(at0 + r1 * (at1 - at0), rel=1e-9, abs=1e-12)
+    assert total(r1, mass_kg) == pytest.approx(mass_kg * total(r1, 1.0), rel=1e-9, abs=1e-12)
