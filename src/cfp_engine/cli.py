@@ -129,6 +129,7 @@ def calc(spec_path, variant, inventories, materials, method, approach, fmt, chec
         inventories=inventories,
         materials=materials,
     )
+    _warn(result.warnings)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -280,6 +281,134 @@ def sweep(
             baselines=baselines,
         )
         click.echo(f"Plot written to {plot_path}", err=True)
+
+
+@cli.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("pact", "pact-v2", "catena-x", "json", "md", "html")),
+    default="pact",
+    show_default=True,
+    help="pact (PACT v3), pact-v2, catena-x, json (the disclosure), md or html.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=None,
+    metavar="FILE",
+    help="Write the label here (default: standard output).",
+)
+@click.option("--variant", default=None, help="Label a variant defined in the spec.")
+@_calculation_options
+@click.option(
+    "--lang",
+    type=click.Choice(("en", "ja")),
+    default="en",
+    show_default=True,
+    help="Language of the md/html label.",
+)
+@click.option(
+    "--catena-x-version",
+    default="9.0.0",
+    show_default=True,
+    help="Catena-X PCF aspect model version: 9.0.0 or 10.0.0 (release candidate).",
+)
+@click.option("--company-name", default=None, help="Overrides label.company_name.")
+@click.option(
+    "--company-id",
+    "company_ids",
+    multiple=True,
+    metavar="URN",
+    help="Overrides label.company_ids; repeatable.",
+)
+@click.option(
+    "--product-id",
+    "product_ids",
+    multiple=True,
+    metavar="URN",
+    help="Overrides label.product_ids; repeatable.",
+)
+@click.option("--product-category-cpc", default=None, help="UN CPC code (PACT v2).")
+@click.option(
+    "--reference-period",
+    default=None,
+    metavar="START:END",
+    help="Reference period, e.g. 2025-01-01:2025-12-31.",
+)
+@click.option(
+    "--validity-period",
+    default=None,
+    metavar="START:END",
+    help="Validity period (at most 3 years after the reference period).",
+)
+@click.option(
+    "--created",
+    default=None,
+    metavar="ISO-8601",
+    help="Creation time to record (default now); fixes it for reproducible labels.",
+)
+def label(
+    spec_path,
+    fmt,
+    output,
+    variant,
+    inventories,
+    materials,
+    method,
+    approach,
+    lang,
+    catena_x_version,
+    company_name,
+    company_ids,
+    product_ids,
+    product_category_cpc,
+    reference_period,
+    validity_period,
+    created,
+):
+    """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
+    from datetime import datetime
+
+    from .labels import make_disclosure, render_label, write_atomically
+    from .spec import load_spec
+
+    spec = load_spec(spec_path)
+    created_at = None
+    if created:
+        try:
+            created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            raise SpecError(f"--created {created!r} is not an ISO 8601 date-time") from None
+        if created_at.tzinfo is None:
+            raise SpecError(f"--created {created!r} needs a time zone, e.g. ...Z")
+    facts = {
+        "company_name": company_name,
+        "company_ids": tuple(company_ids),
+        "product_ids": tuple(product_ids),
+        "product_category_cpc": product_category_cpc,
+        "reference_period": reference_period,
+        "validity_period": validity_period,
+        "created": created_at,
+    }
+    disclosure = make_disclosure(
+        spec,
+        variant=variant,
+        method=method,
+        approach=approach,
+        inventories=inventories,
+        materials=materials,
+        facts=facts,
+    )
+    _warn(disclosure.result.get("warnings", []))
+    text = render_label(disclosure, fmt, lang=lang, catena_x_version=catena_x_version)
+    if output:
+        write_atomically(output, text)
+        click.echo(f"Label written to {output}", err=True)
+    else:
+        click.echo(text)
 
 
 @cli.group(cls=CfpGroup)

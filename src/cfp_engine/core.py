@@ -52,6 +52,7 @@ class _ComponentPlan:
     parameters: AllocationParameters
     references: dict[str, tuple[str | None, str]]  # role -> (reference, where it came from)
     notes: tuple[str, ...]
+    material: MaterialSpec | None = None
 
 
 def calculate_footprint(
@@ -209,7 +210,8 @@ def _plan_component(
         notes.extend(f"{where}: {note}" for note in parameters.warnings())
     if not component.material and eol is None:
         references["no_end_of_life"] = (None, "")
-    return _ComponentPlan(component, parameters, references, tuple(notes))
+    material_spec = materials.get(component.material) if component.material else None
+    return _ComponentPlan(component, parameters, references, tuple(notes), material_spec)
 
 
 def _material_parameters(
@@ -382,7 +384,12 @@ def _component_result(
     mine = [i for i in items if i.component == component.id]
     raw = math.fsum(i.kg_co2e for i in mine if i.stage == "raw_materials")
     eol = math.fsum(i.kg_co2e for i in mine if i.stage == "end_of_life")
-    activities = {role: item.activity for item in mine for role in [item.role]}
+    activities = {item.role: item.activity for item in mine}
+    material = plan.material
+
+    def carbon_kg(content: float | None) -> float | None:
+        return None if content is None else content * component.mass_kg
+
     return ComponentResult(
         id=component.id,
         material=component.material,
@@ -392,6 +399,9 @@ def _component_result(
         kg_co2e=raw + eol,
         raw_materials_kg_co2e=raw,
         end_of_life_kg_co2e=eol,
+        packaging=component.packaging,
+        fossil_carbon_kg=carbon_kg(material.fossil_carbon_content if material else None),
+        biogenic_carbon_kg=carbon_kg(material.biogenic_carbon_content if material else None),
     )
 
 

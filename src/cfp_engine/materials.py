@@ -59,6 +59,8 @@ class MaterialSpec:
     X_ER_elec: float | None = None  # efficiency of electricity recovery (share of LHV)
     substituted_heat: str | None = None  # activity per MJ of heat replaced
     substituted_electricity: str | None = None  # activity per kWh of electricity replaced
+    fossil_carbon_content: float | None = None  # kg C per kg of material
+    biogenic_carbon_content: float | None = None  # kg C per kg of material
     source: str = ""
     description: str = ""
     origin: str = ""  # file:line the row came from
@@ -135,6 +137,8 @@ def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
                 X_ER_elec=_number(row, "X_ER_elec", where, share=True),
                 substituted_heat=_text(row, "substituted_heat"),
                 substituted_electricity=_text(row, "substituted_electricity"),
+                fossil_carbon_content=_number(row, "fossil_carbon_content", where, share=True),
+                biogenic_carbon_content=_number(row, "biogenic_carbon_content", where, share=True),
                 source=(row.get("source") or "").strip(),
                 description=(row.get("description") or "").strip(),
                 origin=where,

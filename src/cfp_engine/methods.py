@@ -33,6 +33,7 @@ class MethodSpec:
     gwp_source: str
     indicators: dict[str, tuple[str, str, str]]
     split_from: str | None = None
+    ipcc_report: str = ""  # AR6, AR5: the IPCC report of the GWP values
 
     def brightway_name(self, indicator: str) -> tuple[str, ...]:
         """The Brightway method tuple of an indicator as installed by the engine."""
@@ -56,6 +57,7 @@ def _catalogue() -> tuple[str, dict[str, MethodSpec]]:
             gwp_source=" ".join(str(entry.get("gwp_source", "")).split()),
             indicators={k: tuple(v) for k, v in entry["indicators"].items()},
             split_from=entry.get("split_from"),
+            ipcc_report=entry.get("ipcc_report", ""),
         )
     return document["default"], methods
 

@@ -52,6 +52,9 @@ class ComponentResult:
     kg_co2e: float
     raw_materials_kg_co2e: float
     end_of_life_kg_co2e: float
+    packaging: bool = False
+    fossil_carbon_kg: float | None = None  # None: the materials table gives no content
+    biogenic_carbon_kg: float | None = None
 
     @property
     def recycled_content(self) -> float:
@@ -75,6 +78,9 @@ class ComponentResult:
             "end_of_life_kg_co2e": self.end_of_life_kg_co2e,
             "parameters": dict(self.parameters),
             "activities": dict(self.activities),
+            "packaging": self.packaging,
+            "fossil_carbon_kg": self.fossil_carbon_kg,
+            "biogenic_carbon_kg": self.biogenic_carbon_kg,
         }
 
 

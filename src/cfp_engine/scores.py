@@ -40,6 +40,7 @@ class ActivityInfo:
     air_freight: bool = False
     co2e_only: bool = False
     source: Mapping[str, Any] = field(default_factory=dict)
+    pedigree: Mapping[str, int] = field(default_factory=dict)  # ecoinvent pedigree, 1-5
 
     @property
     def reference(self) -> str:

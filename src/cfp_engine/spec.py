@@ -53,6 +53,7 @@ class ComponentSpec:
     recycled_content: float = 0.0  # R1
     end_of_life: EndOfLifeSpec | None = None
     cff: Mapping[str, float] = field(default_factory=dict)
+    packaging: bool = False
     where: str = ""
 
     @property
@@ -84,6 +85,7 @@ class ProductSpec:
     materials: tuple[Path, ...] = ()
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     variant: str | None = None
+    label: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<spec>"
     sha256: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -141,6 +143,30 @@ def canonical_json(document: Any) -> str:
 # -- parsing ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _loader():
+    """PyYAML's safe loader, with dates kept as text (as in JSON specs)."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class SpecLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    SpecLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return SpecLoader
+
+
+def yaml_load(text: str) -> Any:
+    """Parse YAML safely (no Python objects), keeping dates as strings."""
+    import yaml
+
+    return yaml.load(text, Loader=_loader())  # noqa: S506 - a safe loader
+
+
 def _parse_text(text: str, path: Path) -> Any:
     if path.suffix.lower() == ".json":
         try:
@@ -149,9 +175,8 @@ def _parse_text(text: str, path: Path) -> Any:
             raise SpecError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -244,6 +269,7 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
         components=components,
         stages=stages,
         variants=variants,
+        label=document.get("label", {}) or {},
         source=source,
         sha256=hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest(),
         raw=document,
@@ -296,6 +322,7 @@ def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
         recycled_content=recycled_content,
         end_of_life=end_of_life,
         cff=dict(item.get("cff", {}) or {}),
+        packaging=bool(item.get("packaging", False)),
         where=where,
     )
 

@@ -35,7 +35,7 @@ from .paths import data_home, methods_dir
 from .scores import ActivityInfo, ScoreTable
 
 #: Bump when the way projects or score tables are built changes.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 BUILTIN_PROJECT = "cfp-builtin"
 USER_PROJECT_PREFIX = "cfp-user-"
 BIOSPHERE_DATABASE = "biosphere3"
@@ -463,6 +463,7 @@ def _activity_info(index: int, node) -> ActivityInfo:
         air_freight=bool(meta.get("air_freight", False)),
         co2e_only=bool(meta.get("co2e_only", False)),
         source=meta.get("source", {}),
+        pedigree=meta.get("pedigree", {}),
     )
 
 

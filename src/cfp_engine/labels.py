@@ -1,0 +1,92 @@
+"""Make a label: calculate, build the disclosure, render it in the asked format.
+
+The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect model),
+``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .core import FootprintCalculator
+from .disclosure import Disclosure, build_disclosure, label_facts
+from .errors import SpecError
+from .spec import ProductSpec
+
+FORMATS = ("pact", "pact-v2", "catena-x", "json", "md", "html")
+CATENA_X_VERSIONS = ("9.0.0", "10.0.0")
+
+
+def make_disclosure(
+    spec: ProductSpec,
+    *,
+    variant: str | None = None,
+    method: str | None = None,
+    approach: str | None = None,
+    inventories: Sequence[str | Path] = (),
+    materials: Sequence[str | Path] = (),
+    facts: Mapping[str, Any] | None = None,
+) -> Disclosure:
+    """Calculate ``spec`` and build its disclosure (label facts from the spec + ``facts``)."""
+    product = spec.with_variant(variant)
+    label = label_facts(product, facts)
+    calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    result = calculator.calculate(product, approach=approach)
+    return build_disclosure(result, product, calculator.table_for(product), label)
+
+
+def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:
+    """The disclosure as JSON-ready data (``--format json``)."""
+    document = asdict(disclosure)
+    document["facts"] = {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in document["facts"].items()
+    }
+    return json.loads(json.dumps(document, default=str))
+
+
+def render_label(
+    disclosure: Disclosure, fmt: str, *, lang: str = "en", catena_x_version: str = "9.0.0"
+) -> str:
+    """The label text in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "pact":
+        from .pact import to_pact_v3
+
+        return json.dumps(to_pact_v3(disclosure), indent=2, ensure_ascii=False)
+    if fmt == "pact-v2":
+        from .pact import to_pact_v2
+
+        return json.dumps(to_pact_v2(disclosure), indent=2, ensure_ascii=False)
+    if fmt == "catena-x":
+        from .catenax import to_catenax
+
+        if catena_x_version not in CATENA_X_VERSIONS:
+            raise SpecError(
+                f"--catena-x-version {catena_x_version!r}: one of {', '.join(CATENA_X_VERSIONS)}"
+            )
+        return json.dumps(
+            to_catenax(disclosure, version=catena_x_version), indent=2, ensure_ascii=False
+        )
+    if fmt == "json":
+        return json.dumps(disclosure_document(disclosure), indent=2, ensure_ascii=False)
+    if fmt in ("md", "html"):
+        from . import label_render
+
+        render = label_render.render_markdown if fmt == "md" else label_render.render_html
+        return render(disclosure, lang=lang)
+    raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(FORMATS)})")
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
