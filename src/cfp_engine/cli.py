@@ -411,6 +411,66 @@ def label(
         click.echo(text)
 
 
+@cli.command()
+@click.argument("label_path", metavar="LABEL")
+@click.option(
+    "--spec",
+    "spec_path",
+    required=True,
+    metavar="SPEC",
+    help="The product spec the label was made from.",
+)
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file the spec needs; repeatable.",
+)
+@click.option(
+    "--materials",
+    "materials",
+    multiple=True,
+    metavar="PATH",
+    help="Extra materials table the spec needs; repeatable.",
+)
+@click.option(
+    "--schema-dir",
+    default=None,
+    metavar="DIR",
+    help="Folder with the official schemas (e.g. PACT's v3/openapi-3.0.3.yaml) to "
+    "validate against as well.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+@click.pass_context
+def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
+    """Re-compute LABEL from its spec and check figures, hashes, schema and rules.
+
+    Exit code 0 when every check passes, 1 when one fails, 2 when the input is unusable.
+    """
+    from .spec import load_spec
+    from .verify import verify_label
+
+    report = verify_label(
+        label_path,
+        load_spec(spec_path),
+        inventories=inventories,
+        materials=materials,
+        schema_dir=schema_dir,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Verification of {report.label} ({report.label_format})")
+        for check in report.checks:
+            click.echo(f"  [{check.status:>7}] {check.name}: {check.detail}")
+        click.echo("RESULT: " + ("all checks pass" if report.passed else "FAILED"))
+    if not report.passed:
+        ctx.exit(1)
+
+
 @cli.group(cls=CfpGroup)
 def data():
     """The built-in data and the Brightway store."""

@@ -132,6 +132,7 @@ class Disclosure:
                 "engine": "cfp-engine",
                 "engineVersion": __version__,
                 "rounding": ROUNDING_RULE,
+                "figures": labelled_figures(self),
                 "result": dict(self.result),
                 "integrity": dict(self.integrity),
             },

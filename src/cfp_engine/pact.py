@@ -167,15 +167,6 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
             V2_STANDARDS[s] for s in facts.cross_sectoral_standards if s in V2_STANDARDS
         ]
         or ["ISO Standard 14067"],
-        "productOrSectorSpecificRules": [
-            {
-                "operator": "Other",
-                "otherOperatorName": "as declared",
-                "ruleNames": list(facts.product_or_sector_specific_rules),
-            }
-        ]
-        if facts.product_or_sector_specific_rules
-        else [],
         "boundaryProcessesDescription": d.boundary_processes_description,
         "referencePeriodStart": _datetime(facts.reference_period[0]),
         "referencePeriodEnd": _end_of_day(facts.reference_period[1]),
@@ -202,6 +193,14 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
     if d.secondary_emission_factor_sources:
         pcf["secondaryEmissionFactorSources"] = [
             dict(s) for s in d.secondary_emission_factor_sources
+        ]
+    if facts.product_or_sector_specific_rules:
+        pcf["productOrSectorSpecificRules"] = [
+            {
+                "operator": "Other",
+                "otherOperatorName": "as declared",
+                "ruleNames": list(facts.product_or_sector_specific_rules),
+            }
         ]
     document = {
         "specVersion": PACT_V2,
