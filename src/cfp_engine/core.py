@@ -116,18 +116,22 @@ class FootprintCalculator:
         self._tables: dict[tuple[Path, ...], ScoreTable] = {}
         self._materials_tables: dict[tuple[Path, ...], MaterialsTable] = {}
 
-    def table_for(self, product: ProductSpec) -> ScoreTable:
+    def table_for(self, product: ProductSpec | None = None) -> ScoreTable:
+        """The score table of the built-in data, the user files and ``product``'s."""
         if self._table is not None:
             return self._table
-        key = (*product.inventories, *self._inventories)
+        key = (*(product.inventories if product else ()), *self._inventories)
         if key not in self._tables:
             from .store import open_store
 
             self._tables[key] = open_store(key)
         return self._tables[key]
 
-    def materials_for(self, product: ProductSpec) -> tuple[MaterialsTable, tuple[Path, ...]]:
-        key = (*product.materials, *self._materials)
+    def materials_for(
+        self, product: ProductSpec | None = None
+    ) -> tuple[MaterialsTable, tuple[Path, ...]]:
+        """The merged materials tables (built-in, user, ``product``'s) and their files."""
+        key = (*(product.materials if product else ()), *self._materials)
         if key not in self._materials_tables:
             self._materials_tables[key] = load_materials(key)
         return self._materials_tables[key], key
