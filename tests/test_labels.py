@@ -88,7 +88,8 @@ def test_pact_v3_is_valid_and_carries_the_iso_14067_figures(spec_path):
     )
     assert pcf["ipccCharacterizationFactors"] == ["AR6"]
     assert pcf["declaredUnitOfMeasurement"] == "piece"
-    assert float(pcf["productMassPerDeclaredUnit"]) == pytest.approx(0.0335, rel=1e-9)
+    # PACT: the mass of the product excluding packaging (body + cap, not the carton)
+    assert float(pcf["productMassPerDeclaredUnit"]) == pytest.approx(0.0255, rel=1e-9)
     assert "cut-off" in pcf["allocationRulesDescription"]
     assert "R1 0.3, R2 0.85, R3 0.1" in pcf["allocationRulesDescription"]
     assert 1 <= float(pcf["dqi"]["technologicalDQR"]) <= 3
@@ -111,9 +112,9 @@ def test_pact_v2_is_valid_and_declared_per_kilogram(spec_path):
     assert check_pact(label, "pact-v2") == []
     pcf = label["pcf"]
     assert pcf["declaredUnit"] == "kilogram"
-    assert pcf["unitaryProductAmount"] == "0.0335"
+    assert pcf["unitaryProductAmount"] == "0.0255"
     total = label["extensions"][0]["data"]["result"]["total_kg_co2e"]
-    assert Decimal(pcf["pCfExcludingBiogenic"]) == Decimal(decimal_string(total / 0.0335))
+    assert Decimal(pcf["pCfExcludingBiogenic"]) == Decimal(decimal_string(total / 0.0255))
 
 
 def test_the_official_invalid_v2_example_is_rejected_by_the_same_validators(spec_path):

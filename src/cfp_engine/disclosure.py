@@ -291,8 +291,9 @@ def build_disclosure(
     if facts.mass_per_declared_unit_kg is not None:
         mass, mass_source = facts.mass_per_declared_unit_kg, "label.mass_per_declared_unit"
     else:
-        mass = math.fsum(c.mass_kg for c in result.components)
-        mass_source = "sum of the component masses"
+        # PACT v3 / Catena-X: the mass of the product excluding packaging
+        mass = math.fsum(c.mass_kg for c in result.components if not c.packaging)
+        mass_source = "sum of the component masses, packaging excluded"
     by_reference = {a.reference: a for a in table.activities}
     items = result.line_items
     aircraft = math.fsum(i.kg_co2e for i in items if by_reference[i.activity].air_freight)
@@ -490,5 +491,9 @@ def _boundary_description(result: FootprintResult, items) -> str:
     text += (
         " Biogenic CO2 uptake and emissions are not characterised by the method "
         f"({result.method}); biogenicCO2Uptake is reported as 0."
+    )
+    text += (
+        " The PCF (pcfExcludingBiogenicUptake) covers all these stages; the outbound logistics"
+        " figure repeats the distribution stage, which the PCF already includes."
     )
     return text
