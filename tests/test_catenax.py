@@ -16,13 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine import __version__
-from cfp_engine.catenax import (
-    REGION_OF_COUNTRY,
+from cfp_engine.catenax import REGION_OF_COUNTRY, to_catenax
+from cfp_engine.catenax_checks import (
     check_catenax,
     detect_version,
     engine_extension,
     facts_from,
-    to_catenax,
 )
 from cfp_engine.cli import cli
 from cfp_engine.disclosure import decimal_string, rounding_tolerance
@@ -380,7 +379,7 @@ def test_cfp_verify_recomputes_a_catenax_label(pet, tmp_path, version):
 
 
 def test_rule_checks_pass_for_the_export(pet):
-    from cfp_engine.catenax import rule_checks
+    from cfp_engine.catenax_checks import rule_checks
 
     checks = rule_checks(pet["9.0.0"], engine_extension(pet["9.0.0"]))
     assert [c.name for c in checks if c.passed is not True] == []

@@ -101,7 +101,7 @@ def label_format(document: dict[str, Any]) -> str:
 def engine_extension(document: dict[str, Any], fmt: str) -> dict[str, Any] | None:
     """The cfp-engine data-model extension of a label (its result and integrity data)."""
     if fmt == "catena-x":
-        from . import catenax
+        from . import catenax_checks as catenax
 
         return catenax.engine_extension(document)
     for extension in document.get("extensions") or []:
@@ -271,7 +271,7 @@ def check_official_schema(document: dict[str, Any], fmt: str, schema_dir: Path) 
 
     name = {"pact": "v3/openapi-3.0.3.yaml", "pact-v2": "v2/openapi-2.3.3.yaml"}.get(fmt)
     if name is None:
-        from . import catenax
+        from . import catenax_checks as catenax
 
         return catenax.check_official_schema(document, schema_dir)
     openapi = yaml.safe_load((schema_dir / name).read_text(encoding="utf-8"))
@@ -339,14 +339,14 @@ def verify_label(
 def _catenax_version(document: dict[str, Any], fmt: str) -> str:
     if fmt != "catena-x":
         return "9.0.0"
-    from . import catenax
+    from . import catenax_checks as catenax
 
     return catenax.detect_version(document)
 
 
 def _facts_from(document: dict[str, Any], fmt: str) -> dict[str, Any]:
     if fmt == "catena-x":
-        from . import catenax
+        from . import catenax_checks as catenax
 
         return catenax.facts_from(document)
     pcf = document.get("pcf") or {}
@@ -362,7 +362,7 @@ def _facts_from(document: dict[str, Any], fmt: str) -> dict[str, Any]:
 
 def _structure_check(document, fmt) -> Check:
     if fmt == "catena-x":
-        from . import catenax
+        from . import catenax_checks as catenax
 
         problems = catenax.check_catenax(document, catenax.detect_version(document))
     else:
@@ -507,7 +507,7 @@ def _rule_checks(document, extension, fmt) -> list[Check]:
     checks = []
     result = extension.get("result") or {}
     if fmt == "catena-x":
-        from . import catenax
+        from . import catenax_checks as catenax
 
         return catenax.rule_checks(document, extension)
     pcf = document.get("pcf") or {}
