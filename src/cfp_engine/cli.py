@@ -97,6 +97,30 @@ def _calculation_options(command=None, *, approach_all: bool = False):
     return decorate(command) if command is not None else decorate
 
 
+def _mc_options(function):
+    """--mc N, --seed S, --workers W (Monte Carlo; see README, Uncertainty)."""
+    function = click.option(
+        "--workers",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="With --mc: worker processes (the samples do not depend on it).",
+    )(function)
+    function = click.option(
+        "--seed",
+        type=click.IntRange(0),
+        default=None,
+        help="With --mc: random seed (default: drawn, and reported so the run can be repeated).",
+    )(function)
+    return click.option(
+        "--mc",
+        type=click.IntRange(1),
+        default=None,
+        metavar="N",
+        help="Monte Carlo with N iterations: data and spec uncertainty.",
+    )(function)
+
+
 @cli.command()
 @click.argument("spec_path", metavar="SPEC")
 @click.option("--variant", default=None, help="Name of a variant defined in the spec.")
@@ -114,13 +138,48 @@ def _calculation_options(command=None, *, approach_all: bool = False):
     is_flag=True,
     help="Also score the demand with a full bw2calc LCA and report the difference.",
 )
-def calc(spec_path, variant, inventories, materials, method, approach, fmt, check_brightway):
+@_mc_options
+@click.option(
+    "--samples",
+    "samples_path",
+    default=None,
+    metavar="FILE.parquet",
+    help="With --mc: write every sample (total and stages) to a Parquet file.",
+)
+def calc(
+    spec_path,
+    variant,
+    inventories,
+    materials,
+    method,
+    approach,
+    fmt,
+    check_brightway,
+    mc,
+    seed,
+    workers,
+    samples_path,
+):
     """Carbon footprint of the product in SPEC (YAML or JSON)."""
     from .core import calculate_footprint
     from .report import render_csv, render_table
     from .spec import load_spec
 
     spec = load_spec(spec_path)
+    if mc is not None or samples_path is not None:
+        return _calc_mc(
+            spec,
+            variant,
+            inventories,
+            materials,
+            method,
+            approach,
+            fmt,
+            mc,
+            seed,
+            workers,
+            samples_path,
+        )
     result = calculate_footprint(
         spec,
         variant=variant,
@@ -158,6 +217,30 @@ def _report_brightway_check(spec, result, inventories) -> None:
     )
 
 
+def _calc_mc(
+    spec, variant, inventories, materials, method, approach, fmt, mc, seed, workers, samples_path
+):
+    from .core import FootprintCalculator
+    from .uncertainty_analysis import render_mc_table, sample_footprints, write_samples
+
+    if mc is None:
+        raise SpecError("--samples needs --mc N (the number of Monte Carlo iterations)")
+    if fmt == "csv":
+        raise SpecError("--mc prints a table or JSON; use --samples FILE.parquet for the samples")
+    calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    (result,) = sample_footprints(
+        [(spec, variant)], calculator, iterations=mc, seed=seed, approach=approach, workers=workers
+    )
+    _warn(result.result.warnings)
+    if samples_path is not None:
+        write_samples([result], samples_path)
+        click.echo(f"Samples written to {samples_path}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_mc_table(result))
+
+
 def _warn(warnings) -> None:
     for note in dict.fromkeys(warnings):
         click.echo(f"Warning: {note}", err=True)
@@ -173,7 +256,17 @@ def _warn(warnings) -> None:
     default="table",
     show_default=True,
 )
-def compare(spec_paths, inventories, materials, method, approach, fmt):
+@_mc_options
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    metavar="FILE.png",
+    help="With --mc: draw the distributions and paired differences (PNG).",
+)
+def compare(
+    spec_paths, inventories, materials, method, approach, fmt, mc, seed, workers, plot_path
+):
     """The product and all its variants side by side (or several SPECs)."""
     from .core import FootprintCalculator
     from .design import compare_designs
@@ -182,6 +275,8 @@ def compare(spec_paths, inventories, materials, method, approach, fmt):
 
     specs = [load_spec(path) for path in spec_paths]
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    if mc is not None or plot_path is not None:
+        return _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path)
     compared = compare_designs(specs, calculator, approach=approach)
     _warn(w for c in compared for w in c.result.warnings)
     if fmt == "json":
@@ -190,6 +285,36 @@ def compare(spec_paths, inventories, materials, method, approach, fmt):
         click.echo(render_comparison_csv(compared), nl=False)
     else:
         click.echo(render_comparison(compared))
+
+
+def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
+    from .uncertainty_analysis import (
+        compare_with_uncertainty,
+        plot_distributions,
+        render_mc_comparison,
+    )
+
+    if mc is None:
+        raise SpecError("--plot needs --mc N (the number of Monte Carlo iterations)")
+    if plot_path is not None and not plot_path.lower().endswith(".png"):
+        raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")
+    if fmt == "csv":
+        raise SpecError("--mc prints a table or JSON")
+    documents, samples = compare_with_uncertainty(
+        specs, calculator, iterations=mc, seed=seed, approach=approach, workers=workers
+    )
+    _warn(w for d in documents for w in d.get("warnings", []))
+    if fmt == "json":
+        click.echo(json.dumps(documents, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_mc_comparison(documents))
+    if plot_path is not None:
+        first = samples[0].result
+        group = [r for r in samples if r.result.approach == first.approach]
+        plot_distributions(
+            group, plot_path, title=first.product_name, declared_unit=first.declared_unit
+        )
+        click.echo(f"Plot written to {plot_path}", err=True)
 
 
 @cli.command()
@@ -469,6 +594,93 @@ def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
         click.echo("RESULT: " + ("all checks pass" if report.passed else "FAILED"))
     if not report.passed:
         ctx.exit(1)
+
+
+@cli.command()
+@click.argument("catalogue", metavar="CATALOGUE")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    metavar="OUT",
+    help="Scores file to write: .csv or .parquet (written whole, or not at all).",
+)
+@_calculation_options
+@click.option(
+    "--chunk-size",
+    "chunk_rows",
+    type=int,
+    default=None,
+    metavar="ROWS",
+    help="Line items per chunk (default 500000); bounds the memory.",
+)
+@click.option("--workers", type=int, default=1, show_default=True, help="Processes scoring chunks.")
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Score on a Dask cluster: scheduler address (tcp://host:8786) or 'local'.",
+)
+@click.option("--resume", is_flag=True, help="Skip the chunks an interrupted run finished.")
+@click.option(
+    "--work-dir", default=None, metavar="DIR", help="Chunk results and manifest (default OUT.work)."
+)
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+def batch(
+    catalogue,
+    output,
+    inventories,
+    materials,
+    method,
+    approach,
+    chunk_rows,
+    workers,
+    dask_address,
+    resume,
+    work_dir,
+    quiet,
+):
+    """Score a catalogue of products (.csv or .parquet line items) into OUT."""
+    from .batch import DEFAULT_CHUNK_ROWS, score_catalogue
+
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        unit = "B" if catalogue.lower().endswith(".csv") else " rows"
+        bar = tqdm(total=0, unit=unit, unit_scale=True, desc="cfp batch", file=sys.stderr)
+
+    def on_progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        summary = score_catalogue(
+            catalogue,
+            output,
+            method=method,
+            approach=approach,
+            inventories=inventories,
+            materials=materials,
+            chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+            workers=workers,
+            dask=dask_address,
+            resume=resume,
+            work_dir=work_dir,
+            on_progress=on_progress if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
+        click.echo(
+            f"Scored {summary.products} products ({summary.errors} with errors) in "
+            f"{summary.seconds:.1f} s{resumed}; written to {summary.output}",
+            err=True,
+        )
 
 
 @cli.group(cls=CfpGroup)

@@ -3,7 +3,9 @@
 Each file holds ``datasets:``, one per activity, with its source, pedigree and
 exchanges (see ``inventories/README.md``). This module reads and checks them and turns
 them into the activity dictionaries of :class:`bw2io.importers.base_lci.LCIImporter`;
-linking and writing happen in :mod:`cfp_engine.store` through bw2io. No Brightway here.
+linking and writing happen in :mod:`cfp_engine.store` through bw2io. Every exchange
+but the reference output carries a lognormal uncertainty from the dataset's pedigree
+scores (:mod:`cfp_engine.uncertainty`), so Brightway stores it. No Brightway here.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from .errors import DataError, SpecError
 from .paths import inventories_dir
+from .uncertainty import basic_uncertainty, lognormal_fields, pedigree_gsd
 
 BUILTIN_DATABASE = "cfp-builtin"
 SOURCE_FIELDS = ("organisation", "document", "year", "url", "licence", "geography")
@@ -97,7 +100,8 @@ def to_importer_data(datasets: list[dict[str, Any]], database: str) -> list[dict
             }
         ]
         for exchange in dataset["exchanges"]:
-            exchanges.append(_exchange(exchange, dataset, by_name))
+            converted = _exchange(exchange, dataset, by_name)
+            exchanges.append(_with_uncertainty(converted, exchange, dataset, by_name))
         activities.append(
             {
                 "database": database,
@@ -120,6 +124,26 @@ def to_importer_data(datasets: list[dict[str, Any]], database: str) -> list[dict
             }
         )
     return activities
+
+
+def _with_uncertainty(
+    converted: dict[str, Any], exchange: dict[str, Any], dataset: dict[str, Any], by_name
+) -> dict[str, Any]:
+    """Add the pedigree lognormal (ecoinvent method) to one converted exchange."""
+    linked = None
+    if "activity" in exchange:
+        candidates = [
+            d
+            for d in by_name.get(exchange["activity"], [])
+            if d["location"] == converted["location"]
+        ]
+        linked = candidates[0] if candidates else None
+    basic = basic_uncertainty(exchange, input_dataset=linked)
+    try:
+        gsd = pedigree_gsd(basic, dataset.get("pedigree"))
+    except SpecError as exc:
+        raise DataError(f"{dataset.get('_file', '')} ({dataset['name']}): {exc}") from None
+    return {**converted, **lognormal_fields(converted["amount"], gsd)}
 
 
 def _exchange(exchange: dict[str, Any], dataset: dict[str, Any], by_name) -> dict[str, Any]:

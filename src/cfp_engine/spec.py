@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
+from .uncertainty import (
+    Distribution,
+    parse_amount_distribution,
+    parse_share_distribution,
+    split_uncertain,
+)
 from .units import parse_amount, parse_quantity, parse_share
 
 if TYPE_CHECKING:
@@ -39,6 +45,8 @@ class EndOfLifeSpec:
     recycling_activity: str | None = None
     disposal_activity: str | None = None
     energy_recovery_activity: str | None = None
+    #: Distributions of ``recycling`` and ``energy_recovery`` (shares), where given.
+    distributions: Mapping[str, Distribution] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class ComponentSpec:
     cff: Mapping[str, float] = field(default_factory=dict)
     packaging: bool = False
     where: str = ""
+    #: Distributions of ``mass`` (in kg) and ``recycled_content`` (share), where given.
+    distributions: Mapping[str, Distribution] = field(default_factory=dict)
 
     @property
     def mass_kg(self) -> float:
@@ -68,6 +78,8 @@ class ActivityAmountSpec:
     activity: str
     amount: pint.Quantity
     where: str = ""
+    #: Distribution of the amount's magnitude (in the unit written), where given.
+    distribution: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -286,10 +298,32 @@ def _resolve(base_dir: Path, relative: str) -> Path:
     return (base_dir / relative).resolve()
 
 
-def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
-    mass = parse_amount(item["mass"], "mass", where=f"{where}.mass")
+def _parse_mass(value: Any, where: str) -> tuple[pint.Quantity, Distribution | None]:
+    """A mass, possibly with a distribution (in kg): ``23 g ± 5 %`` or a mapping."""
+    nominal, uncertainty = split_uncertain(value, where=where)
+    mass = parse_amount(nominal, "mass", where=where)
     if mass.magnitude < 0:
-        raise SpecError(f"{where}.mass: {item['mass']!r} is negative; a mass must be >= 0")
+        raise SpecError(f"{where}: {nominal!r} is negative; a mass must be >= 0")
+    mass_kg = float(mass.to("kilogram").magnitude)
+
+    def in_kg(text: Any) -> float:
+        return float(parse_amount(text, "mass", where=where).to("kilogram").magnitude)
+
+    return mass, parse_amount_distribution(uncertainty, mass_kg, in_kg, where=where)
+
+
+def _parse_uncertain_share(value: Any, where: str) -> tuple[float, Distribution | None]:
+    """A share, possibly with a distribution: ``30 % ± 5 %`` or a mapping."""
+    nominal, uncertainty = split_uncertain(value, where=where)
+    share = parse_share(nominal, where=where)
+    return share, parse_share_distribution(uncertainty, share, parse_share, where=where)
+
+
+def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
+    mass, mass_distribution = _parse_mass(item["mass"], f"{where}.mass")
+    distributions: dict[str, Distribution] = {}
+    if mass_distribution is not None:
+        distributions["mass"] = mass_distribution
     material = item.get("material")
     virgin = item.get("virgin")
     recycled = item.get("recycled")
@@ -303,10 +337,12 @@ def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
             f"{where}: needs a 'material' (a key of the materials table) or a "
             "'virgin' activity reference"
         )
-    recycled_content = parse_share(
-        item.get("recycled_content", 0.0), where=f"{where}.recycled_content"
+    recycled_content, r1_distribution = _parse_uncertain_share(
+        item.get("recycled_content", 0.0), f"{where}.recycled_content"
     )
-    if not material and recycled_content > 0 and not recycled:
+    if r1_distribution is not None:
+        distributions["recycled_content"] = r1_distribution
+    if not material and (recycled_content > 0 or r1_distribution) and not recycled:
         raise SpecError(
             f"{where}.recycled_content: {item['recycled_content']!r} needs a "
             "'recycled' activity reference"
@@ -324,16 +360,22 @@ def _parse_component(item: Mapping[str, Any], where: str) -> ComponentSpec:
         cff=dict(item.get("cff", {}) or {}),
         packaging=bool(item.get("packaging", False)),
         where=where,
+        distributions=distributions,
     )
 
 
 def _parse_end_of_life(eol: Mapping[str, Any], where: str) -> EndOfLifeSpec:
-    r2 = parse_share(eol["recycling"], where=f"{where}.recycling") if "recycling" in eol else None
-    r3 = (
-        parse_share(eol["energy_recovery"], where=f"{where}.energy_recovery")
-        if "energy_recovery" in eol
-        else None
-    )
+    r2 = r3 = None
+    distributions: dict[str, Distribution] = {}
+    for key in ("recycling", "energy_recovery"):
+        if key in eol:
+            share, distribution = _parse_uncertain_share(eol[key], f"{where}.{key}")
+            if key == "recycling":
+                r2 = share
+            else:
+                r3 = share
+            if distribution is not None:
+                distributions[key] = distribution
     if (r2 or 0.0) + (r3 or 0.0) > 1.0 + 1e-12:
         raise SpecError(
             f"{where}: recycling ({r2:.0%}) and energy_recovery ({r3:.0%}) add up "
@@ -345,14 +387,34 @@ def _parse_end_of_life(eol: Mapping[str, Any], where: str) -> EndOfLifeSpec:
         recycling_activity=eol.get("recycling_activity"),
         disposal_activity=eol.get("disposal_activity"),
         energy_recovery_activity=eol.get("energy_recovery_activity"),
+        distributions=distributions,
     )
 
 
 def _parse_stage_item(item: Mapping[str, Any], where: str) -> ActivityAmountSpec:
-    amount = parse_quantity(item["amount"], where=f"{where}.amount")
+    field_where = f"{where}.amount"
+    nominal, uncertainty = split_uncertain(item["amount"], where=field_where)
+    amount = parse_quantity(nominal, where=field_where)
     if amount.magnitude < 0:
-        raise SpecError(f"{where}.amount: {item['amount']!r} is negative; amounts must be >= 0")
-    return ActivityAmountSpec(activity=item["activity"], amount=amount, where=where)
+        raise SpecError(f"{field_where}: {nominal!r} is negative; amounts must be >= 0")
+
+    def same_unit(text: Any) -> float:
+        import pint
+
+        other = parse_quantity(text, where=field_where)
+        try:
+            return float(other.to(amount.units).magnitude)
+        except pint.DimensionalityError:
+            raise SpecError(
+                f"{field_where}: {text!r} does not have the dimension of {nominal!r}"
+            ) from None
+
+    distribution = parse_amount_distribution(
+        uncertainty, float(amount.magnitude), same_unit, where=field_where
+    )
+    return ActivityAmountSpec(
+        activity=item["activity"], amount=amount, where=where, distribution=distribution
+    )
 
 
 def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source: str) -> None:
@@ -364,9 +426,9 @@ def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source
             )
         where = f"{source}: variants.{name}.components.{component_id}"
         if "mass" in override:
-            parse_amount(override["mass"], "mass", where=f"{where}.mass")
+            _parse_mass(override["mass"], f"{where}.mass")
         if "recycled_content" in override:
-            parse_share(override["recycled_content"], where=f"{where}.recycled_content")
+            _parse_uncertain_share(override["recycled_content"], f"{where}.recycled_content")
         if "end_of_life" in override:
             _parse_end_of_life(override["end_of_life"], f"{where}.end_of_life")
 

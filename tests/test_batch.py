@@ -1,0 +1,441 @@
+"""cfp batch: agreement with cfp calc, row errors, formats, chunking, resume, Dask, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cfp_engine.batch import OUTPUT_COLUMNS, score_catalogue
+from cfp_engine.catalogue import build_scoring_model
+from cfp_engine.cli import cli
+from cfp_engine.core import calculate_footprint
+from cfp_engine.errors import SpecError
+from cfp_engine.spec import spec_from_dict
+
+HEADER = ["product_id", "stage", "item", "ref", "amount", "unit", "recycled_content"]
+
+# Hand-written products covering unit variants and recycled-content spellings.
+PRODUCTS = {
+    "bottle": [
+        ("raw_materials", "body", "PET", "23", "g", "30%"),
+        ("raw_materials", "cap", "pp", "2", "g", ""),
+        ("production", "", "electricity, grid, jp", "0.1", "kWh", ""),
+        ("production", "", "heat, natural gas", "0.36", "MJ", ""),
+        ("distribution", "", "transport, lorry", "500", "kg*km", ""),
+        ("end_of_life", "", "landfill, pp", "3", "g", ""),
+    ],
+    "beam": [
+        ("raw_materials", "web", "steel", "0.012", "t", "0.25"),
+        ("raw_materials", "coat", "aluminium", "1.5", "kg", "45 %"),
+        ("use", "", "electricity, grid, jp", "3.6", "MJ", ""),
+        ("distribution", "", "transport, freight train", "1.2", "t*km", ""),
+    ],
+    "crate": [
+        ("raw_materials", "box", "wood", "2", "kg", ""),
+        ("raw_materials", "lid", "cardboard", "300", "g", "100%"),
+        ("production", "", "cfp-builtin::electricity, grid, jp::JP", "2", "kWh", ""),
+    ],
+    "energy-only": [("use", "", "electricity, grid, us", "12", "kWh", "")],
+}
+
+
+def _rows(products: dict) -> list[list[str]]:
+    return [[pid, *row] for pid, items in products.items() for row in items]
+
+
+def _write_csv(path: Path, rows, *, bom: bool = False, header=HEADER) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(("\ufeff" if bom else "") + buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def _read(path: Path) -> list[dict]:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    types = {name: "string" for name in OUTPUT_COLUMNS[:3]}
+    types.update({name: "double" for name in OUTPUT_COLUMNS[3:]})
+    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    return pacsv.read_csv(path, convert_options=options).to_pylist()
+
+
+def _spec_for(pid: str, items) -> dict:
+    components, stages = [], {}
+    for stage, item, ref, amount, unit, share in items:
+        if stage == "raw_materials":
+            component = {"id": item, "material": ref, "mass": f"{amount} {unit}"}
+            if share:
+                component["recycled_content"] = share
+            components.append(component)
+        else:
+            stages.setdefault(stage, []).append({"activity": ref, "amount": f"{amount} {unit}"})
+    return {
+        "product": {"id": pid, "name": pid, "declared_unit": "1 piece"},
+        "components": components,
+        "stages": stages,
+    }
+
+
+def _generated(n_products: int, seed: int = 7) -> list[list[str]]:
+    """A deterministic random catalogue over the built-in data (~6 rows a product)."""
+    rng = np.random.default_rng(seed)
+    materials = ["pet", "hdpe", "steel", "aluminium", "glass", "wood", "cardboard", "pp"]
+    activities = [
+        ("production", "electricity, grid, jp", "kWh"),
+        ("production", "heat, natural gas", "MJ"),
+        ("distribution", "transport, lorry", "t*km"),
+        ("use", "electricity, grid, eu-27", "kWh"),
+        ("end_of_life", "landfill, pp", "kg"),
+    ]
+    rows = []
+    for p in range(n_products):
+        pid = f"P{p:06d}"
+        for c in range(int(rng.integers(1, 5))):
+            material = materials[int(rng.integers(len(materials)))]
+            share = "" if material == "wood" else f"{int(rng.integers(0, 101))}%"
+            mass = f"{rng.uniform(0.001, 3):.6g}"
+            rows.append([pid, "raw_materials", f"c{c}", material, mass, "kg", share])
+        for _ in range(int(rng.integers(0, 4))):
+            stage, ref, unit = activities[int(rng.integers(len(activities)))]
+            rows.append([pid, stage, "", ref, f"{rng.uniform(0, 10):.6g}", unit, ""])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def model(builtin_table):
+    return build_scoring_model()
+
+
+@pytest.fixture(scope="module")
+def big_catalogue(tmp_path_factory) -> Path:
+    return _write_csv(tmp_path_factory.mktemp("cat") / "big.csv", _generated(400))
+
+
+# -- agreement with cfp calc -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("approach", ["cut-off", "cff"])
+def test_agrees_with_cfp_calc(tmp_path, builtin_table, approach):
+    model = build_scoring_model(approach=approach)
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    score_catalogue(source, tmp_path / "out.csv", model=model)
+    rows = {r["product_id"]: r for r in _read(tmp_path / "out.csv")}
+    assert list(rows) == list(PRODUCTS)
+    for pid, items in PRODUCTS.items():
+        expected = calculate_footprint(spec_from_dict(_spec_for(pid, items)), approach=approach)
+        got = rows[pid]
+        assert got["status"] == "ok", got["error"]
+        figures = {
+            "total_kg_co2e": expected.total_kg_co2e,
+            "recycled_content_share": expected.recycled_content_share,
+            "virgin_baseline_kg_co2e": expected.virgin_baseline_kg_co2e,
+            **{f"{s}_kg_co2e": v for s, v in expected.stages_kg_co2e.items()},
+        }
+        if expected.reduction_vs_virgin is not None:
+            figures["reduction_vs_virgin"] = expected.reduction_vs_virgin
+        for name, value in figures.items():
+            assert got[name] == pytest.approx(value, rel=1e-9, abs=1e-15), (pid, name)
+
+
+# -- row errors ----------------------------------------------------------------------------
+
+BAD_ROWS = [
+    (["raw_materials", "c", "unobtainium", "1", "kg", ""], "line 4: ref: unknown material"),
+    (["production", "", "no such activity", "1", "kWh", ""], "line 4: ref: no activity"),
+    (["raw_materials", "c", "pet", "1", "kWh", ""], "line 4: unit: 'kWh' is not a mass"),
+    (["production", "", "transport, lorry", "1", "kWh", ""], "line 4: unit: 'kWh' does not fit"),
+    (["production", "", "transport, lorry", "1", "furlongs", ""], "line 4: unit:"),
+    (["production", "", "transport, lorry", "-2", "t*km", ""], "line 4: amount: '-2' is negative"),
+    (["production", "", "transport, lorry", "two", "t*km", ""], "line 4: amount: 'two' is not"),
+    (["raw_materials", "c", "pet", "1", "kg", "150%"], "line 4: recycled_content: '150%' is outs"),
+    (["raw_materials", "c", "pet", "1", "kg", "-0.1"], "line 4: recycled_content:"),
+    (["raw_materials", "c", "wood", "1", "kg", "20%"], "line 4: recycled_content: '20%', but"),
+    (["raw_materials", "c", "pet", "", "kg", ""], "line 4: amount: the field is empty"),
+    (["raw_materials", "c", "pet", "1", "", ""], "line 4: unit: the field is empty"),
+    (["raw_materials", "c", "", "1", "kg", ""], "line 4: ref: the field is empty"),
+    (["raw_materials", "", "pet", "1", "kg", ""], "line 4: item:"),
+    (["packaging", "", "pet", "1", "kg", ""], "line 4: stage: 'packaging' is not one of"),
+]
+
+
+@pytest.mark.parametrize(("row", "message"), BAD_ROWS)
+def test_a_bad_row_makes_its_product_an_error_and_others_are_scored(tmp_path, model, row, message):
+    rows = [
+        ["good1", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["bad", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["bad", *row],
+        ["good2", "use", "", "electricity, grid, jp", "1", "kWh", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    summary = score_catalogue(source, tmp_path / "out.csv", model=model)
+    out = _read(tmp_path / "out.csv")
+    assert [r["product_id"] for r in out] == ["good1", "bad", "good2"]
+    assert (summary.products, summary.errors) == (3, 1)
+    bad = out[1]
+    assert bad["status"] == "error"
+    assert bad["error"].startswith("cat.csv: ")
+    assert message in bad["error"]
+    assert "\n" not in bad["error"]
+    assert all(bad[name] is None for name in OUTPUT_COLUMNS[3:])
+    assert out[0]["status"] == out[2]["status"] == "ok"
+    assert out[0]["total_kg_co2e"] > 0 and out[2]["total_kg_co2e"] > 0
+
+
+def test_empty_product_id_is_an_error(tmp_path, model):
+    rows = [
+        ["", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["ok", "use", "", "x", "1", "kWh", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    score_catalogue(source, tmp_path / "out.csv", model=model)
+    out = _read(tmp_path / "out.csv")
+    assert "line 2: product_id: the field is empty" in out[0]["error"]
+
+
+def test_non_contiguous_product_is_one_error_row(tmp_path, model):
+    rows = [
+        ["a", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["b", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["a", "use", "", "electricity, grid, jp", "1", "kWh", ""],
+        ["c", "raw_materials", "c", "pet", "1", "kg", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    for chunk_rows in (1, 2, 100):
+        out_path = tmp_path / f"out{chunk_rows}.csv"
+        score_catalogue(source, out_path, model=model, chunk_rows=chunk_rows)
+        out = _read(out_path)
+        assert [r["product_id"] for r in out] == ["a", "b", "c"]
+        assert out[0]["status"] == "error"
+        assert "line 4: product_id: 'a' appears again" in out[0]["error"]
+        assert [r["status"] for r in out[1:]] == ["ok", "ok"]
+
+
+def test_zero_baseline_leaves_reduction_empty(tmp_path, model):
+    source = _write_csv(
+        tmp_path / "cat.csv", [["z", "use", "", "transport, lorry", "0", "t*km", ""]]
+    )
+    score_catalogue(source, tmp_path / "out.csv", model=model)
+    (row,) = _read(tmp_path / "out.csv")
+    assert row["total_kg_co2e"] == 0.0 and row["recycled_content_share"] == 0.0
+    assert row["reduction_vs_virgin"] is None
+
+
+# -- formats, order, chunking ---------------------------------------------------------------
+
+
+def test_output_columns_and_order(tmp_path, model, big_catalogue):
+    score_catalogue(big_catalogue, tmp_path / "out.csv", model=model)
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join(f'"{c}"' for c in OUTPUT_COLUMNS)
+    ids = [r["product_id"] for r in _read(tmp_path / "out.csv")]
+    assert ids == [f"P{p:06d}" for p in range(400)]
+
+
+def test_bom_makes_no_difference(tmp_path, model):
+    rows = _rows(PRODUCTS)
+    plain = _write_csv(tmp_path / "plain.csv", rows)
+    bom = _write_csv(tmp_path / "bom.csv", rows, bom=True)
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf")
+    score_catalogue(plain, tmp_path / "a.csv", model=model)
+    score_catalogue(bom, tmp_path / "b.csv", model=model)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_csv_and_parquet_round_trips(tmp_path, model, big_catalogue):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = pacsv.read_csv(
+        big_catalogue,
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False, column_types=dict.fromkeys(HEADER, "string")
+        ),
+    )
+    pq.write_table(table, tmp_path / "cat.parquet")
+    score_catalogue(big_catalogue, tmp_path / "a.csv", model=model)
+    score_catalogue(big_catalogue, tmp_path / "a.parquet", model=model)
+    score_catalogue(tmp_path / "cat.parquet", tmp_path / "b.csv", model=model, chunk_rows=333)
+    score_catalogue(tmp_path / "cat.parquet", tmp_path / "b.parquet", model=model)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "b.parquet"))
+    from_csv = _read(tmp_path / "a.csv")
+    assert _read(tmp_path / "a.parquet") == from_csv
+    assert pq.read_schema(tmp_path / "a.parquet").names == list(OUTPUT_COLUMNS)
+
+
+def test_parquet_with_numeric_amounts_and_nulls(tmp_path, model):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "product_id": ["p", "p"],
+            "stage": ["raw_materials", "use"],
+            "item": ["c", None],
+            "ref": ["pet", "electricity, grid, jp"],
+            "amount": [0.25, 2.0],
+            "unit": ["kg", "kWh"],
+            "recycled_content": [0.5, None],
+        }
+    )
+    pq.write_table(table, tmp_path / "cat.parquet")
+    rows = [["p", "raw_materials", "c", "pet", "0.25", "kg", "0.5"]]
+    rows.append(["p", "use", "", "electricity, grid, jp", "2", "kWh", ""])
+    _write_csv(tmp_path / "cat.csv", rows)
+    score_catalogue(tmp_path / "cat.parquet", tmp_path / "a.csv", model=model)
+    score_catalogue(tmp_path / "cat.csv", tmp_path / "b.csv", model=model)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_chunk_size_and_workers_do_not_change_the_output(tmp_path, model, big_catalogue):
+    small = _write_csv(tmp_path / "small.csv", _generated(40, seed=3))
+    for source in (small, big_catalogue):
+        reference_path = tmp_path / f"{source.stem}-ref.csv"
+        score_catalogue(source, reference_path, model=model)
+        reference = reference_path.read_bytes()
+        settings = ((1, 1), (2, 2)) if source is small else ((7, 1), (250, 2))
+        for chunk_rows, workers in settings:
+            out = tmp_path / f"{source.stem}-{chunk_rows}-{workers}.csv"
+            score_catalogue(source, out, model=model, chunk_rows=chunk_rows, workers=workers)
+            assert out.read_bytes() == reference, (source.name, chunk_rows, workers)
+            assert not (tmp_path / f"{out.name}.work").exists()
+
+
+# -- crash safety ---------------------------------------------------------------------------
+
+
+def test_kill_and_resume_gives_the_same_bytes(tmp_path, model, builtin_table):
+    source = _write_csv(tmp_path / "cat.csv", _generated(3000, seed=11))
+    score_catalogue(source, tmp_path / "clean.csv", model=model, chunk_rows=40)
+    out = tmp_path / "out.csv"
+    work = tmp_path / "out.csv.work"
+    command = [sys.executable, "-m", "cfp_engine", "batch", str(source), "-o", str(out)]
+    command += ["--chunk-size", "40", "--quiet"]
+    process = subprocess.Popen(command, env=dict(os.environ))
+    deadline = time.monotonic() + 120
+    second_chunk = work / "chunk-000001.arrow"  # chunk 0 is then in the manifest
+    while not second_chunk.exists() and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not out.exists(), "the run finished before it could be killed"
+    done = len(list(work.glob("chunk-*.arrow")))
+    assert 2 <= done < 300
+    result = CliRunner().invoke(cli, [*command[3:-1], "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "resumed" in result.output
+    assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
+    assert not work.exists()
+
+
+def test_resume_refuses_a_changed_input(tmp_path, model):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    work = tmp_path / "w"
+    score_catalogue(source, tmp_path / "o.csv", model=model, work_dir=work)
+    work.mkdir()
+    (work / "manifest.json").write_text(
+        '{"version": 1, "input": {"size": 1}, "options": {}, "chunks": {}}', encoding="utf-8"
+    )
+    with pytest.raises(SpecError, match="another input or other options"):
+        score_catalogue(source, tmp_path / "o2.csv", model=model, work_dir=work, resume=True)
+    assert not (tmp_path / "o2.csv").exists()
+
+
+# -- Dask -------------------------------------------------------------------------------------
+
+
+def test_dask_local_cluster_gives_the_same_output(tmp_path, model, big_catalogue):
+    distributed = pytest.importorskip("dask.distributed")
+    score_catalogue(big_catalogue, tmp_path / "local.parquet", model=model, chunk_rows=300)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        score_catalogue(
+            big_catalogue,
+            tmp_path / "dask.parquet",
+            model=model,
+            chunk_rows=300,
+            dask=cluster.scheduler_address,
+        )
+    local = (tmp_path / "local.parquet").read_bytes()
+    assert (tmp_path / "dask.parquet").read_bytes() == local
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def test_cli_batch_writes_the_scores(tmp_path, builtin_table):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    result = CliRunner().invoke(cli, ["batch", str(source), "-o", str(tmp_path / "out.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "Scored 4 products (0 with errors)" in result.output
+    assert len(_read(tmp_path / "out.parquet")) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("product_id,stage,ref,amount,unit\np,use,x,1,kWh\n", "line 1: missing column(s) item"),
+        (
+            ",".join(HEADER) + "\np,use,,x,1,kWh,\np,use,,x,1,kWh,,extra\n",
+            "line 3: malformed CSV: expected 7 fields, got 8",
+        ),
+    ],
+)
+def test_cli_unusable_catalogue_exit_2_and_no_output(tmp_path, builtin_table, text, message):
+    source = tmp_path / "cat.csv"
+    source.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["batch", str(source), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: ")
+    assert message in result.output
+    assert not out.exists()
+    assert not (tmp_path / "out.csv.work").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "output", "message"),
+    [
+        ("missing.csv", "out.csv", "no such catalogue file"),
+        ("cat.csv", "out.xlsx", "the output is a .csv or .parquet file"),
+        ("cat.txt", "out.csv", "a catalogue is a .csv or .parquet file"),
+    ],
+)
+def test_cli_bad_paths_exit_2(tmp_path, builtin_table, name, output, message):
+    for present in ("cat.csv", "cat.txt"):
+        _write_csv(tmp_path / present, _rows(PRODUCTS))
+    result = CliRunner().invoke(cli, ["batch", str(tmp_path / name), "-o", str(tmp_path / output)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / output).exists()
+
+
+def test_parquet_missing_columns_is_an_error(tmp_path, model):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"product_id": ["a"]}), tmp_path / "cat.parquet")
+    with pytest.raises(SpecError, match=r"cat.parquet: schema: missing column\(s\) stage"):
+        score_catalogue(tmp_path / "cat.parquet", tmp_path / "o.csv", model=model)
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SpecError, match="not a readable Parquet file"):
+        score_catalogue(tmp_path / "bad.parquet", tmp_path / "o.csv", model=model)
+    assert not (tmp_path / "o.csv").exists()
