@@ -230,3 +230,45 @@ def test_data_show(builtin_table):
     assert "pedigree:" in text and "IPCC 2021 GWP100:" in text
     missing = run("data", "show", "transport, hovercraft")
     assert missing.exit_code == 2 and "no activity matches" in missing.stderr
+
+
+def test_calc_mc_json_and_samples(builtin_table, tmp_path):
+    samples = tmp_path / "samples.parquet"
+    result = run(
+        "calc", PET, "--mc", "500", "--seed", "3", "--format", "json", "--samples", str(samples)
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    mc = document["mc"]
+    assert {"n", "seed", "mean", "median", "sd", "p2_5", "p97_5"} <= set(mc)
+    assert mc["n"] == 500 and mc["seed"] == 3
+    assert mc["p2_5"] < mc["median"] < mc["p97_5"]
+    assert mc["deterministic"] == pytest.approx(document["total_kg_co2e"], rel=1e-12)
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(samples).num_rows == 500
+    again = json.loads(run("calc", PET, "--mc", "500", "--seed", "3", "--format", "json").stdout)
+    assert again["mc"] == mc  # the same seed gives the same statistics
+    table = run("calc", PET, "--mc", "200", "--seed", "1")
+    assert table.exit_code == 0 and "median" in table.stdout
+
+
+def test_compare_mc_probability_and_plot(builtin_table, tmp_path):
+    plot = tmp_path / "mc.png"
+    result = run(
+        "compare", PET, "--mc", "400", "--seed", "5", "--format", "json", "--plot", str(plot)
+    )
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.stdout)
+    assert documents[0]["variant"] is None and "p_lower_than_base" not in documents[0]
+    rpet = next(d for d in documents if d["variant"] == "rpet-100")
+    assert rpet["p_lower_than_base"] == 1.0  # strictly less recycled-content burden, paired
+    virgin = next(d for d in documents if d["variant"] == "virgin")
+    assert virgin["p_lower_than_base"] == 0.0
+    assert plot.stat().st_size > 10_000
+
+
+def test_mc_errors(builtin_table):
+    assert run("calc", PET, "--samples", "x.parquet").exit_code == 2
+    bad = run("calc", PET, "--mc", "0")
+    assert bad.exit_code == 2

@@ -290,3 +290,21 @@ def test_examples_round_trip(tmp_path, builtin_table):
     assert result.exit_code == 0, result.output
     verified = run("verify", out, "--spec", spec)
     assert verified.exit_code == 0, verified.output
+
+
+def test_label_with_monte_carlo_states_its_uncertainty_and_verifies(spec_path):
+    path, label = make_label(spec_path, "pact-v2", "--mc", "300", "--seed", "7")
+    statement = label["pcf"]["uncertaintyAssessmentDescription"]
+    assert "Monte Carlo simulation, 300 iterations (seed 7)" in statement
+    mc = label["extensions"][0]["data"]["result"]["mc"]
+    assert mc["n"] == 300 and mc["seed"] == 7
+    assert mc["p2_5"] < mc["median"] < mc["p97_5"]
+    report = json.loads(verify(path, spec_path).stdout)
+    checks = {c["name"]: c["status"] for c in report["checks"]}
+    assert checks["uncertainty: Monte Carlo re-run with the recorded seed"] == "pass"
+    assert report["passed"] is True
+    label["extensions"][0]["data"]["result"]["mc"]["median"] *= 1.01
+    path.write_text(json.dumps(label), encoding="utf-8")
+    report = json.loads(verify(path, spec_path).stdout)
+    checks = {c["name"]: c["status"] for c in report["checks"]}
+    assert checks["uncertainty: Monte Carlo re-run with the recorded seed"] == "FAIL"

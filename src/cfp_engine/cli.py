@@ -475,6 +475,19 @@ def sweep(
     metavar="ISO-8601",
     help="Creation time to record (default now); fixes it for reproducible labels.",
 )
+@click.option(
+    "--mc",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Monte Carlo with N iterations for the uncertainty statement.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=None,
+    help="With --mc: random seed (default: drawn and recorded in the label).",
+)
 def label(
     spec_path,
     fmt,
@@ -493,6 +506,8 @@ def label(
     reference_period,
     validity_period,
     created,
+    mc,
+    seed,
 ):
     """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
     from datetime import datetime
@@ -526,6 +541,8 @@ def label(
         inventories=inventories,
         materials=materials,
         facts=facts,
+        mc=mc,
+        seed=seed,
     )
     _warn(disclosure.result.get("warnings", []))
     text = render_label(disclosure, fmt, lang=lang, catena_x_version=catena_x_version)

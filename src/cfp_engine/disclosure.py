@@ -282,9 +282,19 @@ def _declared_unit(text: str, where: str) -> tuple[str, float]:
 
 
 def build_disclosure(
-    result: FootprintResult, spec: ProductSpec, table: ScoreTable, facts: LabelFacts
+    result: FootprintResult,
+    spec: ProductSpec,
+    table: ScoreTable,
+    facts: LabelFacts,
+    *,
+    uncertainty: Mapping[str, Any] | None = None,
 ) -> Disclosure:
-    """The disclosure of ``result`` (a footprint of ``spec``) with the given facts."""
+    """The disclosure of ``result`` (a footprint of ``spec``) with the given facts.
+
+    ``uncertainty`` is the ``"mc"`` statistics of a Monte Carlo run of the same product
+    (:meth:`cfp_engine.uncertainty_analysis.McResult.statistics`); it becomes the
+    uncertainty statement and travels with the result.
+    """
     unit_name, amount = _declared_unit(
         result.declared_unit, f"{spec.source}: product.declared_unit"
     )
@@ -363,12 +373,27 @@ def build_disclosure(
         dqi=dqi,
         dqi_inputs=dqi_inputs,
         secondary_emission_factor_sources=_secondary_sources(result, by_reference),
-        uncertainty_assessment_description=(
-            "No uncertainty assessment: a deterministic calculation with the built-in data."
-        ),
-        result=result.to_dict(),
+        uncertainty_assessment_description=_uncertainty_description(uncertainty),
+        result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
     )
     return _with_integrity(disclosure)
+
+
+def _uncertainty_description(stats: Mapping[str, Any] | None) -> str:
+    if not stats:
+        return (
+            "No uncertainty assessment: a deterministic calculation (cfp label --mc N gives a "
+            "Monte Carlo one)."
+        )
+    return (
+        f"Monte Carlo simulation, {stats['n']} iterations (seed {stats['seed']}): data "
+        "uncertainty lognormal from the datasets' pedigree scores (ecoinvent pedigree "
+        "method) and the spec's own distributions, common random numbers. Per declared "
+        f"unit: median {decimal_string(stats['median'], 3)}, mean "
+        f"{decimal_string(stats['mean'], 3)}, 95 % interval "
+        f"{decimal_string(stats['p2_5'], 3)} to {decimal_string(stats['p97_5'], 3)} kg CO2e "
+        f"(deterministic {decimal_string(stats['deterministic'], 3)})."
+    )
 
 
 def _ipcc_report(method_name: str) -> str:

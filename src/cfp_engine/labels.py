@@ -31,13 +31,28 @@ def make_disclosure(
     inventories: Sequence[str | Path] = (),
     materials: Sequence[str | Path] = (),
     facts: Mapping[str, Any] | None = None,
+    mc: int | None = None,
+    seed: int | None = None,
 ) -> Disclosure:
-    """Calculate ``spec`` and build its disclosure (label facts from the spec + ``facts``)."""
+    """Calculate ``spec`` and build its disclosure (label facts from the spec + ``facts``).
+
+    With ``mc`` iterations, a Monte Carlo run (:mod:`cfp_engine.uncertainty_analysis`)
+    gives the label's uncertainty statement.
+    """
     product = spec.with_variant(variant)
     label = label_facts(product, facts)
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
     result = calculator.calculate(product, approach=approach)
-    return build_disclosure(result, product, calculator.table_for(product), label)
+    uncertainty = None
+    if mc is not None:
+        from .uncertainty_analysis import sample_footprints
+
+        (sampled,) = sample_footprints(
+            [(product, None)], calculator, iterations=mc, seed=seed, approach=approach
+        )
+        uncertainty = sampled.statistics()
+    table = calculator.table_for(product)
+    return build_disclosure(result, product, table, label, uncertainty=uncertainty)
 
 
 def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:

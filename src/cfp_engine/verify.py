@@ -333,7 +333,37 @@ def verify_label(
     checks.extend(_extension_checks(extension, recomputed))
     checks.extend(_hash_checks(extension, recomputed))
     checks.extend(_rule_checks(document, extension, fmt))
+    if isinstance(result.get("mc"), dict):
+        checks.append(_monte_carlo_check(result["mc"], spec, result, inventories, materials))
     return VerificationReport(str(label_path), fmt, tuple(checks))
+
+
+def _monte_carlo_check(stats, spec, result, inventories, materials) -> Check:
+    """Re-run the label's Monte Carlo with its recorded seed: the statistics must repeat."""
+    from .core import FootprintCalculator
+    from .uncertainty_analysis import sample_footprints
+
+    calculator = FootprintCalculator(
+        method=result.get("method"), inventories=inventories, materials=materials
+    )
+    (again,) = sample_footprints(
+        [(spec, result.get("variant"))],
+        calculator,
+        iterations=int(stats["n"]),
+        seed=int(stats["seed"]),
+        approach=result.get("approach"),
+    )
+    now = again.statistics()
+    differ = [
+        f"{key}: label {stats.get(key)!r}, re-run {now[key]!r}"
+        for key in ("mean", "median", "sd", "p2_5", "p97_5")
+        if not math.isclose(float(stats.get(key, math.nan)), now[key], rel_tol=1e-9, abs_tol=1e-12)
+    ]
+    return Check(
+        "uncertainty: Monte Carlo re-run with the recorded seed",
+        not differ,
+        "; ".join(differ) or f"{now['n']} iterations, seed {now['seed']}: statistics repeat",
+    )
 
 
 def _catenax_version(document: dict[str, Any], fmt: str) -> str:
