@@ -217,7 +217,6 @@ def plot_sweep(
     baselines: dict[str, float] | None = None,
 ) -> None:
     """Draw the sweep (one line per approach) to a PNG; written atomically."""
-    import os
     from pathlib import Path
 
     import matplotlib
@@ -253,10 +252,6 @@ def plot_sweep(
     axes.grid(True, linewidth=0.3)
     axes.legend(loc="lower left", fontsize="small")
     figure.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    try:
-        figure.savefig(tmp)
-        os.replace(tmp, path)
-    finally:
-        plt.close(figure)
-        tmp.unlink(missing_ok=True)
+    from .atomic import save_figure_atomically
+
+    save_figure_atomically(figure, path)

@@ -7,7 +7,6 @@ The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -98,10 +97,6 @@ def render_label(
 
 def write_atomically(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from .atomic import write_text_atomically
+
+    write_text_atomically(path, text)

@@ -402,13 +402,9 @@ def plot_distributions(
         axes[1].set_title("paired differences (common random numbers)", fontsize="small")
         axes[1].legend(fontsize="small")
     figure.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
-    try:
-        figure.savefig(tmp)
-        os.replace(tmp, path)
-    finally:
-        plt.close(figure)
-        tmp.unlink(missing_ok=True)
+    from .atomic import save_figure_atomically
+
+    save_figure_atomically(figure, path)
 
 
 # -- command-line helpers (library side of ``cfp calc/compare --mc``) -------------------
