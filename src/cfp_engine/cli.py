@@ -809,6 +809,83 @@ def data_show(reference, inventories, fmt):
         click.echo(render_activity(details))
 
 
+@data.command("import")
+@click.argument("path", metavar="PATH")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")),
+    help="ecospold2 (folder, .spold or .zip), simapro-csv, olca-jsonld (folder or .zip), "
+    "excel or csv (Brightway formats).",
+)
+@click.option("--name", required=True, help="Database name; references are NAME::activity.")
+@click.option(
+    "--flow-map",
+    "flow_map",
+    default=None,
+    metavar="FILE.csv",
+    help="Map elementary flows onto biosphere3 (source_name, source_categories, "
+    "source_unit, target_name, target_categories, target_unit).",
+)
+@click.option(
+    "--allow-unlinked",
+    is_flag=True,
+    help="Drop exchanges that cannot be linked (recorded in every result's provenance).",
+)
+@click.option(
+    "--report-format",
+    "report_fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    help="The import report as text or JSON.",
+)
+def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
+    """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
+    from .store import import_database
+
+    report = import_database(
+        path, format=fmt, name=name, flow_map=flow_map, allow_unlinked=allow_unlinked
+    )
+    if report_fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.render())
+
+
+@data.command("list")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_list(fmt):
+    """The imported databases: format, source hash, size, activities, import date."""
+    from .store import list_databases
+
+    rows = list_databases()
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No imported databases (cfp data import PATH --format ... --name NAME).")
+        return
+    header = f"{'name':<20} {'format':<12} {'activities':>10} {'size':>12}  sha256"
+    click.echo(f"{header}        imported")
+    for row in rows:
+        click.echo(
+            f"{row['name']:<20} {row['format']:<12} {row['activities']:>10} "
+            f"{row['size_bytes']:>12}  {row['sha256'][:12]}  {row['imported_at']}"
+            + (f"  ({row['dropped_unlinked']} unlinked dropped)" if row["dropped_unlinked"] else "")
+        )
+
+
+@data.command("remove")
+@click.argument("name", metavar="NAME")
+def data_remove(name):
+    """Remove an imported database from the store."""
+    from .store import remove_database
+
+    remove_database(name)
+    click.echo(f"Removed {name}", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="cfp")

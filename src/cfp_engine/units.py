@@ -59,6 +59,36 @@ BRIGHTWAY_UNITS = {
     "piece": "piece",
     "item": "piece",
     "kilowatt peak": "kilowatt_peak",
+    # Further names bw2io's normalize_units gives ecoinvent, SimaPro and openLCA units.
+    "gigajoule": "gigajoule",
+    "joule": "joule",
+    "watt hour": "watt_hour",
+    "cubic meter-year": "meter ** 3 * year",
+    "normal cubic meter": "meter ** 3",  # gas volume at normal conditions
+    "standard cubic meter": "meter ** 3",
+    "meter-year": "meter * year",
+    "kilometer-year": "kilometer * year",
+    "hectare": "hectare",
+    "kilo becquerel": "kilobecquerel",
+    "becquerel": "becquerel",
+    "kilogram day": "kilogram * day",
+    "vehicle kilometer": "vehicle * kilometer",
+    "year": "year",
+    "day": "day",
+    "minute": "minute",
+    "second": "second",
+    "kilowatt": "kilowatt",
+    "megawatt": "megawatt",
+    "livestock unit": "livestock_unit",
+    "pig place": "pig_place",
+    "kilogram separative work unit": "kilogram_swu",
+    "kg swu": "kilogram_swu",
+    "square centimeter": "centimeter ** 2",
+    "cubic centimeter": "centimeter ** 3",
+    "milligram": "milligram",
+    "microgram": "microgram",
+    "kilometre": "kilometer",
+    "metre": "meter",
 }
 
 _DEFINITIONS = """
@@ -68,6 +98,10 @@ tkm = metric_ton * kilometer
 pkm = person * kilometer
 watt_peak = [peak_power] = Wp
 kilowatt_peak = 1000 * watt_peak = kWp
+vehicle = piece
+livestock_unit = piece
+pig_place = piece
+kilogram_swu = [separative_work] = kg_SWU
 """
 
 _AMBIGUOUS = {
