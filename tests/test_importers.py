@@ -253,6 +253,20 @@ def test_provenance_names_the_imported_database(home, tmp_path):
     document = result.to_dict()
     assert document["provenance"]["databases"]["es2"]["sha256"] == report.sha256
     assert document["provenance"]["datasets"][0]["document"] == "datasets"
+    # a label names the imported (secondary) database and its source hash
+    from cfp_engine.labels import make_disclosure
+
+    facts = {
+        "company_name": "X",
+        "company_ids": ("urn:x:c",),
+        "product_ids": ("urn:x:p",),
+        "reference_period": "2025-01-01:2025-12-31",
+    }
+    disclosure = make_disclosure(load_spec(spec), facts=facts)
+    assert {"name": "es2", "version": f"sha256:{report.sha256[:12]}"} in [
+        dict(s) for s in disclosure.secondary_emission_factor_sources
+    ]
+    assert disclosure.primary_data_share == 0.0
 
 
 # -- the command line: import, list, remove; --inventory on top ---------------------------

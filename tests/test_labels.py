@@ -308,3 +308,29 @@ def test_label_with_monte_carlo_states_its_uncertainty_and_verifies(spec_path):
     report = json.loads(verify(path, spec_path).stdout)
     checks = {c["name"]: c["status"] for c in report["checks"]}
     assert checks["uncertainty: Monte Carlo re-run with the recorded seed"] == "FAIL"
+
+
+def test_primary_data_share_counts_user_inventories(tmp_path, handmade, builtin_table):
+    for path in handmade.values():
+        shutil.copy(path, tmp_path / path.name)
+    spec = tmp_path / "widget.yaml"
+    spec.write_text(
+        "product: {id: w, name: Widget, declared_unit: 1 piece}\n"
+        "materials: [handmade-materials.csv]\ninventories: [handmade.xlsx]\n"
+        "components: [{id: shell, material: widget, mass: 1 kg}]\n"
+        "stages: {distribution: [{activity: 'transport, lorry', amount: 100 kg*km}]}\n"
+        "label: {company_name: X, company_ids: ['urn:x:c'], product_ids: ['urn:x:p'],\n"
+        "        reference_period: {start: '2025-01-01', end: '2025-12-31'}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "label.json"
+    assert run("label", spec, "--format", "pact", "-o", out).exit_code == 0
+    pcf = json.loads(out.read_text())["pcf"]
+    calc = json.loads(run("calc", spec, "--format", "json").stdout)
+    items = calc["line_items"]
+    whole = sum(abs(i["kg_co2e"]) for i in items)
+    primary = sum(abs(i["kg_co2e"]) for i in items if i["activity"].startswith("handmade::"))
+    assert 0 < primary < whole
+    assert float(pcf["primaryDataShare"]) == pytest.approx(100 * primary / whole, rel=1e-3)
+    names = {s["name"] for s in pcf["secondaryEmissionFactorSources"]}
+    assert "handmade" not in names and any("DESNZ" in n for n in names)

@@ -369,10 +369,14 @@ def build_disclosure(
         approach=result.approach,
         allocation_rules_description=_allocation_description(result),
         boundary_processes_description=_boundary_description(result, items),
-        primary_data_share=_primary_share(result, by_reference),
+        primary_data_share=_primary_share(
+            result, by_reference, table.manifest.get("databases", {})
+        ),
         dqi=dqi,
         dqi_inputs=dqi_inputs,
-        secondary_emission_factor_sources=_secondary_sources(result, by_reference),
+        secondary_emission_factor_sources=_secondary_sources(
+            result, by_reference, table.manifest.get("databases", {})
+        ),
         uncertainty_assessment_description=_uncertainty_description(uncertainty),
         result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
     )
@@ -453,22 +457,34 @@ def _data_quality(result: FootprintResult, by_reference) -> tuple[dict, tuple]:
     return dqi, inputs
 
 
-def _primary_share(result: FootprintResult, by_reference) -> float:
+def _is_primary(database: str, databases: Mapping[str, Any]) -> bool:
+    """User inventory files (``--inventory``) are primary data; the built-in data and
+    databases imported with ``cfp data import`` (licensed, secondary) are not."""
+    record = databases.get(database) or {}
+    return database != BUILTIN_DATABASE and "imported_at" not in record
+
+
+def _primary_share(result: FootprintResult, by_reference, databases) -> float:
     contributions = {k: abs(v) for k, v in _contributions(result).items()}
     whole = math.fsum(contributions.values())
     primary = math.fsum(
-        v for k, v in contributions.items() if by_reference[k].database != BUILTIN_DATABASE
+        v for k, v in contributions.items() if _is_primary(by_reference[k].database, databases)
     )
     return 100.0 * primary / whole if whole else 0.0
 
 
-def _secondary_sources(result: FootprintResult, by_reference) -> tuple[dict, ...]:
+def _secondary_sources(result: FootprintResult, by_reference, databases) -> tuple[dict, ...]:
+    """Built-in sources (organisation, year) and imported databases (name, source hash)."""
     sources = {}
     for reference in _contributions(result):
         info = by_reference[reference]
         if info.database == BUILTIN_DATABASE and info.source:
             name = info.source.get("organisation", "")
             sources[name] = {"name": name, "version": str(info.source.get("year", ""))}
+        elif not _is_primary(info.database, databases):
+            record = databases.get(info.database) or {}
+            sha = str(record.get("sha256", ""))[:12]
+            sources[info.database] = {"name": info.database, "version": f"sha256:{sha}"}
     return tuple(sources[k] for k in sorted(sources))
 
 
