@@ -78,6 +78,7 @@ def test_two_processes_started_together_build_once(tmp_path):
 def test_user_inventory_is_imported_once(handmade, builtin_table, caplog):
     first = open_store([handmade["inventory"]])
     caplog.set_level("INFO", logger="cfp_engine")
+    caplog.clear()  # only what the second call logs
     second = open_store([handmade["inventory"]])
     assert "Building" not in caplog.text
     assert second.manifest["built_at"] == first.manifest["built_at"]

@@ -842,7 +842,7 @@ def data_show(reference, inventories, fmt):
 )
 def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
     """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
-    from .store import import_database
+    from .user_store import import_database
 
     report = import_database(
         path, format=fmt, name=name, flow_map=flow_map, allow_unlinked=allow_unlinked
@@ -857,7 +857,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
 def data_list(fmt):
     """The imported databases: format, source hash, size, activities, import date."""
-    from .store import list_databases
+    from .user_store import list_databases
 
     rows = list_databases()
     if fmt == "json":
@@ -880,7 +880,7 @@ def data_list(fmt):
 @click.argument("name", metavar="NAME")
 def data_remove(name):
     """Remove an imported database from the store."""
-    from .store import remove_database
+    from .user_store import remove_database
 
     remove_database(name)
     click.echo(f"Removed {name}", err=True)

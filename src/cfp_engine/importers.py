@@ -16,7 +16,7 @@ Each format is read by bw2io's own importer with its usual strategies
   data.
 
 The result is a bw2io importer ready to write plus an :class:`ImportReport`. Writing
-(and bw2io's migrations), the score table and the registry are :mod:`cfp_engine.store`'s
+(and bw2io's migrations), the score table and the registry are :mod:`cfp_engine.user_store`'s
 job: this module only reads Brightway state. Only called inside
 ``store._brightway()`` (bw2data imported, the target project current).
 """

@@ -1,0 +1,462 @@
+"""The user store: databases imported with ``cfp data import`` (issue 8).
+
+``cfp data import`` writes, through bw2io (:mod:`cfp_engine.importers`), into one
+persistent Brightway project that starts as a copy of the built-in one; ``cfp data
+list`` and ``cfp data remove`` read and change it. With :mod:`cfp_engine.store`, the only
+module that writes Brightway state; the helpers it shares come from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, SpecError
+from .inventories import BUILTIN_DATABASE, builtin_inventory_files
+from .paths import data_home
+from .scores import ScoreTable
+from .store import (
+    BIOSPHERE_DATABASE,
+    BUILTIN_PROJECT,
+    LOCK_TIMEOUT_S,
+    STORE_PROJECT_PREFIX,
+    _brightway,
+    _build_builtin,
+    _compute_score_table,
+    _ensure,
+    _file_digest,
+    _reset_project,
+    _scores_dir,
+    builtin_fingerprint,
+    open_store,
+)
+
+# -- the user store: imported databases ------------------------------------------------
+#
+# ``cfp data import`` writes into one persistent project, named after the built-in
+# fingerprint it was copied from (``cfp-store-<16 hex>``). The registry
+# (``imports/registry.json`` under the engine home) lists the imported databases with
+# their source hashes and options; it is read without importing Brightway. When the
+# built-in data change, the next use copies the new built-in project and moves the
+# imported databases over (no re-import), and the score table is rebuilt whenever the
+# registry changes (its content is part of the fingerprint).
+
+
+def _registry_path() -> Path:
+    return data_home() / "imports" / "registry.json"
+
+
+def read_registry() -> dict[str, Any]:
+    """The user store's registry: ``{"project", "builtin_fingerprint", "databases"}``."""
+    try:
+        registry = json.loads(_registry_path().read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        registry = {}
+    registry.setdefault("project", None)
+    registry.setdefault("builtin_fingerprint", None)
+    registry.setdefault("databases", {})
+    return registry
+
+
+def _write_registry(registry: dict[str, Any]) -> None:
+    from .scores import _atomic_write
+
+    path = _registry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(registry, indent=2, ensure_ascii=False)
+    _atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def _store_fingerprint(registry: dict[str, Any]) -> str:
+    digest = hashlib.sha256(f"cfp-store {builtin_fingerprint()}\n".encode())
+    for name in sorted(registry["databases"]):
+        record = registry["databases"][name]
+        digest.update(json.dumps([name, record["sha256"], record["imported_at"]]).encode())
+    return digest.hexdigest()
+
+
+def _store_lock():
+    from filelock import FileLock
+
+    lock_dir = data_home() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(lock_dir / "cfp-user-store.lock"), timeout=LOCK_TIMEOUT_S)
+
+
+def open_user_store(registry: dict[str, Any]) -> ScoreTable:
+    """The user store's score table; refreshed if the built-in data changed."""
+    if registry["builtin_fingerprint"] != builtin_fingerprint():
+        with _store_lock():
+            registry = read_registry()
+            if registry["builtin_fingerprint"] != builtin_fingerprint():
+                registry = _refresh_user_store(registry)
+    return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
+
+
+def _build_store_table(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
+    registry = read_registry()
+    with _brightway() as bd:
+        bd.projects.set_current(project)
+        sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
+        sources.update(registry["databases"])
+        return _compute_score_table(bd, project, fingerprint, sources)
+
+
+def _ensure_store_project(bd, registry: dict[str, Any]) -> dict[str, Any]:
+    """Make the user store project exist (a copy of the built-in one) and be current."""
+    if registry["builtin_fingerprint"] != builtin_fingerprint() and registry["databases"]:
+        registry = _refresh_user_store(registry)
+    project = STORE_PROJECT_PREFIX + builtin_fingerprint()[:16]
+    if registry["project"] != project or project not in bd.projects:
+        _reset_project(bd, project)
+        bd.projects.set_current(BUILTIN_PROJECT)
+        bd.projects.copy_project(project, switch=False)
+        registry = {**registry, "project": project, "builtin_fingerprint": builtin_fingerprint()}
+    bd.projects.set_current(project)
+    return registry
+
+
+def _refresh_user_store(registry: dict[str, Any]) -> dict[str, Any]:
+    """Copy the new built-in project and move the imported databases into it.
+
+    The exchanges are copied as they were computed (parameterised amounts included), so
+    nothing is imported again.
+    """
+    _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+    old, new = registry["project"], STORE_PROJECT_PREFIX + builtin_fingerprint()[:16]
+    with _brightway() as bd:
+        payload = {}
+        if old in bd.projects:
+            bd.projects.set_current(old)
+            for name in registry["databases"]:
+                if name in bd.databases:
+                    payload[name] = (bd.Database(name).load(), dict(bd.databases[name]))
+        _reset_project(bd, new)
+        bd.projects.set_current(BUILTIN_PROJECT)
+        bd.projects.copy_project(new, switch=True)
+        for name in _write_order(registry):
+            if name in payload:
+                data, metadata = payload[name]
+                database = bd.Database(name)
+                database.register(**{k: v for k, v in metadata.items() if k != "depends"})
+                database.write(data)
+        if old and old != new:
+            _reset_project(bd, old)
+    registry = {
+        **registry,
+        "project": new,
+        "builtin_fingerprint": builtin_fingerprint(),
+        "databases": {k: v for k, v in registry["databases"].items() if k in payload},
+    }
+    _write_registry(registry)
+    return registry
+
+
+def _write_order(registry: dict[str, Any]) -> list[str]:
+    """Databases before those that link to them."""
+    done: list[str] = []
+    pending = dict(registry["databases"])
+    while pending:
+        ready = [n for n, r in pending.items() if all(d in done for d in _depends(r, pending))]
+        for name in ready or list(pending):
+            done.append(name)
+            pending.pop(name)
+    return done
+
+
+def _depends(record: dict[str, Any], pending) -> list[str]:
+    return [d for d in record.get("links_to", {}) if d in pending]
+
+
+def _tree_digest_and_size(path: Path) -> tuple[str, int]:
+    if path.is_file():
+        data = path.read_bytes()
+        return hashlib.sha256(data).hexdigest(), len(data)
+    digest, size = hashlib.sha256(), 0
+    for item in sorted(p for p in path.rglob("*") if p.is_file()):
+        data = item.read_bytes()
+        digest.update(f"{item.relative_to(path).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(data).digest())
+        size += len(data)
+    return digest.hexdigest(), size
+
+
+def import_database(
+    path: str | Path,
+    *,
+    format: str,
+    name: str,
+    flow_map: str | Path | None = None,
+    allow_unlinked: bool = False,
+    limits: dict[str, int] | None = None,
+):
+    """Import a database file into the user store, link it and rebuild the score table.
+
+    Parameters
+    ----------
+    path
+        The file, folder or zip archive (ecospold2 folder or ``.spold``; SimaPro ``.csv``;
+        openLCA JSON-LD folder or ``.zip``; Brightway ``.xlsx`` or ``.csv``).
+    format
+        One of :data:`cfp_engine.importers.FORMATS`.
+    name
+        The database name references use (``NAME::activity::location``).
+    flow_map
+        A flow map CSV (:mod:`cfp_engine.flowmaps`) applied before biosphere linking.
+    allow_unlinked
+        Drop exchanges that cannot be linked, recording them in the provenance, instead
+        of stopping with a report.
+    limits
+        ``max_members`` / ``max_bytes`` for zip archives (tests use small ones).
+
+    Returns
+    -------
+    cfp_engine.importers.ImportReport
+    """
+    import tempfile
+
+    from . import importers
+    from .flowmaps import FlowMap, load_flow_map
+
+    source = Path(path)
+    if not source.exists():
+        raise SpecError(f"{path}: no such file or folder")
+    if format not in importers.FORMATS:
+        raise SpecError(f"--format {format!r}: expected one of {', '.join(importers.FORMATS)}")
+    _check_database_name(name)
+    digest, size = _tree_digest_and_size(source)
+    report = importers.ImportReport(
+        name=name, format=format, file=str(source.resolve()), sha256=digest, size_bytes=size
+    )
+    mapping = load_flow_map(flow_map) if flow_map else FlowMap(None)
+    limits = limits or {}
+    started = time.perf_counter()
+    _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+    with _store_lock(), tempfile.TemporaryDirectory(prefix="cfp-import-") as work:
+        registry = read_registry()
+        if name in registry["databases"]:
+            raise SpecError(
+                f"database {name!r} is already imported (from "
+                f"{Path(registry['databases'][name]['file']).name}); "
+                f"`cfp data remove {name}` first"
+            )
+        with _brightway() as bd:
+            registry = _ensure_store_project(bd, registry)
+            _write_registry(registry)
+            if name in bd.databases:
+                raise SpecError(f"database name {name!r} is already used in the store")
+            report.seconds["setup"] = time.perf_counter() - started
+            step = time.perf_counter()
+            _ensure_migrations()
+            importer = importers.create_importer(
+                bd, source, format, name, Path(work), flow_map=mapping, limits=limits
+            )
+            report.seconds["extract"] = time.perf_counter() - step
+            _check_flow_targets(bd, mapping)
+            external = [d for d in registry["databases"]] + [BUILTIN_DATABASE]
+            importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
+            if report.unlinked and not allow_unlinked:
+                target = _unlinked_report_path(source, name)
+                importers.write_unlinked_report(report, target)
+                report.unlinked_report = str(target)
+                raise DataError(_unlinked_message(report, target))
+            if report.unlinked:
+                report.dropped = importers.drop_unlinked(importer)
+            imported_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            importers.annotate_activities(importer, report, imported_at)
+            step = time.perf_counter()
+            try:
+                _write_imported(bd, importer, report)
+            except BaseException:
+                if name in bd.databases:
+                    del bd.databases[name]
+                raise
+            report.seconds["write"] = time.perf_counter() - step
+        record = {
+            "file": report.file,
+            "sha256": report.sha256,
+            "format": format,
+            "size_bytes": report.size_bytes,
+            "activities": report.activities,
+            "imported_at": imported_at,
+            "allow_unlinked": report.dropped,
+            "flow_map": (
+                {"file": str(Path(flow_map).resolve()), "sha256": _file_digest(Path(flow_map))}
+                if flow_map
+                else None
+            ),
+            "mapped_flows": report.mapped_flows,
+            "links_to": report.linked_external,
+            "unmapped_units": report.unmapped_units,
+            "parameterised": report.parameterised,
+        }
+        registry["databases"][name] = record
+        _write_registry(registry)
+    step = time.perf_counter()
+    try:
+        open_store()
+    except BaseException:
+        remove_database(name)
+        raise
+    report.seconds["score_table"] = time.perf_counter() - step
+    report.seconds["total"] = time.perf_counter() - started
+    return report
+
+
+def _ensure_migrations() -> None:
+    """The bw2io migrations the format strategies use, written once per project.
+
+    ``bw2io.create_core_migrations()`` writes all of them (8 s, mostly ecoinvent 3.x
+    SimaPro name tables the engine does not use); these three take well under a second.
+    """
+    from bw2io import migrations
+    from bw2io.migrations import (
+        Migration,
+        get_default_units_migration_data,
+        get_ecoinvent_pre35_migration_data,
+        get_simapro_water_migration_data,
+    )
+
+    for name, data, description in (
+        ("default-units", get_default_units_migration_data, "Convert to default units"),
+        ("simapro-water", get_simapro_water_migration_data, "SimaPro water flows"),
+        (
+            "fix-ecoinvent-flows-pre-35",
+            get_ecoinvent_pre35_migration_data,
+            "Fix ecoinvent flows before 3.5",
+        ),
+    ):
+        if name not in migrations:
+            Migration(name).write(data(), description)
+
+
+def _check_database_name(name: str) -> None:
+    if not name or not name.strip() or name != name.strip():
+        raise SpecError(f"--name {name!r}: give a database name without outer spaces")
+    if "::" in name:
+        raise SpecError(f"--name {name!r}: '::' separates parts of activity references")
+    if name in (BUILTIN_DATABASE, BIOSPHERE_DATABASE) or name.endswith(" biosphere"):
+        raise SpecError(f"--name {name!r} is reserved; choose another name")
+
+
+def _check_flow_targets(bd, mapping) -> None:
+    if not mapping.rows:
+        return
+    flows = {
+        (f["name"], tuple(f.get("categories") or ()), f["unit"])
+        for f in bd.Database(BIOSPHERE_DATABASE)
+    }
+    for row in mapping.rows:
+        key = (row.target_name, row.target_categories, row.target_unit)
+        if key not in flows:
+            raise SpecError(
+                f"{mapping.path}:{row.where.rsplit(':', 1)[-1]}: target "
+                f"{row.target_name!r} ({'::'.join(row.target_categories)}, {row.target_unit}) "
+                "is not a biosphere3 flow"
+            )
+
+
+def _unlinked_report_path(source: Path, name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    folder = source.parent if source.is_file() else source.parent
+    target = folder / f"{source.stem if source.is_file() else source.name}.{safe}.unlinked.csv"
+    try:
+        target.touch()
+    except OSError:  # a read-only source folder: write beside the store instead
+        target = data_home() / "imports" / target.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _unlinked_message(report, target: Path) -> str:
+    rows = report.unlinked
+    listed = "\n  ".join(
+        f"{r['type']} {r['name']!r} [{r['unit']}] ({r['categories'] or r['location']}) "
+        f"in {r['activity']}"
+        for r in rows[:10]
+    )
+    more = f"\n  ... and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return (
+        f"{report.file}: {len(rows)} unlinked exchange(s); nothing was imported. "
+        f"Listed in {target}:\n  {listed}{more}\n"
+        "Hint: map elementary flows to biosphere3 with --flow-map FILE.csv (columns "
+        "source_name,source_categories,source_unit,target_name,target_categories,"
+        "target_unit), import the databases the inputs come from first, or drop them "
+        "with --allow-unlinked (recorded in every result's provenance)."
+    )
+
+
+def _write_imported(bd, importer, report) -> None:
+    """Write through bw2io; evaluate parameters the way bw2io's example database does."""
+    from bw2data.parameters import Group, parameters
+
+    has_parameters = bool(
+        report.parameterised
+        or getattr(importer, "database_parameters", None)
+        or any(ds.get("parameters") for ds in importer.data)
+    )
+    importer.write_database(activate_parameters=has_parameters, searchable=False)
+    if has_parameters:
+        # As bw2io.add_example_database: every exchange with a formula joins one group,
+        # then all parameters and formulas are recalculated into the amounts.
+        group_name = f"{report.name} exchanges"
+        Group.delete().where(Group.name == group_name).execute()
+        group = Group.create(name=group_name)
+        for ds in bd.Database(report.name):
+            if any("formula" in exc for exc in ds.exchanges()):
+                parameters.add_exchanges_to_group(group, ds)
+        parameters.recalculate()
+
+
+def list_databases() -> list[dict[str, Any]]:
+    """The imported databases: name, format, source hash, size, activities, import date."""
+    registry = read_registry()
+    return [
+        {
+            "name": name,
+            "format": record["format"],
+            "file": record["file"],
+            "sha256": record["sha256"],
+            "size_bytes": record["size_bytes"],
+            "activities": record["activities"],
+            "imported_at": record["imported_at"],
+            "dropped_unlinked": len(record.get("allow_unlinked") or ()),
+        }
+        for name, record in sorted(registry["databases"].items())
+    ]
+
+
+def remove_database(name: str) -> None:
+    """Delete an imported database from the user store (refused if another links to it)."""
+    with _store_lock():
+        registry = read_registry()
+        if name not in registry["databases"]:
+            known = ", ".join(sorted(registry["databases"])) or "none"
+            raise DataError(f"no imported database {name!r} (imported: {known})")
+        users = [n for n, r in registry["databases"].items() if name in r.get("links_to", {})]
+        if users:
+            raise DataError(
+                f"database {name!r} is used by {', '.join(sorted(users))}; remove those first"
+            )
+        with _brightway() as bd:
+            project = registry["project"]
+            if project in bd.projects:
+                bd.projects.set_current(project)
+                if name in bd.databases:
+                    from bw2data.parameters import Group
+
+                    del bd.databases[name]
+                    Group.delete().where(Group.name == f"{name} exchanges").execute()
+            del registry["databases"][name]
+            if not registry["databases"] and project:
+                _reset_project(bd, project)
+                shutil.rmtree(_scores_dir(project), ignore_errors=True)
+                registry["project"] = None
+                registry["builtin_fingerprint"] = None
+        _write_registry(registry)
