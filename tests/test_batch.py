@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cfp_engine.batch import OUTPUT_COLUMNS, score_catalogue
+from cfp_engine.batch import MANIFEST_VERSION, OUTPUT_COLUMNS, score_catalogue
 from cfp_engine.catalogue import build_scoring_model
 from cfp_engine.cli import cli
 from cfp_engine.core import calculate_footprint
@@ -351,7 +352,10 @@ def test_resume_refuses_a_changed_input(tmp_path, model):
     score_catalogue(source, tmp_path / "o.csv", model=model, work_dir=work)
     work.mkdir()
     (work / "manifest.json").write_text(
-        '{"version": 1, "input": {"size": 1}, "options": {}, "chunks": {}}', encoding="utf-8"
+        json.dumps(
+            {"version": MANIFEST_VERSION, "input": {"size": 1}, "options": {}, "chunks": {}}
+        ),
+        encoding="utf-8",
     )
     with pytest.raises(SpecError, match="another input or other options"):
         score_catalogue(source, tmp_path / "o2.csv", model=model, work_dir=work, resume=True)
@@ -439,3 +443,125 @@ def test_parquet_missing_columns_is_an_error(tmp_path, model):
     with pytest.raises(SpecError, match="not a readable Parquet file"):
         score_catalogue(tmp_path / "bad.parquet", tmp_path / "o.csv", model=model)
     assert not (tmp_path / "o.csv").exists()
+
+
+# -- the vectorised scoring without Brightway, and the streaming machinery -------------------
+
+
+def _hand_model():
+    """Two activities (per kg: 2 and 0.5 kg CO2e) and one material (a=3, b=-1, c=0.25)."""
+    from cfp_engine.catalogue import N_INDICATORS, ScoringModel
+
+    scores = np.zeros((N_INDICATORS, 2))
+    scores[0] = [2.0, 0.5]
+    material = np.zeros((1, N_INDICATORS))
+    return ScoringModel(
+        method="hand",
+        approach="cut-off",
+        activity_index={"heat": 0, "steam": 1},
+        activity_units=["kilogram", "kilogram"],
+        activity_scores=scores,
+        material_index={"tin": 0},
+        raw_base=material + 3.0,
+        raw_slope=material - 1.0,
+        end_of_life=material + 0.25,
+        _factors={("kg", "kilogram"): 1.0, ("g", "kilogram"): 0.001},
+    )
+
+
+def test_hand_computed_scores_without_brightway(tmp_path):
+    rows = [
+        ["p", "raw_materials", "c", "tin", "2", "kg", "25%"],
+        ["p", "production", "", "heat", "500", "g", ""],
+        ["p", "use", "", "Steam", " 4e0 ", "kg", ""],
+        ["q", "production", "", "steam", "1.", "kg", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    score_catalogue(source, tmp_path / "out.csv", model=_hand_model())
+    p, q = _read(tmp_path / "out.csv")
+    # raw: 2 kg x (3 - 1 x 0.25) = 5.5; end of life 2 x 0.25 = 0.5; heat 0.5 x 2 = 1;
+    # steam 4 x 0.5 = 2. Virgin: 2 x (3 + 0.25) + 1 + 2 = 9.5.
+    assert p["status"] == "ok", p["error"]
+    assert p["raw_materials_kg_co2e"] == pytest.approx(5.5, rel=1e-12)
+    assert p["end_of_life_kg_co2e"] == pytest.approx(0.5, rel=1e-12)
+    assert p["production_kg_co2e"] == pytest.approx(1.0, rel=1e-12)
+    assert p["use_kg_co2e"] == pytest.approx(2.0, rel=1e-12)
+    assert p["total_kg_co2e"] == pytest.approx(9.0, rel=1e-12)
+    assert p["virgin_baseline_kg_co2e"] == pytest.approx(9.5, rel=1e-12)
+    assert p["recycled_content_share"] == pytest.approx(0.25, rel=1e-12)
+    assert p["reduction_vs_virgin"] == pytest.approx(1 - 9.0 / 9.5, rel=1e-12)
+    assert q["total_kg_co2e"] == pytest.approx(0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("nan", "'nan' is not a number"), ("inf", "'inf' is not a number"), ("1e", "not a number")],
+)
+def test_amounts_arrow_would_parse_but_are_not_numbers(tmp_path, amount, message):
+    rows = [
+        ["p", "production", "", "heat", "1", "kg", ""],
+        ["q", "use", "", "heat", amount, "kg", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    score_catalogue(source, tmp_path / "out.csv", model=_hand_model())
+    p, q = _read(tmp_path / "out.csv")
+    assert p["total_kg_co2e"] == pytest.approx(2.0, rel=1e-12)
+    assert q["status"] == "error" and message in q["error"]
+
+
+def test_model_pickles_with_its_unit_factors():
+    import pickle
+
+    model = pickle.loads(pickle.dumps(_hand_model()))
+    assert model.conversion_factor("g", "kilogram") == 0.001
+    assert model._factors[("kg", "kilogram")] == 1.0
+
+
+def test_hash_of_an_id_does_not_depend_on_the_others():
+    import pyarrow as pa
+
+    from cfp_engine.batch import hash_strings
+
+    values = ["", "a", "a\x00", "P00000001", "P00000002", "x" * 8, "x" * 9, "x" * 40, "é"]
+    hashes = hash_strings(pa.array(values))
+    assert len(set(hashes.tolist())) == len(values)
+    for start in range(len(values)):
+        for length in range(1, len(values) - start + 1):
+            part = hash_strings(pa.array(values).slice(start, length))
+            assert part.tolist() == hashes[start : start + length].tolist()
+
+
+def test_prefetch_holds_at_most_two_items_and_passes_errors_on():
+    from cfp_engine.batch import _Prefetched
+
+    made = []
+
+    def items():
+        for k in range(6):
+            made.append(k)
+            yield k
+        raise SpecError("bad input")
+
+    prefetched = _Prefetched(items())
+    seen = []
+    with pytest.raises(SpecError, match="bad input"):
+        for item in prefetched:
+            time.sleep(0.02)  # the producer has time to run ahead if it can
+            assert len(made) <= item + 2  # this item and the one being prepared
+            seen.append(item)
+    prefetched.close()
+    assert seen == list(range(6))
+
+
+def test_a_malformed_line_deep_in_the_file_is_reported(tmp_path, model):
+    rows = _generated(3000, seed=5) * 12  # > 2 MB: beyond the first blocks the reader reads
+    rows = [[f"P{k}", *row[1:]] for k, row in enumerate(rows)]
+    text = "\n".join(",".join(f'"{v}"' for v in r) for r in rows)
+    source = tmp_path / "cat.csv"
+    source.write_text(",".join(HEADER) + "\n" + text + '\n"x","use"\n', encoding="utf-8")
+    assert source.stat().st_size > 2 << 20
+    out = tmp_path / "out.parquet"
+    with pytest.raises(SpecError, match=rf"line {len(rows) + 2}: malformed CSV"):
+        score_catalogue(source, out, model=model, chunk_rows=10_000)
+    assert not out.exists()
+    assert not (tmp_path / "out.parquet.work").exists()

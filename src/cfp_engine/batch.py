@@ -3,15 +3,17 @@
 A catalogue is a long table of line items (contract section 7): ``product_id, stage,
 item, ref, amount, unit, recycled_content``. It is streamed in chunks of a fixed number
 of rows (``pyarrow.csv.open_csv`` with every column read as text, or
-``ParquetFile.iter_batches``); each chunk is scored with numpy over its rows with the
+``ParquetFile.iter_batches``); each chunk is scored by
+:func:`~cfp_engine.catalogue.score_line_items` with numpy over its rows and the
 numpy-only :class:`~cfp_engine.catalogue.ScoringModel` (per-unit activity scores from
-the adjoint solve, per-kg material coefficients ``a + b * R1`` and ``c``):
+the adjoint solve, per-kg material coefficients ``a + b * R1`` and ``c``).
 
-- references, stages, units and shares are dictionary-encoded, so Python touches only
-  the distinct values; unit factors are computed once per distinct (unit, target unit)
-  pair;
-- stage sums, the virgin baseline and the recycled-content share are ``np.bincount``
-  sums per product.
+Reading and cutting chunks runs in a background thread, one chunk ahead of the
+scoring: Arrow parses without the GIL, so on two cores reading overlaps scoring. At
+most two chunks exist at a time (plus those in flight to ``workers``), so memory does
+not grow with the catalogue beyond 8 bytes per product (below): with the default chunk
+of 500,000 line items the peak is ~0.5 GB for 10^6 products as for 3 x 10^6, of which
+~0.16 GB are the libraries (pyarrow, numpy, pint) alone.
 
 **A product's rows must be contiguous.** CSV line numbers in messages assume no
 quoted field spans several lines. The last product of a chunk is carried into the
@@ -33,11 +35,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import difflib
 import hashlib
 import io
 import json
 import os
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -48,36 +51,39 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .catalogue import ScoringModel, build_scoring_model
+from .catalogue import (
+    LINE_COLUMN,
+    OUTPUT_COLUMNS,
+    SCORE_COLUMNS,
+    ScoringModel,
+    build_scoring_model,
+    empty_output,
+    score_line_items,
+    segment_starts,
+)
 from .errors import CfpError, SpecError
-from .spec import STAGES
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "SCORE_COLUMNS",
+    "BatchSummary",
+    "score_catalogue",
+    "score_line_items",
+]
 
 CATALOGUE_COLUMNS = ("product_id", "stage", "item", "ref", "amount", "unit", "recycled_content")
-SCORE_COLUMNS = (
-    "total_kg_co2e",
-    "raw_materials_kg_co2e",
-    "production_kg_co2e",
-    "distribution_kg_co2e",
-    "use_kg_co2e",
-    "end_of_life_kg_co2e",
-    "recycled_content_share",
-    "virgin_baseline_kg_co2e",
-    "reduction_vs_virgin",
-)
-OUTPUT_COLUMNS = ("product_id", "status", "error", *SCORE_COLUMNS)
 INPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
-#: Rows per chunk. 500,000 line items take ~0.3 s to score and ~200 MB at the peak.
+#: Rows per chunk. 500,000 line items take ~0.05 s to score (numpy temporaries ~60 MB)
+#: and ~40 MB as Arrow text.
 DEFAULT_CHUNK_ROWS = 500_000
-MANIFEST_VERSION = 1
-_LINE = "_line"  # internal column: the input line (CSV) or row (Parquet) of each item
-_STAGE_INDEX = {stage: i for i, stage in enumerate(STAGES)}
-_NUMBER_PATTERN = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+# 2: the last product is a chunk of its own (version 1 chunks cannot be mixed with these)
+MANIFEST_VERSION = 2
 _HEAD_BYTES = 1 << 20
-
-# Row problems, in the order the fields are checked (the first one is reported).
-(_OK, _NO_ID, _NO_STAGE, _BAD_STAGE, _NO_ITEM, _NO_REF, _BAD_MATERIAL, _BAD_ACTIVITY) = range(8)
-(_NO_AMOUNT, _BAD_AMOUNT, _NEGATIVE, _NO_UNIT, _BAD_UNIT, _BAD_SHARE, _NO_RECYCLED) = range(8, 15)
+# CSV block size. Arrow's streaming reader holds many blocks in flight: peak memory grew
+# by ~45 MB per MB of block (8 MB blocks: 520 MB to read 10^7 rows; 1 MB: 145 MB, and
+# no slower).
+_CSV_BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -90,274 +96,6 @@ class BatchSummary:
     chunks: int
     resumed_chunks: int
     seconds: float
-
-
-# -- the vectorised scoring of one chunk --------------------------------------------------
-
-
-def score_line_items(model: ScoringModel, table, *, source: str = "catalogue"):
-    """Score the products of a table of line items; one output row per product.
-
-    Parameters
-    ----------
-    model
-        The scoring model (:func:`cfp_engine.catalogue.build_scoring_model`).
-    table
-        A ``pyarrow.Table`` with the catalogue columns as strings, each product's rows
-        contiguous, and an int64 ``_line`` column (the line number used in messages).
-    source
-        The file name used in messages.
-
-    Returns
-    -------
-    pyarrow.Table
-        The output columns (:data:`OUTPUT_COLUMNS`); scores in kg CO2e per product.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = table.combine_chunks()
-    n = table.num_rows
-    if n == 0:
-        return _empty_output()
-    ids = table["product_id"].chunk(0)
-    starts = _segment_starts(ids)
-    flags = np.zeros(n, dtype=np.int64)
-    flags[starts] = 1
-    segment = np.cumsum(flags) - 1
-    n_products = len(starts)
-
-    stages, stage_codes = _encode(table["stage"])
-    stage = _lookup([_STAGE_INDEX.get(s.lower(), -1) for s in stages], stage_codes)
-    raw = stage == _STAGE_INDEX["raw_materials"]
-    refs, ref_codes = _encode(table["ref"])
-    materials = _lookup([model.material_index.get(r.lower(), -1) for r in refs], ref_codes)
-    activities = _lookup([model.activity_index.get(r.lower(), -1) for r in refs], ref_codes)
-    units, unit_codes = _encode(table["unit"])
-    shares_text, share_codes = _encode(table["recycled_content"])
-    shares = [_parse_share(s) for s in shares_text]
-
-    amount_text = pc.utf8_trim_whitespace(table["amount"].chunk(0))
-    number_ok = pc.match_substring_regex(amount_text, _NUMBER_PATTERN).to_numpy(
-        zero_copy_only=False
-    )
-    amount = pc.cast(pc.if_else(number_ok, amount_text, pa.scalar(None, pa.string())), "double")
-    amount = np.nan_to_num(amount.to_numpy(zero_copy_only=False), nan=0.0)
-    amount_empty = pc.equal(amount_text, "").to_numpy(zero_copy_only=False)
-
-    # Unit factors, once per distinct (unit, target unit) pair: kilogram for materials,
-    # the activity's unit otherwise.
-    targets = sorted(set(model.activity_units) | {"kilogram"})
-    target_of_activity = np.array([targets.index(u) for u in model.activity_units] + [0])
-    target = np.where(raw, targets.index("kilogram"), target_of_activity[activities])
-    pairs, pair_index = np.unique(unit_codes * len(targets) + target, return_inverse=True)
-    factor_of_pair = np.zeros(len(pairs))
-    pair_ok = np.zeros(len(pairs), dtype=bool)
-    for k, pair in enumerate(pairs):
-        unit = units[pair // len(targets)]
-        value = model.conversion_factor(unit, targets[pair % len(targets)]) if unit else ""
-        if isinstance(value, float):
-            factor_of_pair[k], pair_ok[k] = value, True
-    factor = factor_of_pair[pair_index]
-    unit_ok = pair_ok[pair_index]
-
-    r1 = _lookup([s if isinstance(s, float) else np.nan for s in shares], share_codes, float)
-    slope = model.raw_slope[:, 0]
-    material_row = np.where(materials >= 0, materials, 0)
-    no_recycled_route = np.isnan(slope[material_row]) & (materials >= 0)
-
-    problem = np.zeros(n, dtype=np.int8)
-    checks = [
-        (_NO_ID, pc.equal(ids, "").to_numpy(zero_copy_only=False)),
-        (_NO_STAGE, _lookup([s == "" for s in stages], stage_codes, bool)),
-        (_BAD_STAGE, stage < 0),
-        (_NO_ITEM, raw & (_column_empty(table["item"]))),
-        (_NO_REF, _lookup([r == "" for r in refs], ref_codes, bool)),
-        (_BAD_MATERIAL, raw & (materials < 0)),
-        (_BAD_ACTIVITY, ~raw & (activities < 0)),
-        (_NO_AMOUNT, amount_empty),
-        (_BAD_AMOUNT, ~number_ok),
-        (_NEGATIVE, amount < 0),
-        (_NO_UNIT, _lookup([u == "" for u in units], unit_codes, bool)),
-        (_BAD_UNIT, ~unit_ok),
-        (_BAD_SHARE, raw & np.isnan(r1)),
-        (_NO_RECYCLED, raw & no_recycled_route & (np.nan_to_num(r1) > 0)),
-    ]
-    for code, flagged in reversed(checks):  # the first failing check wins
-        problem[flagged] = code
-    bad = problem != _OK
-
-    # Contributions per row, kg CO2e (rows with a problem contribute nothing; their
-    # product gets no numbers anyway).
-    quantity = np.where(bad, 0.0, amount * factor)
-    mass_kg = np.where(raw, quantity, 0.0)
-    r1 = np.where(raw & ~bad, r1, 0.0)
-    base = model.raw_base[material_row, 0]
-    slope_row = np.nan_to_num(slope[material_row])
-    end_of_life = model.end_of_life[material_row, 0]
-    activity_scores = np.append(model.activity_scores[0], 0.0)[activities]  # -1: unknown
-    main = np.where(raw, mass_kg * (base + slope_row * r1), quantity * activity_scores)
-    stage_bin = segment * len(STAGES) + np.where(stage >= 0, stage, 0)
-    size = n_products * len(STAGES)
-    by_stage = np.bincount(stage_bin, weights=main, minlength=size)
-    eol_bin = segment * len(STAGES) + _STAGE_INDEX["end_of_life"]
-    by_stage += np.bincount(eol_bin, weights=mass_kg * end_of_life, minlength=size)
-    by_stage = by_stage.reshape(n_products, len(STAGES))
-    total = by_stage[:, 0] + by_stage[:, 1] + by_stage[:, 2] + by_stage[:, 3] + by_stage[:, 4]
-    virgin = np.where(raw, mass_kg * (base + end_of_life), main)
-    baseline = np.bincount(segment, weights=virgin, minlength=n_products)
-    mass = np.bincount(segment, weights=mass_kg, minlength=n_products)
-    recycled = np.bincount(segment, weights=mass_kg * r1, minlength=n_products)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_out = np.where(mass > 0, recycled / np.where(mass > 0, mass, 1.0), 0.0)
-        reduction = 1.0 - total / np.where(baseline != 0, baseline, 1.0)
-
-    # Messages, in Python but only for the products with a problem.
-    product_bad = np.bincount(segment, weights=bad, minlength=n_products) > 0
-    messages = [""] * n_products
-    lines = table[_LINE].to_numpy()
-    if product_bad.any():
-        first_bad = np.full(n_products, n, dtype=np.int64)
-        np.minimum.at(first_bad, segment[bad], np.flatnonzero(bad))
-        context = {
-            "stage": (stages, stage_codes),
-            "ref": (refs, ref_codes),
-            "unit": (units, unit_codes),
-            "share": (shares_text, share_codes),
-            "shares": shares,
-            "targets": targets,
-            "target": target,
-        }
-        for p in np.flatnonzero(product_bad):
-            row = int(first_bad[p])
-            detail = _problem_message(int(problem[row]), row, table, context, model)
-            messages[p] = f"{source}: line {int(lines[row])}: {detail}"
-
-    ok = ~product_bad
-    columns = {
-        "product_id": ids.take(pa.array(starts)),
-        "status": pc.if_else(pa.array(product_bad), "error", "ok"),
-        "error": pa.array(messages, pa.string()),
-    }
-    values = [total, *by_stage.T, share_out, baseline, reduction]
-    for name, value in zip(SCORE_COLUMNS, values, strict=True):
-        mask = ~ok if name != "reduction_vs_virgin" else ~ok | (baseline == 0)
-        columns[name] = pa.array(value, pa.float64(), mask=mask)
-    return pa.table(columns)
-
-
-def _segment_starts(ids) -> np.ndarray:
-    """Row positions where a new product starts (a change of ``product_id``)."""
-    import pyarrow.compute as pc
-
-    n = len(ids)
-    if n <= 1:
-        return np.zeros(min(n, 1), dtype=np.int64)
-    changed = pc.not_equal(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    return np.concatenate(([0], np.flatnonzero(changed) + 1)).astype(np.int64)
-
-
-def _encode(column) -> tuple[list[str], np.ndarray]:
-    """Dictionary-encode a text column: its distinct values (stripped) and a code per row.
-
-    Only the distinct values go through Python; per-row facts are then looked up with
-    :func:`_lookup`.
-    """
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(column.chunk(0))
-    distinct = [str(v).strip() for v in encoded.dictionary.to_pylist()]
-    return distinct, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _lookup(values: list, codes: np.ndarray, dtype=np.int64) -> np.ndarray:
-    """Per-row values from per-distinct-value ``values``."""
-    return np.array(values, dtype=dtype).reshape(-1)[codes] if values else np.zeros(0, dtype)
-
-
-def _column_empty(column) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    return pc.equal(pc.utf8_trim_whitespace(column.chunk(0)), "").to_numpy(zero_copy_only=False)
-
-
-def _parse_share(text: str) -> float | str:
-    """A share '30%', '30 %' or 0.3 (empty: 0) as a fraction, or an error message."""
-    if text == "":
-        return 0.0
-    try:
-        value = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
-    except ValueError:
-        return f"{text!r} is not a share; write e.g. '30 %' or 0.3"
-    if not (0.0 <= value <= 1.0):
-        return f"{text!r} is outside 0-100 %"
-    return value
-
-
-def _problem_message(code: int, row: int, table, context: dict, model: ScoringModel) -> str:
-    def cell(name: str) -> str:
-        return str(table[name][row].as_py()).strip()
-
-    def text(name: str) -> str:
-        distinct, codes = context[name]
-        return distinct[codes[row]]
-
-    ref = text("ref")
-    if code == _NO_ID:
-        return "product_id: the field is empty"
-    if code in (_NO_STAGE, _NO_REF, _NO_AMOUNT, _NO_UNIT):
-        field = {_NO_STAGE: "stage", _NO_REF: "ref", _NO_AMOUNT: "amount", _NO_UNIT: "unit"}
-        return f"{field[code]}: the field is empty"
-    if code == _BAD_STAGE:
-        return f"stage: {cell('stage')!r} is not one of {', '.join(STAGES)}"
-    if code == _NO_ITEM:
-        return "item: a raw_materials row needs the component id"
-    if code == _BAD_MATERIAL:
-        close = difflib.get_close_matches(ref.lower(), list(model.material_index), n=3)
-        hint = f"; closest: {', '.join(close)}" if close else ""
-        return f"ref: unknown material {ref!r}{hint}"
-    if code == _BAD_ACTIVITY:
-        if ref.lower() in model.material_index:
-            hint = "; materials belong in raw_materials rows"
-        else:
-            close = difflib.get_close_matches(ref.lower(), list(model.activity_index), n=3)
-            hint = f"; closest: {'; '.join(close)}" if close else ""
-        return f"ref: no activity matches {ref!r}{hint}"
-    if code == _BAD_AMOUNT:
-        return f"amount: {cell('amount')!r} is not a number"
-    if code == _NEGATIVE:
-        return f"amount: {cell('amount')!r} is negative; amounts must be >= 0"
-    if code == _BAD_UNIT:
-        unit = text("unit")
-        goal = context["targets"][context["target"][row]]
-        detail = model.conversion_factor(unit, goal)
-        if not isinstance(detail, str):
-            detail = f"cannot be converted to {goal}"
-        detail = detail.replace(f"'1 {unit}'", repr(unit))
-        if "unknown unit" in detail or "no unit" in detail or "not a quantity" in detail:
-            return f"unit: {detail}"
-        if text("stage").lower() == "raw_materials":
-            return f"unit: {unit!r} is not a mass; material {ref!r} needs kg, g or t"
-        return f"unit: {unit!r} does not fit activity {ref!r}: {detail}"
-    if code == _BAD_SHARE:
-        return f"recycled_content: {context['shares'][context['share'][1][row]]}"
-    if code == _NO_RECYCLED:
-        return (
-            f"recycled_content: {text('share')!r}, but material {ref!r} has no "
-            "recycled route; set it to 0 or use a material with a recycled route"
-        )
-    return "invalid row"
-
-
-def _empty_output():
-    import pyarrow as pa
-
-    return pa.table(
-        {
-            name: pa.array([], pa.float64() if name in SCORE_COLUMNS else pa.string())
-            for name in OUTPUT_COLUMNS
-        }
-    )
 
 
 # -- reading the catalogue in chunks --------------------------------------------------------
@@ -451,7 +189,7 @@ class _Catalogue:
             self._handle = self.path.open("rb")
             reader = pacsv.open_csv(
                 self._handle,
-                read_options=pacsv.ReadOptions(block_size=8 << 20),
+                read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
                 convert_options=pacsv.ConvertOptions(
                     column_types={name: pa.string() for name in CATALOGUE_COLUMNS},
                     include_columns=list(CATALOGUE_COLUMNS),
@@ -518,55 +256,115 @@ def _row_chunks(batches: Iterator, chunk_rows: int) -> Iterator:
 class _Splitter:
     """Cut the row chunks at product boundaries; find products whose rows are split.
 
-    The last product of each chunk is carried into the next. ``seen`` holds sorted 64-bit
-    hashes of the products already handed out, ``repeats`` the id and line of every
-    product found again later (such products become errors at their first row).
+    The last product of each chunk is carried into the next. ``seen`` holds sorted runs
+    of 64-bit hashes of the products already handed out (8 bytes a product; a run is
+    merged with the one before when it grows to half its size, so there are O(log n)
+    runs and each hash is copied O(log n) times); ``repeats`` holds the id and line of
+    every product found again later (such products become errors at their first row).
     """
 
     def __init__(self, line_base: int):
         self.line = line_base
-        self.carry = None
-        self.seen = np.zeros(0, dtype=np.uint64)
+        self.carry = None  # the rows of the last product seen, until its end is known
+        self.seen: list[np.ndarray] = []
         self.repeats: dict[str, int] = {}
 
-    def feed(self, table, *, last: bool):
+    def feed(self, table):
+        """The complete products of ``table`` after the carry (all of them for ``None``).
+
+        The result is one contiguous table (the copy is made here, in the reading
+        thread, rather than by the scorer).
+        """
         import pyarrow as pa
 
-        lines = np.arange(self.line, self.line + table.num_rows, dtype=np.int64)
-        self.line += table.num_rows
-        table = table.append_column(_LINE, pa.array(lines))
-        if self.carry is not None:
-            table = pa.concat_tables([self.carry, table])
-        table = table.combine_chunks()
-        self.carry = None
+        last = table is None
+        if last:
+            table, self.carry = self.carry, None
+        else:
+            lines = np.arange(self.line, self.line + table.num_rows, dtype=np.int64)
+            self.line += table.num_rows
+            table = table.append_column(LINE_COLUMN, pa.array(lines))
+            if self.carry is not None:
+                table = pa.concat_tables([self.carry, table])
         if table.num_rows == 0:
-            return table
-        ids = table["product_id"].chunk(0)
-        starts = _segment_starts(ids)
+            return table.combine_chunks()
+        ids = table["product_id"].combine_chunks()  # the other columns are not copied
+        starts = segment_starts(ids)
         if not last:
             self.carry = table.slice(int(starts[-1]))
             table = table.slice(0, int(starts[-1]))
             starts = starts[:-1]
         if len(starts) == 0:
-            return table
-        import pandas as pd
+            return table.combine_chunks()
+        names = ids.take(pa.array(starts))
+        hashes = hash_strings(names)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]  # sorted queries: searchsorted walks the runs in order
+        again = np.zeros(len(ordered), dtype=bool)
+        again[1:] = ordered[1:] == ordered[:-1]  # stable: the first occurrence is kept
+        for run in self.seen:
+            position = np.minimum(np.searchsorted(run, ordered), len(run) - 1)
+            again |= run[position] == ordered
+        self._remember(ordered[~again])
+        repeated = np.zeros(len(hashes), dtype=bool)
+        repeated[order] = again
+        if repeated.any():
+            line_column = table[LINE_COLUMN].combine_chunks().to_numpy()
+            for k in np.flatnonzero(repeated):
+                self.repeats.setdefault(names[int(k)].as_py(), int(line_column[starts[k]]))
+            lengths = np.diff(np.append(starts, table.num_rows))
+            table = table.filter(pa.array(np.repeat(~repeated, lengths)))
+        return table.combine_chunks()
 
-        names = ids.take(pa.array(starts)).to_numpy(zero_copy_only=False)
-        hashes = pd.util.hash_array(names.astype(object))
-        repeated = pd.Series(hashes).duplicated().to_numpy().copy()
-        if len(self.seen):
-            position = np.minimum(np.searchsorted(self.seen, hashes), len(self.seen) - 1)
-            repeated |= self.seen[position] == hashes
-        fresh = np.unique(hashes[~repeated])
-        self.seen = np.insert(self.seen, np.searchsorted(self.seen, fresh), fresh)
-        if not repeated.any():
-            return table
-        line_column = table[_LINE].chunk(0).to_numpy()
-        for k in np.flatnonzero(repeated):
-            self.repeats.setdefault(str(names[k]), int(line_column[starts[k]]))
-        lengths = np.diff(np.append(starts, table.num_rows))
-        keep = np.repeat(~repeated, lengths)
-        return table.filter(pa.array(keep))
+    def _remember(self, fresh: np.ndarray) -> None:
+        if not len(fresh):
+            return
+        self.seen.append(fresh)
+        while len(self.seen) > 1 and len(self.seen[-2]) <= 2 * len(self.seen[-1]):
+            merged = np.concatenate(self.seen[-2:])
+            merged.sort(kind="stable")  # timsort: linear on two sorted runs
+            self.seen[-2:] = [merged]
+
+
+def hash_strings(strings) -> np.ndarray:
+    """64-bit hashes of the values of a pyarrow string array, vectorised over the values.
+
+    Each value is read as 8-byte words (the last padded with zeros) and folded with the
+    splitmix64 finaliser, starting from its length, so a hash does not depend on the
+    other values; Python runs once per byte position, not per value. Not cryptographic:
+    two given ids collide with probability ~2^-64.
+    """
+    import pyarrow as pa
+
+    n = len(strings)
+    offset_type = np.int64 if pa.types.is_large_string(strings.type) else np.int32
+    buffers = strings.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[strings.offset : strings.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    hashes = _mix64(lengths.astype(np.uint64) ^ np.uint64(0x9E3779B97F4A7C15))
+    width = int(lengths.max(initial=0))
+    shortest = int(lengths.min(initial=0))
+    for word_start in range(0, width, 8):
+        word = np.zeros(n, dtype=np.uint64)
+        for b in range(word_start, min(word_start + 8, width)):
+            shift = np.uint64(8 * (b % 8))
+            if b < shortest:  # every value has this byte (the usual fixed-width ids)
+                word |= data[starts + b].astype(np.uint64) << shift
+            else:
+                has = np.flatnonzero(lengths > b)
+                word[has] |= data[starts[has] + b].astype(np.uint64) << shift
+        mixed = _mix64(hashes ^ word)
+        hashes = mixed if word_start < shortest else np.where(lengths > word_start, mixed, hashes)
+    return hashes
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser (a bijection of uint64 with good avalanche)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 # -- executors: in process, process pool, Dask ---------------------------------------------
@@ -747,18 +545,18 @@ def score_catalogue(
         executor = _InlineExecutor(model)
     splitter = _Splitter(reader.line_base)
     in_flight: deque = deque()
-    rows_read = n_chunks = resumed = 0
+    n_chunks = resumed = 0
+    chunks = None
     try:
         manifest = _start_manifest(work, fingerprint, options, resume=resume)
         finished = {int(k) for k in manifest["chunks"] if _chunk_path(work, int(k)).is_file()}
         resumed = len(finished)
-        chunks = _lookahead(_row_chunks(reader.batches(), chunk_rows))
-        for index, (table, last) in enumerate(chunks):
-            rows_read += table.num_rows
+        chunks = _Prefetched(_prepared_chunks(reader, splitter, chunk_rows))
+        for index, items, rows_read in chunks:
             n_chunks = index + 1
-            items = splitter.feed(table, last=last)  # also for finished chunks: the carry
             if index not in finished:
                 in_flight.append((index, executor.submit(items, reader.name)))
+            del items
             while len(in_flight) > workers * 2:
                 _finish_chunk(work, manifest, *in_flight.popleft())
             if on_progress is not None:
@@ -771,6 +569,8 @@ def score_catalogue(
         _clear_work(work)  # the input is unusable: nothing to resume
         raise
     finally:
+        if chunks is not None:
+            chunks.close()
         executor.close()
     _clear_work(work)
     return BatchSummary(
@@ -783,15 +583,83 @@ def score_catalogue(
     )
 
 
-def _lookahead(chunks: Iterator) -> Iterator:
-    """Pairs (chunk, is_last)."""
-    previous = None
-    for chunk in chunks:
-        if previous is not None:
-            yield previous, False
-        previous = chunk
-    if previous is not None:
-        yield previous, True
+def _prepared_chunks(reader: _Catalogue, splitter: _Splitter, chunk_rows: int) -> Iterator:
+    """(index, line items cut at product boundaries, rows read so far) per chunk.
+
+    Chunk k holds the products whose end is seen in input rows [k * chunk_rows,
+    (k + 1) * chunk_rows) (a product is carried over until the next one starts); the
+    last product is a chunk of its own. So chunks do not depend on how the reader
+    blocks the file. Every chunk goes through the splitter, also one a resumed run
+    skips: the carry and the repeats depend on all the chunks before.
+    """
+    rows_read = n_chunks = 0
+    for table in _row_chunks(reader.batches(), chunk_rows):
+        rows_read += table.num_rows
+        yield n_chunks, splitter.feed(table), rows_read
+        n_chunks += 1
+    if splitter.carry is not None:
+        yield n_chunks, splitter.feed(None), rows_read
+
+
+class _Prefetched:
+    """Iterate ``items`` in a background thread, preparing the next while one is used.
+
+    Arrow's streaming CSV reader parses on one core without holding the GIL, so on a
+    2-core machine reading and cutting the next chunk overlaps scoring this one. At
+    most ``ahead + 1`` items exist at a time (the one in use and those prepared ahead):
+    the producer takes a slot before it starts an item and the consumer frees it when
+    it asks for the next one.
+    """
+
+    _END = object()
+
+    def __init__(self, items: Iterator, *, ahead: int = 1):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots = threading.Semaphore(ahead + 1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._produce, args=(items,), name="cfp-batch-reader", daemon=True
+        )
+        self._thread.start()
+
+    def _produce(self, items: Iterator) -> None:
+        try:
+            while self._take_slot():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
+                self._queue.put((item, None))
+                del item
+            self._queue.put((self._END, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._queue.put((self._END, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # runs the generators' finally blocks (the open file) here
+
+    def _take_slot(self) -> bool:
+        while not self._stop.is_set():
+            if self._slots.acquire(timeout=0.05):
+                return True
+        return False
+
+    def __iter__(self) -> Iterator:
+        while True:
+            item, error = self._queue.get()
+            if item is self._END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+            del item
+            self._slots.release()
+
+    def close(self) -> None:
+        """Stop the producer (it may be waiting for a slot) and wait for it."""
+        self._stop.set()
+        self._thread.join()
 
 
 def _file_fingerprint(path: Path, *, full: bool = False) -> dict[str, Any]:
@@ -879,9 +747,14 @@ def _assemble(
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    schema = _empty_output().schema
+    schema = empty_output().schema
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    writer = pq.ParquetWriter(str(tmp), schema) if out_format == "parquet" else None
+    # Dictionary pages only where values repeat: with the defaults, the attempted
+    # dictionaries of the unique ids and floats made writing 4x slower (0.53 s against
+    # 0.13 s for 10^6 products) and the file 25 % larger.
+    writer = None
+    if out_format == "parquet":
+        writer = pq.ParquetWriter(str(tmp), schema, use_dictionary=["status", "error"])
     if writer is None:
         writer = pacsv.CSVWriter(str(tmp), schema)
     products = errors = 0
