@@ -520,7 +520,7 @@ def test_model_pickles_with_its_unit_factors():
 def test_hash_of_an_id_does_not_depend_on_the_others():
     import pyarrow as pa
 
-    from cfp_engine.batch import hash_strings
+    from cfp_engine.catalogue_reader import hash_strings
 
     values = ["", "a", "a\x00", "P00000001", "P00000002", "x" * 8, "x" * 9, "x" * 40, "é"]
     hashes = hash_strings(pa.array(values))
@@ -532,7 +532,7 @@ def test_hash_of_an_id_does_not_depend_on_the_others():
 
 
 def test_prefetch_holds_at_most_two_items_and_passes_errors_on():
-    from cfp_engine.batch import _Prefetched
+    from cfp_engine.catalogue_reader import _Prefetched
 
     made = []
 
