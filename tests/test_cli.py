@@ -176,6 +176,7 @@ def test_data_status(builtin_table):
     result = run("data", "status")
     assert result.exit_code == 0
     assert "cfp-builtin: up to date" in result.stdout
+    assert "User store:" in result.stdout
     status = json.loads(run("data", "status", "--format", "json").stdout)
     assert status["up_to_date"] is True
 

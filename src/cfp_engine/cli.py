@@ -742,6 +742,11 @@ def data_status(fmt):
         click.echo(f"  fingerprint     {manifest.get('fingerprint', '')[:16]}...")
     users = status["user_projects"]
     click.echo(f"User projects:    {len(users)}" + (f" ({', '.join(users)})" if users else ""))
+    imported = status["imported_databases"]
+    click.echo(
+        f"User store:       {status['user_store'] or 'none'}: {len(imported)} imported "
+        "database(s)" + (f" ({', '.join(imported)}; cfp data list)" if imported else "")
+    )
 
 
 @data.command("build")
