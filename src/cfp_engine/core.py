@@ -144,9 +144,7 @@ class FootprintCalculator:
         approach = approach or product.approach or DEFAULT_APPROACH
         table = self.table_for(product)
         materials, material_files = self.materials_for(product)
-        plans = [
-            _plan_component(c, materials, table, product, approach) for c in product.components
-        ]
+        plans = [plan_component(c, materials, table, product, approach) for c in product.components]
         demands = _demand(plans, product, table, approach)
         baseline_plans = [replace(p, parameters=replace(p.parameters, R1=0.0)) for p in plans]
         baseline = _demand(baseline_plans, product, table, approach)
@@ -158,7 +156,7 @@ class FootprintCalculator:
 # -- the demand -----------------------------------------------------------------------
 
 
-def _plan_component(
+def plan_component(
     component: ComponentSpec,
     materials: MaterialsTable,
     table: ScoreTable,
@@ -277,7 +275,7 @@ def _component_demand(plan: _ComponentPlan, table: ScoreTable, approach: str) ->
         for role, per_kg in roles.items():
             if per_kg == 0.0:
                 continue
-            info = _role_activity(plan, role, per_kg, table)
+            info = role_activity(plan, role, per_kg, table)
             if role in ENERGY_ROLES:
                 quantity = registry().Quantity(per_kg * component.mass_kg, "megajoule")
             else:
@@ -289,7 +287,7 @@ def _component_demand(plan: _ComponentPlan, table: ScoreTable, approach: str) ->
     return demands
 
 
-def _role_activity(
+def role_activity(
     plan: _ComponentPlan, role: str, per_kg: float, table: ScoreTable
 ) -> ActivityInfo:
     reference, origin = plan.references.get(role, (None, ""))

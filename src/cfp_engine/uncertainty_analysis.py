@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .circularity import ENERGY_ROLES, allocation_coefficients
-from .core import DEFAULT_APPROACH, FootprintCalculator, _plan_component, _role_activity
+from .core import DEFAULT_APPROACH, FootprintCalculator, plan_component, role_activity
 from .errors import CalculationError, SpecError
 from .montecarlo import BLOCK_SIZE, DEFAULT_CHUNK, sample_scores
 from .results import FootprintResult
@@ -84,7 +84,7 @@ def build_model(
     nominal: dict[str, float] = {}
     pairs = []
     for component in product.components:
-        plan = _plan_component(component, materials, table, product, approach)
+        plan = plan_component(component, materials, table, product, approach)
         prefix = f"{spec.id}/{component.id}"
         size_key = f"{prefix}/mass"
         nominal[size_key] = component.mass_kg
@@ -129,7 +129,7 @@ def build_model(
         keys = {(s, r) for s, roles in base.items() for r, v in roles.items() if v != 0.0}
         for stage, role in sorted(keys | set(slopes), key=lambda k: (STAGES.index(k[0]), k[1])):
             per_kg = base.get(stage, {}).get(role, 0.0)
-            info = _role_activity(plan, role, per_kg or 1.0, table)
+            info = role_activity(plan, role, per_kg or 1.0, table)
             one = ureg.Quantity(1.0, "megajoule" if role in ENERGY_ROLES else "kilogram")
             unit = convert_to_activity_unit(
                 one, info.unit, where=f"{component.where}.mass", activity=info.name
