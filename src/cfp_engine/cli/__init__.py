@@ -1,0 +1,18 @@
+"""The ``cfp`` command line: each command parses options, calls the library, prints.
+
+The commands live in submodules by topic (:mod:`.calc`, :mod:`.labels`, :mod:`.batch`,
+:mod:`.data`); importing them registers them on the :data:`cli` group. This package is
+the only place that imports click.
+"""
+
+from __future__ import annotations
+
+from . import batch, calc, data, labels  # noqa: F401 - registers the commands
+from ._base import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="cfp")

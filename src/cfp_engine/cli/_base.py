@@ -1,0 +1,125 @@
+"""The ``cfp`` group, its error handling and the options commands share.
+
+Errors: every :class:`~cfp_engine.errors.CfpError` is turned into ``Error: ...`` on
+stderr and the class's exit code in one place (:meth:`CfpGroup.invoke`); ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import CfpError
+
+APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
+INTERNAL_ERROR_EXIT = 70
+
+
+class CfpGroup(click.Group):
+    """A group that turns library errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CfpError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: say so, without a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"Error: internal error ({type(exc).__name__}: {exc}); "
+                "rerun with --debug for the traceback",
+                err=True,
+            )
+            ctx.exit(INTERNAL_ERROR_EXIT)
+
+
+@click.group(cls=CfpGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks and Brightway build logs.")
+@click.version_option(__version__, prog_name="cfp")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Carbon footprint of products (ISO 14067, PACT) by LCA on Brightway."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("cfp_engine")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+
+
+def _calculation_options(command=None, *, approach_all: bool = False):
+    """The options shared by the calculating commands (contract section 1)."""
+    choices = (*APPROACH_CHOICES, "all") if approach_all else APPROACH_CHOICES
+    approach_help = "End-of-life allocation (default: the spec's, else cut-off)."
+    if approach_all:
+        approach_help += " 'all' shows the three approaches side by side."
+    options = [
+        click.option(
+            "--inventory",
+            "inventories",
+            multiple=True,
+            metavar="PATH",
+            help="Extra inventory file (Brightway Excel/CSV); repeatable.",
+        ),
+        click.option(
+            "--materials",
+            "materials",
+            multiple=True,
+            metavar="PATH",
+            help="Extra materials table (CSV); repeatable.",
+        ),
+        click.option(
+            "--method",
+            default=None,
+            help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100').",
+        ),
+        click.option("--approach", type=click.Choice(choices), default=None, help=approach_help),
+    ]
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate(command) if command is not None else decorate
+
+
+def _mc_options(function):
+    """--mc N, --seed S, --workers W (Monte Carlo; see README, Uncertainty)."""
+    function = click.option(
+        "--workers",
+        type=click.IntRange(1),
+        default=1,
+        show_default=True,
+        help="With --mc: worker processes (the samples do not depend on it).",
+    )(function)
+    function = click.option(
+        "--seed",
+        type=click.IntRange(0),
+        default=None,
+        help="With --mc: random seed (default: drawn, and reported so the run can be repeated).",
+    )(function)
+    return click.option(
+        "--mc",
+        type=click.IntRange(1),
+        default=None,
+        metavar="N",
+        help="Monte Carlo with N iterations: data and spec uncertainty.",
+    )(function)
+
+
+def _warn(warnings) -> None:
+    for note in dict.fromkeys(warnings):
+        click.echo(f"Warning: {note}", err=True)

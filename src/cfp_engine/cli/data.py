@@ -1,0 +1,200 @@
+"""``cfp data``: the built-in data, the store and imported databases."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ._base import CfpGroup, cli
+
+
+@cli.group(cls=CfpGroup)
+def data():
+    """The built-in data and the Brightway store."""
+
+
+@data.command("status")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_status(fmt):
+    """Report what is built, where, and whether it is up to date."""
+    from ..store import store_status
+
+    status = store_status()
+    if fmt == "json":
+        click.echo(json.dumps(status, indent=2))
+        return
+    manifest = status["manifest"] or {}
+    state = (
+        "up to date"
+        if status["up_to_date"]
+        else "out of date (rebuilt on next use)"
+        if status["built"]
+        else "not built yet (built on first use)"
+    )
+    click.echo(f"Store:            {status['home']}")
+    click.echo(f"Brightway dir:    {status['brightway_dir']}")
+    click.echo(f"Built-in project: {status['builtin_project']}: {state}")
+    if manifest:
+        click.echo(
+            f"  built at        {manifest.get('built_at')} in "
+            f"{manifest.get('build_seconds')} s, engine {manifest.get('engine_version')}"
+        )
+        click.echo(f"  activities      {manifest.get('activities')}")
+        click.echo(f"  methods         {', '.join(manifest.get('methods', {}))}")
+        lcia = manifest.get("lcia_source", {})
+        click.echo(
+            f"  LCIA source     {lcia.get('file')} (bw2io {lcia.get('bw2io')}, "
+            f"sha256 {str(lcia.get('sha256'))[:12]}...)"
+        )
+        click.echo(f"  solver          {manifest.get('solver')}")
+        click.echo(f"  fingerprint     {manifest.get('fingerprint', '')[:16]}...")
+    users = status["user_projects"]
+    click.echo(f"User projects:    {len(users)}" + (f" ({', '.join(users)})" if users else ""))
+    imported = status["imported_databases"]
+    click.echo(
+        f"User store:       {status['user_store'] or 'none'}: {len(imported)} imported "
+        "database(s)" + (f" ({', '.join(imported)}; cfp data list)" if imported else "")
+    )
+
+
+@data.command("build")
+def data_build():
+    """Build (or rebuild if changed) the built-in Brightway project now."""
+    from ..store import open_store
+
+    table = open_store()
+    click.echo(
+        f"{table.manifest['project']}: {len(table.activities)} activities, "
+        f"fingerprint {table.fingerprint[:16]}..."
+    )
+
+
+@data.command("materials")
+@click.option(
+    "--materials",
+    "materials",
+    multiple=True,
+    metavar="PATH",
+    help="Extra materials table (CSV); repeatable.",
+)
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file the tables refer to; repeatable.",
+)
+@click.option("--method", default=None, help="Impact method (default IPCC 2021 GWP100).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table")
+def data_materials(materials, inventories, method, fmt):
+    """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
+    from ..data_views import list_material_factors
+    from ..report import render_material_factors
+    from ..store import open_store
+
+    rows = list_material_factors(open_store(inventories), materials=materials, method=method)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_material_factors(rows, csv_format=fmt == "csv"), nl=fmt == "table")
+
+
+@data.command("show")
+@click.argument("reference", metavar="ACTIVITY")
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file; repeatable.",
+)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_show(reference, inventories, fmt):
+    """One dataset: source, quality, exchanges and per-unit scores."""
+    from ..data_views import describe_activity
+    from ..report import render_activity
+    from ..store import open_store
+
+    details = describe_activity(open_store(inventories), reference)
+    if fmt == "json":
+        click.echo(json.dumps(details, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_activity(details))
+
+
+@data.command("import")
+@click.argument("path", metavar="PATH")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")),
+    help="ecospold2 (folder, .spold or .zip), simapro-csv, olca-jsonld (folder or .zip), "
+    "excel or csv (Brightway formats).",
+)
+@click.option("--name", required=True, help="Database name; references are NAME::activity.")
+@click.option(
+    "--flow-map",
+    "flow_map",
+    default=None,
+    metavar="FILE.csv",
+    help="Map elementary flows onto biosphere3 (source_name, source_categories, "
+    "source_unit, target_name, target_categories, target_unit).",
+)
+@click.option(
+    "--allow-unlinked",
+    is_flag=True,
+    help="Drop exchanges that cannot be linked (recorded in every result's provenance).",
+)
+@click.option(
+    "--report-format",
+    "report_fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    help="The import report as text or JSON.",
+)
+def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
+    """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
+    from ..user_store import import_database
+
+    report = import_database(
+        path, format=fmt, name=name, flow_map=flow_map, allow_unlinked=allow_unlinked
+    )
+    if report_fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.render())
+
+
+@data.command("list")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+def data_list(fmt):
+    """The imported databases: format, source hash, size, activities, import date."""
+    from ..user_store import list_databases
+
+    rows = list_databases()
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No imported databases (cfp data import PATH --format ... --name NAME).")
+        return
+    header = f"{'name':<20} {'format':<12} {'activities':>10} {'size':>12}  sha256"
+    click.echo(f"{header}        imported")
+    for row in rows:
+        click.echo(
+            f"{row['name']:<20} {row['format']:<12} {row['activities']:>10} "
+            f"{row['size_bytes']:>12}  {row['sha256'][:12]}  {row['imported_at']}"
+            + (f"  ({row['dropped_unlinked']} unlinked dropped)" if row["dropped_unlinked"] else "")
+        )
+
+
+@data.command("remove")
+@click.argument("name", metavar="NAME")
+def data_remove(name):
+    """Remove an imported database from the store."""
+    from ..user_store import remove_database
+
+    remove_database(name)
+    click.echo(f"Removed {name}", err=True)

@@ -1,0 +1,215 @@
+"""Commands for labels: ``label`` and ``verify``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import SpecError
+from ._base import _calculation_options, _warn, cli
+
+
+@cli.command()
+@click.argument("spec_path", metavar="SPEC")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("pact", "pact-v2", "catena-x", "json", "md", "html")),
+    default="pact",
+    show_default=True,
+    help="pact (PACT v3), pact-v2, catena-x, json (the disclosure), md or html.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default=None,
+    metavar="FILE",
+    help="Write the label here (default: standard output).",
+)
+@click.option("--variant", default=None, help="Label a variant defined in the spec.")
+@_calculation_options
+@click.option(
+    "--lang",
+    type=click.Choice(("en", "ja")),
+    default="en",
+    show_default=True,
+    help="Language of the md/html label.",
+)
+@click.option(
+    "--catena-x-version",
+    default="9.0.0",
+    show_default=True,
+    help="Catena-X PCF aspect model version: 9.0.0 or 10.0.0 (release candidate).",
+)
+@click.option("--company-name", default=None, help="Overrides label.company_name.")
+@click.option(
+    "--company-id",
+    "company_ids",
+    multiple=True,
+    metavar="URN",
+    help="Overrides label.company_ids; repeatable.",
+)
+@click.option(
+    "--product-id",
+    "product_ids",
+    multiple=True,
+    metavar="URN",
+    help="Overrides label.product_ids; repeatable.",
+)
+@click.option("--product-category-cpc", default=None, help="UN CPC code (PACT v2).")
+@click.option(
+    "--reference-period",
+    default=None,
+    metavar="START:END",
+    help="Reference period, e.g. 2025-01-01:2025-12-31.",
+)
+@click.option(
+    "--validity-period",
+    default=None,
+    metavar="START:END",
+    help="Validity period (at most 3 years after the reference period).",
+)
+@click.option(
+    "--created",
+    default=None,
+    metavar="ISO-8601",
+    help="Creation time to record (default now); fixes it for reproducible labels.",
+)
+@click.option(
+    "--mc",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Monte Carlo with N iterations for the uncertainty statement.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=None,
+    help="With --mc: random seed (default: drawn and recorded in the label).",
+)
+def label(
+    spec_path,
+    fmt,
+    output,
+    variant,
+    inventories,
+    materials,
+    method,
+    approach,
+    lang,
+    catena_x_version,
+    company_name,
+    company_ids,
+    product_ids,
+    product_category_cpc,
+    reference_period,
+    validity_period,
+    created,
+    mc,
+    seed,
+):
+    """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
+    from datetime import datetime
+
+    from ..labels import make_disclosure, render_label, write_atomically
+    from ..spec import load_spec
+
+    spec = load_spec(spec_path)
+    created_at = None
+    if created:
+        try:
+            created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            raise SpecError(f"--created {created!r} is not an ISO 8601 date-time") from None
+        if created_at.tzinfo is None:
+            raise SpecError(f"--created {created!r} needs a time zone, e.g. ...Z")
+    facts = {
+        "company_name": company_name,
+        "company_ids": tuple(company_ids),
+        "product_ids": tuple(product_ids),
+        "product_category_cpc": product_category_cpc,
+        "reference_period": reference_period,
+        "validity_period": validity_period,
+        "created": created_at,
+    }
+    disclosure = make_disclosure(
+        spec,
+        variant=variant,
+        method=method,
+        approach=approach,
+        inventories=inventories,
+        materials=materials,
+        facts=facts,
+        mc=mc,
+        seed=seed,
+    )
+    _warn(disclosure.result.get("warnings", []))
+    text = render_label(disclosure, fmt, lang=lang, catena_x_version=catena_x_version)
+    if output:
+        write_atomically(output, text)
+        click.echo(f"Label written to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("label_path", metavar="LABEL")
+@click.option(
+    "--spec",
+    "spec_path",
+    required=True,
+    metavar="SPEC",
+    help="The product spec the label was made from.",
+)
+@click.option(
+    "--inventory",
+    "inventories",
+    multiple=True,
+    metavar="PATH",
+    help="Extra inventory file the spec needs; repeatable.",
+)
+@click.option(
+    "--materials",
+    "materials",
+    multiple=True,
+    metavar="PATH",
+    help="Extra materials table the spec needs; repeatable.",
+)
+@click.option(
+    "--schema-dir",
+    default=None,
+    metavar="DIR",
+    help="Folder with the official schemas (e.g. PACT's v3/openapi-3.0.3.yaml) to "
+    "validate against as well.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+@click.pass_context
+def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
+    """Re-compute LABEL from its spec and check figures, hashes, schema and rules.
+
+    Exit code 0 when every check passes, 1 when one fails, 2 when the input is unusable.
+    """
+    from ..spec import load_spec
+    from ..verify import verify_label
+
+    report = verify_label(
+        label_path,
+        load_spec(spec_path),
+        inventories=inventories,
+        materials=materials,
+        schema_dir=schema_dir,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Verification of {report.label} ({report.label_format})")
+        for check in report.checks:
+            click.echo(f"  [{check.status:>7}] {check.name}: {check.detail}")
+        click.echo("RESULT: " + ("all checks pass" if report.passed else "FAILED"))
+    if not report.passed:
+        ctx.exit(1)
