@@ -96,6 +96,18 @@ def _calculation_options(command=None, *, approach_all: bool = False):
     return decorate(command) if command is not None else decorate
 
 
+def format_option(*choices: str, default: str):
+    """``--format`` with the given choices (stored as ``fmt``)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
 def _mc_options(function):
     """--mc N, --seed S, --workers W (Monte Carlo; see README, Uncertainty)."""
     function = click.option(

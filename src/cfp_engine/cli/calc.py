@@ -7,21 +7,14 @@ import json
 import click
 
 from ..errors import SpecError
-from ._base import _calculation_options, _mc_options, _warn, cli
+from ._base import _calculation_options, _mc_options, _warn, cli, format_option
 
 
 @cli.command()
 @click.argument("spec_path", metavar="SPEC")
 @click.option("--variant", default=None, help="Name of a variant defined in the spec.")
 @_calculation_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "csv")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json", "csv", default="table")
 @click.option(
     "--check-brightway",
     is_flag=True,
@@ -133,13 +126,7 @@ def _calc_mc(
 @cli.command()
 @click.argument("spec_paths", metavar="SPEC...", nargs=-1, required=True)
 @_calculation_options(approach_all=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "csv")),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv", default="table")
 @_mc_options
 @click.option(
     "--plot",
@@ -213,13 +200,7 @@ def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
 )
 @click.option("--variant", default=None, help="Sweep a variant of the spec instead of the base.")
 @_calculation_options(approach_all=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "csv")),
-    default="table",
-    show_default=True,
-)
+@format_option("table", "json", "csv", default="table")
 @click.option(
     "--plot", "plot_path", default=None, metavar="FILE.png", help="Draw the sweep with matplotlib."
 )

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ._base import CfpGroup, cli
+from ._base import CfpGroup, cli, format_option
 
 
 @cli.group(cls=CfpGroup)
@@ -15,7 +15,7 @@ def data():
 
 
 @data.command("status")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@format_option("table", "json", default="table")
 def data_status(fmt):
     """Report what is built, where, and whether it is up to date."""
     from ..store import store_status
@@ -86,7 +86,7 @@ def data_build():
     help="Extra inventory file the tables refer to; repeatable.",
 )
 @click.option("--method", default=None, help="Impact method (default IPCC 2021 GWP100).")
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table")
+@format_option("table", "json", "csv", default="table")
 def data_materials(materials, inventories, method, fmt):
     """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
     from ..data_views import list_material_factors
@@ -109,7 +109,7 @@ def data_materials(materials, inventories, method, fmt):
     metavar="PATH",
     help="Extra inventory file; repeatable.",
 )
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@format_option("table", "json", default="table")
 def data_show(reference, inventories, fmt):
     """One dataset: source, quality, exchanges and per-unit scores."""
     from ..data_views import describe_activity
@@ -168,7 +168,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
 
 
 @data.command("list")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@format_option("table", "json", default="table")
 def data_list(fmt):
     """The imported databases: format, source hash, size, activities, import date."""
     from ..user_store import list_databases

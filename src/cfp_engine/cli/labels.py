@@ -7,19 +7,12 @@ import json
 import click
 
 from ..errors import SpecError
-from ._base import _calculation_options, _warn, cli
+from ._base import _calculation_options, _warn, cli, format_option
 
 
 @cli.command()
 @click.argument("spec_path", metavar="SPEC")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("pact", "pact-v2", "catena-x", "json", "md", "html")),
-    default="pact",
-    show_default=True,
-    help="pact (PACT v3), pact-v2, catena-x, json (the disclosure), md or html.",
-)
+@format_option("pact", "pact-v2", "catena-x", "json", "md", "html", default="pact")
 @click.option(
     "-o",
     "--output",
@@ -185,9 +178,7 @@ def label(
     help="Folder with the official schemas (e.g. PACT's v3/openapi-3.0.3.yaml) to "
     "validate against as well.",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
-)
+@format_option("table", "json", default="table")
 @click.pass_context
 def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
     """Re-compute LABEL from its spec and check figures, hashes, schema and rules.
