@@ -15,6 +15,17 @@ from cfp_engine.verify import check_official_schema, check_pact
 from conftest import SHARED_REFERENCE
 
 PACT = SHARED_REFERENCE / "pact"
+# The label facts a spec without a label: section needs, given as options.
+LABEL_FACTS = (
+    "--company-name",
+    "X",
+    "--company-id",
+    "urn:x:c",
+    "--product-id",
+    "urn:x:p",
+    "--reference-period",
+    "2025-01-01:2025-12-31",
+)
 
 SPEC = """
 product: {id: bottle, name: "PET bottle, 500 mL", declared_unit: 1 piece, geography: JP}
@@ -142,14 +153,7 @@ def test_missing_label_facts_are_an_error_and_no_file(tmp_path, builtin_table):
         "pact",
         "-o",
         out,
-        "--company-name",
-        "X",
-        "--company-id",
-        "urn:x:c",
-        "--product-id",
-        "urn:x:p",
-        "--reference-period",
-        "2025-01-01:2025-12-31",
+        *LABEL_FACTS,
     )
     assert result.exit_code == 0 and out.exists()
 
@@ -276,14 +280,7 @@ def test_examples_round_trip(tmp_path, builtin_table):
         "pact",
         "-o",
         out,
-        "--company-name",
-        "X",
-        "--company-id",
-        "urn:x:c",
-        "--product-id",
-        "urn:x:p",
-        "--reference-period",
-        "2025-01-01:2025-12-31",
+        *LABEL_FACTS,
         "--variant",
         "recycled-90",
     )

@@ -249,6 +249,18 @@ def split_uncertain(value: Any, *, where: str) -> tuple[Any, Any]:
     return value, None
 
 
+def _spread(raw: Any, nominal: float, parse_other, where: str, what: str) -> float:
+    """A standard deviation: ``"5 %"`` of the nominal value, or an absolute amount."""
+    relative = _relative(raw, where) if isinstance(raw, str) else None
+    if relative is not None:
+        _check_relative(relative, raw, where)
+        return relative * abs(nominal)
+    sd = parse_other(raw)
+    if not sd > 0:
+        raise SpecError(f"{what} must be a positive spread")
+    return sd
+
+
 def _relative(text: str, where: str) -> float | None:
     text = text.strip()
     if not text.endswith("%"):
@@ -271,14 +283,7 @@ def parse_amount_distribution(
     if uncertainty is None:
         return None
     if isinstance(uncertainty, str):
-        relative = _relative(uncertainty, where)
-        if relative is not None:
-            _check_relative(relative, uncertainty, where)
-            sd = relative * abs(nominal)
-        else:
-            sd = parse_other(uncertainty)
-            if not sd > 0:
-                raise SpecError(f"{where}: ± {uncertainty!r} must be a positive spread")
+        sd = _spread(uncertainty, nominal, parse_other, where, f"{where}: ± {uncertainty!r}")
         return Distribution("normal", nominal, sd, low=0.0)
     kind = uncertainty.get("distribution", "normal")
     if kind not in DISTRIBUTIONS:
@@ -292,14 +297,7 @@ def parse_amount_distribution(
         raw = uncertainty.get("sd")
         if raw is None:
             raise SpecError(f"{where}: a normal distribution needs 'sd' (e.g. '5 %' or '1 g')")
-        relative = _relative(str(raw), where) if isinstance(raw, str) else None
-        if relative is not None:
-            _check_relative(relative, raw, where)
-            sd = relative * abs(nominal)
-        else:
-            sd = parse_other(raw)
-            if not sd > 0:
-                raise SpecError(f"{where}.sd: {raw!r} must be positive")
+        sd = _spread(raw, nominal, parse_other, where, f"{where}.sd: {raw!r}")
         return Distribution("normal", nominal, sd, low=0.0)
     low, high = _bounds(uncertainty, parse_other, nominal, where, kind)
     if low < 0:
