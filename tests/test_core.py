@@ -187,6 +187,24 @@ def test_desnz_pet_30_percent_recycled(builtin_table):
     assert result.stages_kg_co2e["end_of_life"] == 0.0
 
 
+def test_table_energy_recovery_is_capped_by_a_given_recycling_rate(builtin_table):
+    # materials.csv: PET R2 0.85, R3 0.136 (Japanese PET-bottle statistics). A spec that
+    # recycles 95 % leaves only 5 % of the waste for energy recovery.
+    spec = spec_from_dict(
+        {
+            "product": {"id": "pet", "name": "1 kg PET", "declared_unit": "1 kg"},
+            "components": [
+                {"id": "resin", "material": "PET", "mass": "1 kg", "end_of_life": {"recycling": 0.95}}
+            ],
+        }
+    )
+    result = calculate_footprint(spec, table=builtin_table)
+    component = result.components[0]
+    assert component.parameters["R2"] == pytest.approx(0.95)
+    assert component.parameters["R3"] == pytest.approx(0.05)
+    assert any("capped at 0.05" in w for w in result.warnings)
+
+
 def test_unknown_material_suggests(write_spec):
     spec = load_spec(
         write_spec(

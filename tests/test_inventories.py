@@ -45,3 +45,46 @@ def test_every_material_resolves_to_existing_activities(builtin_table):
             reference = getattr(material, role)
             if reference:
                 builtin_table.find(reference, where=f"{material.material}.{role}")
+
+
+MATERIALS_CSV = ROOT / "inventories" / "materials.csv"
+PARAMETER_COLUMNS = {"R2": "R2", "R3": "R3", "A": "A", "Qsin_Qp": "Qsin/Qp", "Qsout_Qp": "Qsout/Qp"}
+
+
+@pytest.mark.parametrize(
+    "row",
+    list(csv.DictReader(MATERIALS_CSV.open(encoding="utf-8", newline=""))),
+    ids=lambda r: r["material"],
+)
+def test_every_end_of_life_default_says_where_it_comes_from(row):
+    # An R2, R3, A or Q value in the table is only traceable if the notes give it
+    # together with its source or the reason for the default.
+    for column, label in PARAMETER_COLUMNS.items():
+        if row[column]:
+            assert f"{label} = " in row["notes"], (row["material"], column)
+            assert row[column] in row["notes"], (row["material"], column, row[column])
+    r2, r3 = float(row["R2"] or 0), float(row["R3"] or 0)
+    assert 0 <= r2 <= 1 and 0 <= r3 <= 1 and r2 + r3 <= 1, row["material"]
+
+
+JAPANESE_UTILITIES = (
+    "Hokkaido Electric",
+    "Tohoku Electric",
+    "TEPCO Energy Partner",
+    "Chubu Electric Power Miraiz",
+    "Hokuriku Electric",
+    "Kansai Electric",
+    "Chugoku Electric",
+    "Shikoku Electric",
+    "Kyushu Electric",
+    "Okinawa Electric",
+)
+
+
+def test_every_japanese_utility_area_has_both_supplier_factors_of_one_year():
+    by_name = {d["name"]: d for d in DATASETS}
+    for utility in JAPANESE_UTILITIES:
+        for kind in ("residual menu", "company average"):
+            dataset = by_name[f"electricity, supplier, JP, {utility}, {kind}"]
+            assert dataset["unit"] == "kilowatt hour"
+            assert "R6年度実績" in dataset["source"]["document"], dataset["name"]

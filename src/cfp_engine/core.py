@@ -196,6 +196,16 @@ def plan_component(
             values["R2"] = eol.recycling
         if eol.energy_recovery is not None:
             values["R3"] = eol.energy_recovery
+        elif eol.recycling is not None and values["R2"] + values["R3"] > 1.0:
+            # The table's energy-recovery share is a national statistic next to its
+            # own recycling rate; with a higher recycling rate given, only the rest
+            # of the waste can go to energy recovery.
+            capped = max(0.0, 1.0 - values["R2"])
+            notes.append(
+                f"{where}: energy-recovery share R3 {values['R3']:g} from the materials "
+                f"table capped at {capped:g}, because recycling is {values['R2']:g}"
+            )
+            values["R3"] = capped
         for role, given in (
             ("eol_recycling", eol.recycling_activity),
             ("disposal", eol.disposal_activity),
