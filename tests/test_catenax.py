@@ -24,8 +24,8 @@ from cfp_engine.catenax_checks import (
     facts_from,
 )
 from cfp_engine.cli import cli
-from cfp_engine.disclosure import decimal_string, rounding_tolerance
 from cfp_engine.errors import SpecError
+from cfp_engine.label_rounding import decimal_string, rounding_tolerance
 
 from conftest import EXAMPLES, SHARED_REFERENCE
 

@@ -12,13 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
+from cfp_engine.display_values import display_value, format_percent, round_significant
 from cfp_engine.errors import SpecError
-from cfp_engine.label_render import (
-    display_value,
-    format_percent,
-    render_markdown,
-    round_significant,
-)
+from cfp_engine.label_render import render_markdown
 
 from conftest import EXAMPLES
 

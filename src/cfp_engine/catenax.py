@@ -39,8 +39,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from .disclosure import LABEL_SIGNIFICANT_DIGITS, STAGE_NAMES, Disclosure, decimal_string
+from .disclosure import Disclosure
+from .disclosure_statements import STAGE_NAMES
 from .errors import SpecError
+from .label_rounding import LABEL_SIGNIFICANT_DIGITS, decimal_string
 
 MODEL_VERSIONS = ("9.0.0", "10.0.0")
 SPEC_VERSION_URN = "urn:io.catenax.pcf:datamodel:version:"

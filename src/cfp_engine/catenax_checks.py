@@ -318,7 +318,7 @@ MAX_EXEMPTED_PERCENT = 3.0
 
 def rule_checks(payload: Mapping[str, Any], extension: Mapping[str, Any]) -> list:
     """The Catena-X rules ``cfp verify`` checks, as :class:`cfp_engine.verify.Check` s."""
-    from .verify import Check
+    from .verify_checks import Check
 
     info = ("pcfAssessmentAndMethodology", "pcfAssessmentInformation")
     stages = _first(payload, "productLifeCycleStagesAndEmissions")

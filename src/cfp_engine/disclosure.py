@@ -8,6 +8,13 @@ mass, method, allocation, exemptions, data quality (PACT DQRs from the datasets'
 pedigree scores) and the primary-data share; plus the integrity hashes that let a
 certification body re-compute and check a label (:mod:`cfp_engine.verify`).
 
+This module holds the :class:`Disclosure` model and assembles it; the parts live beside
+it: :mod:`~cfp_engine.label_facts` (facts from the spec or options),
+:mod:`~cfp_engine.data_quality` (DQI, primary share, sources),
+:mod:`~cfp_engine.disclosure_statements` (allocation, boundary and uncertainty text),
+:mod:`~cfp_engine.label_rounding` (decimal strings) and
+:mod:`~cfp_engine.label_integrity` (hashes).
+
 Facts the calculation cannot know (company, product ids, reference period) come from the
 spec's ``label:`` section or from options; a missing one is an error, never invented.
 The exporters (:mod:`cfp_engine.pact`, :mod:`cfp_engine.catenax`,
@@ -16,71 +23,30 @@ The exporters (:mod:`cfp_engine.pact`, :mod:`cfp_engine.catenax`,
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal
+from datetime import datetime, timezone
 from typing import Any
 
 from . import __version__
+from .data_quality import data_quality, primary_share, secondary_sources
+from .disclosure_statements import (
+    allocation_description,
+    boundary_description,
+    uncertainty_description,
+)
 from .errors import SpecError
+from .label_facts import LabelFacts
+from .label_integrity import labelled_figures, with_integrity
+from .label_rounding import ROUNDING_RULE
 from .results import FootprintResult
 from .scores import ScoreTable
-from .spec import STAGES, ProductSpec, canonical_json
-from .units import describe_dimensionality, parse_amount, parse_quantity, registry
+from .spec import STAGES, ProductSpec
+from .units import describe_dimensionality, parse_quantity, registry
 
-#: Significant digits of every figure written to a label (PACT decimal strings).
-LABEL_SIGNIFICANT_DIGITS = 6
-ROUNDING_RULE = (
-    f"{LABEL_SIGNIFICANT_DIGITS} significant digits, decimal.ROUND_HALF_EVEN, "
-    "applied to the unrounded kg CO2e (Python Decimal, no float rounding)"
-)
-#: Inputs above this share of emissions weigh in the data-quality ratings (PACT 4.2.3).
-DQR_CONTRIBUTION_THRESHOLD = 0.05
-#: ecoinvent pedigree (1 best - 5 worst) -> PACT DQR (1 best - 3 worst), linearly.
-PEDIGREE_TO_DQR = {1: 1.0, 2: 1.5, 3: 2.0, 4: 2.5, 5: 3.0}
-DQR_FIELDS = {
-    "technological": "technologicalDQR",
-    "temporal": "temporalDQR",
-    "geographical": "geographicalDQR",
-    "completeness": "completenessDQR",
-    "reliability": "reliabilityDQR",
-}
-BUILTIN_DATABASE = "cfp-builtin"
 EXTENSION_SCHEMA = "https://cfp-engine.example/schemas/cfp-result/1.0.0/data-model.json"
-REQUIRED_FACTS = {
-    "company_name": "--company-name",
-    "company_ids": "--company-id",
-    "product_ids": "--product-id",
-    "reference_period": "--reference-period",
-}
-
-
-@dataclass(frozen=True)
-class LabelFacts:
-    """Facts about the product and the declaration, from the spec or the command line."""
-
-    company_name: str
-    company_ids: tuple[str, ...]
-    product_ids: tuple[str, ...]
-    reference_period: tuple[date, date]
-    validity_period: tuple[date, date] | None = None
-    id: str | None = None
-    version: int = 1
-    product_description: str = ""
-    product_classifications: tuple[str, ...] = ()
-    product_category_cpc: str | None = None
-    mass_per_declared_unit_kg: float | None = None
-    cross_sectoral_standards: tuple[str, ...] = ("ISO14067",)
-    product_or_sector_specific_rules: tuple[str, ...] = ()
-    exempted_emissions_percent: float = 0.0
-    exempted_emissions_description: str = "No exemptions: every input of the spec is included."
-    report_url: str | None = None
-    comment: str = ""
-    created: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -137,122 +103,6 @@ class Disclosure:
                 "integrity": dict(self.integrity),
             },
         }
-
-
-# -- numbers ---------------------------------------------------------------------------
-
-
-def decimal_string(value: float, digits: int = LABEL_SIGNIFICANT_DIGITS) -> str:
-    """``value`` rounded to ``digits`` significant digits as a plain decimal string.
-
-    Rounding is done on the exact decimal expansion of the float with Decimal
-    (ROUND_HALF_EVEN), never with float ``round``; no exponent notation.
-    """
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number: {value!r}")
-    exact = Decimal(repr(value))
-    if exact == 0:
-        return "0"
-    exponent = exact.adjusted() - digits + 1
-    rounded = exact.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN)
-    text = format(rounded, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def rounding_tolerance(text: str) -> float:
-    """Half a unit in the last significant digit of a label figure (its rounding)."""
-    value = Decimal(text)
-    if value == 0:
-        return 0.0
-    return float(Decimal(5).scaleb(value.adjusted() - LABEL_SIGNIFICANT_DIGITS))
-
-
-def sha256_json(document: Any) -> str:
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
-
-
-def labelled_figures(disclosure: Disclosure) -> dict[str, str]:
-    """The figures of a label as decimal strings: what its figures hash covers."""
-    figures = {key: decimal_string(value) for key, value in disclosure.figures.items()}
-    figures.update({f"stage:{s}": decimal_string(v) for s, v in disclosure.stages_kg_co2e.items()})
-    return figures
-
-
-# -- facts -----------------------------------------------------------------------------
-
-
-def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -> LabelFacts:
-    """The label facts of ``spec`` (its ``label:`` section), with ``overrides`` on top.
-
-    Raises :class:`SpecError` naming every missing fact and where to give it.
-    """
-    given = {**spec.label, **{k: v for k, v in (overrides or {}).items() if v not in (None, ())}}
-    missing = [
-        f"label.{key} (or {option})" for key, option in REQUIRED_FACTS.items() if not given.get(key)
-    ]
-    if missing:
-        raise SpecError(
-            f"{spec.source}: a label needs {', '.join(missing)}; nothing is filled in by the engine"
-        )
-    where = f"{spec.source}: label"
-    reference = _period(given["reference_period"], f"{where}.reference_period")
-    validity = (
-        _period(given["validity_period"], f"{where}.validity_period")
-        if given.get("validity_period")
-        else None
-    )
-    exempted = given.get("exempted_emissions") or {}
-    mass = given.get("mass_per_declared_unit")
-    return LabelFacts(
-        company_name=str(given["company_name"]),
-        company_ids=tuple(given["company_ids"]),
-        product_ids=tuple(given["product_ids"]),
-        reference_period=reference,
-        validity_period=validity,
-        id=given.get("id"),
-        version=int(given.get("version", 1)),
-        product_description=given.get("product_description") or spec.name,
-        product_classifications=tuple(given.get("product_classifications", ())),
-        product_category_cpc=given.get("product_category_cpc"),
-        mass_per_declared_unit_kg=(
-            float(
-                parse_amount(mass, "mass", where=f"{where}.mass_per_declared_unit")
-                .to("kg")
-                .magnitude
-            )
-            if mass is not None
-            else None
-        ),
-        cross_sectoral_standards=tuple(given.get("cross_sectoral_standards", ("ISO14067",))),
-        product_or_sector_specific_rules=tuple(given.get("product_or_sector_specific_rules", ())),
-        exempted_emissions_percent=float(exempted.get("percent", 0.0)),
-        exempted_emissions_description=exempted.get(
-            "description", "No exemptions: every input of the spec is included."
-        ),
-        report_url=given.get("report_url"),
-        comment=given.get("comment", ""),
-        created=given.get("created"),
-    )
-
-
-def _period(value: Any, where: str) -> tuple[date, date]:
-    if isinstance(value, str) and ":" in value and value.count("-") == 4:
-        start_text, end_text = value.split(":", 1)
-        value = {"start": start_text, "end": end_text}
-    try:
-        start, end = (
-            v if isinstance(v, date) else date.fromisoformat(str(v))
-            for v in (value["start"], value["end"])
-        )
-    except (KeyError, TypeError, ValueError):
-        raise SpecError(
-            f"{where}: expected start and end dates (YYYY-MM-DD), got {value!r}"
-        ) from None
-    if end < start:
-        raise SpecError(f"{where}: ends ({end}) before it starts ({start})")
-    return start, end
 
 
 # -- building --------------------------------------------------------------------------
@@ -329,7 +179,7 @@ def build_disclosure(
         "fossilCarbonContent": math.fsum(c for c in fossil_c if c is not None),
         "biogenicCarbonContent": math.fsum(c for c in biogenic_c if c is not None),
     }
-    dqi, dqi_inputs = _data_quality(result, by_reference)
+    dqi, dqi_inputs = data_quality(result, by_reference)
     disclosure = Disclosure(
         id=facts.id
         or str(
@@ -367,174 +217,21 @@ def build_disclosure(
         ipcc_characterization_factors=(_ipcc_report(result.method),),
         gwp_source=result.provenance.get("gwp_source", ""),
         approach=result.approach,
-        allocation_rules_description=_allocation_description(result),
-        boundary_processes_description=_boundary_description(result, items),
-        primary_data_share=_primary_share(
-            result, by_reference, table.manifest.get("databases", {})
-        ),
+        allocation_rules_description=allocation_description(result),
+        boundary_processes_description=boundary_description(result, items),
+        primary_data_share=primary_share(result, by_reference, table.manifest.get("databases", {})),
         dqi=dqi,
         dqi_inputs=dqi_inputs,
-        secondary_emission_factor_sources=_secondary_sources(
+        secondary_emission_factor_sources=secondary_sources(
             result, by_reference, table.manifest.get("databases", {})
         ),
-        uncertainty_assessment_description=_uncertainty_description(uncertainty),
+        uncertainty_assessment_description=uncertainty_description(uncertainty),
         result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
     )
-    return _with_integrity(disclosure)
-
-
-def _uncertainty_description(stats: Mapping[str, Any] | None) -> str:
-    if not stats:
-        return (
-            "No uncertainty assessment: a deterministic calculation (cfp label --mc N gives a "
-            "Monte Carlo one)."
-        )
-    return (
-        f"Monte Carlo simulation, {stats['n']} iterations (seed {stats['seed']}): data "
-        "uncertainty lognormal from the datasets' pedigree scores (ecoinvent pedigree "
-        "method) and the spec's own distributions, common random numbers. Per declared "
-        f"unit: median {decimal_string(stats['median'], 3)}, mean "
-        f"{decimal_string(stats['mean'], 3)}, 95 % interval "
-        f"{decimal_string(stats['p2_5'], 3)} to {decimal_string(stats['p97_5'], 3)} kg CO2e "
-        f"(deterministic {decimal_string(stats['deterministic'], 3)})."
-    )
+    return with_integrity(disclosure)
 
 
 def _ipcc_report(method_name: str) -> str:
     from .methods import resolve_method
 
     return resolve_method(method_name).ipcc_report
-
-
-def _with_integrity(disclosure: Disclosure) -> Disclosure:
-    from dataclasses import replace
-
-    provenance = disclosure.result["provenance"]
-    integrity = {
-        "spec_sha256": provenance["spec_sha256"],
-        "data_sha256": provenance["data_sha256"],
-        "engine_sha256": sha256_json({"engine": "cfp-engine", "version": __version__}),
-        "figures_sha256": sha256_json(labelled_figures(disclosure)),
-        "canonical_json": "sorted keys, separators (',', ':'), UTF-8; numbers as Python repr",
-    }
-    return replace(disclosure, integrity=integrity)
-
-
-def _contributions(result: FootprintResult) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    for item in result.line_items:
-        totals[item.activity] = totals.get(item.activity, 0.0) + item.kg_co2e
-    return totals
-
-
-def _data_quality(result: FootprintResult, by_reference) -> tuple[dict, tuple]:
-    """PACT DQI: coverage and the five DQRs, weighted by contribution (inputs >= 5 %)."""
-    contributions = {k: abs(v) for k, v in _contributions(result).items()}
-    whole = math.fsum(contributions.values())
-    if whole == 0:
-        return {"coveragePercent": 0.0, **{f: 0.0 for f in DQR_FIELDS.values()}}, ()
-    rated = {k: v for k, v in contributions.items() if by_reference[k].pedigree}
-    coverage = 100.0 * math.fsum(rated.values()) / whole
-    weighed = {k: v for k, v in rated.items() if v / whole >= DQR_CONTRIBUTION_THRESHOLD}
-    weight = math.fsum(weighed.values())
-    dqi: dict[str, float] = {"coveragePercent": coverage}
-    for pedigree_name, field_name in DQR_FIELDS.items():
-        dqi[field_name] = (
-            (
-                math.fsum(
-                    v * PEDIGREE_TO_DQR[int(by_reference[k].pedigree[pedigree_name])]
-                    for k, v in weighed.items()
-                )
-                / weight
-            )
-            if weight
-            else 0.0
-        )
-    inputs = tuple(
-        {"activity": k, "share": v / whole, "pedigree": dict(by_reference[k].pedigree)}
-        for k, v in sorted(weighed.items(), key=lambda kv: -kv[1])
-    )
-    return dqi, inputs
-
-
-def _is_primary(database: str, databases: Mapping[str, Any]) -> bool:
-    """User inventory files (``--inventory``) are primary data; the built-in data and
-    databases imported with ``cfp data import`` (licensed, secondary) are not."""
-    record = databases.get(database) or {}
-    return database != BUILTIN_DATABASE and "imported_at" not in record
-
-
-def _primary_share(result: FootprintResult, by_reference, databases) -> float:
-    contributions = {k: abs(v) for k, v in _contributions(result).items()}
-    whole = math.fsum(contributions.values())
-    primary = math.fsum(
-        v for k, v in contributions.items() if _is_primary(by_reference[k].database, databases)
-    )
-    return 100.0 * primary / whole if whole else 0.0
-
-
-def _secondary_sources(result: FootprintResult, by_reference, databases) -> tuple[dict, ...]:
-    """Built-in sources (organisation, year) and imported databases (name, source hash)."""
-    sources = {}
-    for reference in _contributions(result):
-        info = by_reference[reference]
-        if info.database == BUILTIN_DATABASE and info.source:
-            name = info.source.get("organisation", "")
-            sources[name] = {"name": name, "version": str(info.source.get("year", ""))}
-        elif not _is_primary(info.database, databases):
-            record = databases.get(info.database) or {}
-            sha = str(record.get("sha256", ""))[:12]
-            sources[info.database] = {"name": info.database, "version": f"sha256:{sha}"}
-    return tuple(sources[k] for k in sorted(sources))
-
-
-def _allocation_description(result: FootprintResult) -> str:
-    parts = [
-        f"End-of-life allocation: {result.approach} (cfp-engine, contract section 4"
-        + (
-            "; PEF Circular Footprint Formula, Recommendation (EU) 2021/2279"
-            if result.approach == "cff"
-            else ""
-        )
-        + ")."
-    ]
-    for c in result.components:
-        p = c.parameters
-        text = (
-            f"{c.id} ({c.material or 'explicit activities'}, {c.mass_kg:g} kg): "
-            f"R1 {p['R1']:g}, R2 {p['R2']:g}, R3 {p['R3']:g}"
-        )
-        if result.approach != "cut-off":
-            text += (
-                f", A {p['A']:g}, B {p['B']:g}, Qsin/Qp {p['Qsin_Qp']:g}, "
-                f"Qsout/Qp {p['Qsout_Qp']:g}"
-            )
-        parts.append(text + ".")
-    parts.append("No multi-output allocation in the foreground.")
-    return " ".join(parts)
-
-
-STAGE_NAMES = {
-    "raw_materials": "raw material acquisition",
-    "production": "production",
-    "distribution": "distribution",
-    "use": "use",
-    "end_of_life": "end of life",
-}
-
-
-def _boundary_description(result: FootprintResult, items) -> str:
-    covered = [STAGE_NAMES[s] for s in STAGES if any(i.stage == s for i in items)]
-    missing = [STAGE_NAMES[s] for s in STAGES if not any(i.stage == s for i in items)]
-    text = f"Life-cycle stages included: {', '.join(covered)}."
-    if missing:
-        text += f" Stages with no inputs in the spec: {', '.join(missing)}."
-    text += (
-        " Biogenic CO2 uptake and emissions are not characterised by the method "
-        f"({result.method}); biogenicCO2Uptake is reported as 0."
-    )
-    text += (
-        " The PCF (pcfExcludingBiogenicUptake) covers all these stages; the outbound logistics"
-        " figure repeats the distribution stage, which the PCF already includes."
-    )
-    return text

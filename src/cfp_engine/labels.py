@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .core import FootprintCalculator
-from .disclosure import Disclosure, build_disclosure, label_facts
+from .disclosure import Disclosure, build_disclosure
 from .errors import SpecError
+from .label_facts import label_facts
 from .spec import ProductSpec
 
 FORMATS = ("pact", "pact-v2", "catena-x", "json", "md", "html")

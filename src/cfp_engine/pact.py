@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .disclosure import DQR_FIELDS, Disclosure, decimal_string
+from .data_quality import DQR_FIELDS
+from .disclosure import Disclosure
+from .label_rounding import decimal_string
 
 PACT_V3 = "3.0.0"
 PACT_V2 = "2.3.0"

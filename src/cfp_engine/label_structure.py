@@ -1,0 +1,186 @@
+"""Check the structure of a PACT label: required fields, decimal strings, signs, ranges.
+
+:func:`check_pact` is the project's own check, written from the PACT data model (v3.0 /
+v2.3); :func:`check_official_schema` validates against the official OpenAPI schema when
+its files are at hand (Catena-X payloads go to :mod:`cfp_engine.catenax_checks`).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+_V3_REQUIRED = (
+    "id",
+    "specVersion",
+    "created",
+    "status",
+    "companyName",
+    "companyIds",
+    "productDescription",
+    "productIds",
+    "productNameCompany",
+    "pcf",
+)
+_V3_PCF_REQUIRED = (
+    "declaredUnitOfMeasurement",
+    "declaredUnitAmount",
+    "productMassPerDeclaredUnit",
+    "referencePeriodStart",
+    "referencePeriodEnd",
+    "pcfExcludingBiogenicUptake",
+    "pcfIncludingBiogenicUptake",
+    "fossilGhgEmissions",
+    "fossilCarbonContent",
+    "ipccCharacterizationFactors",
+    "crossSectoralStandards",
+    "exemptedEmissionsPercent",
+)
+_V3_NON_NEGATIVE = (
+    "fossilCarbonContent",
+    "biogenicCarbonContent",
+    "fossilGhgEmissions",
+    "landUseChangeGhgEmissions",
+    "biogenicNonCO2Emissions",
+    "aircraftGhgEmissions",
+    "packagingGhgEmissions",
+    "outboundLogisticsGhgEmissions",
+)
+_V3_NON_POSITIVE = ("biogenicCO2Uptake",)
+_V2_REQUIRED = (
+    "id",
+    "specVersion",
+    "version",
+    "created",
+    "status",
+    "comment",
+    "companyName",
+    "companyIds",
+    "productDescription",
+    "productIds",
+    "productCategoryCpc",
+    "productNameCompany",
+    "pcf",
+)
+_V2_PCF_REQUIRED = (
+    "declaredUnit",
+    "unitaryProductAmount",
+    "referencePeriodStart",
+    "referencePeriodEnd",
+    "pCfExcludingBiogenic",
+    "fossilGhgEmissions",
+    "fossilCarbonContent",
+    "biogenicCarbonContent",
+    "characterizationFactors",
+    "ipccCharacterizationFactorsSources",
+    "crossSectoralStandardsUsed",
+    "boundaryProcessesDescription",
+    "exemptedEmissionsPercent",
+    "exemptedEmissionsDescription",
+    "packagingEmissionsIncluded",
+)
+_V2_NON_NEGATIVE = (
+    "fossilGhgEmissions",
+    "fossilCarbonContent",
+    "biogenicCarbonContent",
+    "dLucGhgEmissions",
+    "otherBiogenicGhgEmissions",
+    "aircraftGhgEmissions",
+    "packagingGhgEmissions",
+)
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """``value`` as a finite Decimal if it is a decimal string, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_DATE_TIMES = ("created", "updated", "validityPeriodStart", "validityPeriodEnd")
+_PCF_DATE_TIMES = ("referencePeriodStart", "referencePeriodEnd")
+
+
+def check_pact(document: dict[str, Any], fmt: str) -> list[str]:
+    """Problems with the PACT structure: required fields, decimal strings, signs, ranges.
+
+    The project's own check, written from the PACT data model (v3.0 / v2.3); it does not
+    need the official schema files.
+    """
+    required, pcf_required, non_negative = (
+        (_V3_REQUIRED, _V3_PCF_REQUIRED, _V3_NON_NEGATIVE)
+        if fmt == "pact"
+        else (_V2_REQUIRED, _V2_PCF_REQUIRED, _V2_NON_NEGATIVE)
+    )
+    problems = [f"missing {key}" for key in required if key not in document]
+    pcf = document.get("pcf") if isinstance(document.get("pcf"), dict) else {}
+    problems += [f"missing pcf.{key}" for key in pcf_required if key not in pcf]
+    for key in ("companyIds", "productIds"):
+        values = document.get(key)
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v.lower().startswith("urn:") for v in values)
+        ):
+            problems.append(f"{key} must be a non-empty list of URNs")
+    for key, value in pcf.items():
+        if (
+            key in non_negative
+            or key in _V3_NON_POSITIVE
+            or key.startswith("pcf")
+            or key
+            in (
+                "pCfExcludingBiogenic",
+                "pCfIncludingBiogenic",
+                "declaredUnitAmount",
+                "unitaryProductAmount",
+                "productMassPerDeclaredUnit",
+            )
+        ):
+            number = parse_decimal(value)
+            if number is None:
+                problems.append(f"pcf.{key} = {value!r} is not a decimal string")
+            elif key in non_negative and number < 0:
+                problems.append(f"pcf.{key} = {value} is negative")
+            elif key in _V3_NON_POSITIVE and number > 0:
+                problems.append(f"pcf.{key} = {value} is positive")
+    for where, keys in ((document, _DATE_TIMES), (pcf, _PCF_DATE_TIMES)):
+        for key in keys:
+            if key in where and not (isinstance(where[key], str) and _RFC3339.match(where[key])):
+                problems.append(f"{key} = {where[key]!r} is not an RFC 3339 date-time")
+    dqi = pcf.get("dqi") or {}
+    for key, value in dqi.items():
+        if key.endswith("DQR"):
+            number = float(parse_decimal(value) if isinstance(value, str) else value)
+            if not 1.0 <= number <= 3.0:
+                problems.append(f"pcf.dqi.{key} = {value} is outside 1-3")
+    return problems
+
+
+def check_official_schema(document: dict[str, Any], fmt: str, schema_dir: Path) -> list[str]:
+    """Validate against the official PACT OpenAPI schema found in ``schema_dir``."""
+    import jsonschema
+    import yaml
+
+    name = {"pact": "v3/openapi-3.0.3.yaml", "pact-v2": "v2/openapi-2.3.3.yaml"}.get(fmt)
+    if name is None:
+        from . import catenax_checks as catenax
+
+        return catenax.check_official_schema(document, schema_dir)
+    openapi = yaml.safe_load((schema_dir / name).read_text(encoding="utf-8"))
+    schema = {
+        **openapi["components"]["schemas"]["ProductFootprint"],
+        "components": openapi["components"],
+    }
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
