@@ -215,8 +215,8 @@ def time_lca_loop(demands: list[dict]) -> tuple[float, tuple[float, float, float
     """Seconds per product of a bw2calc LCA loop; FastScoresOnlyMultiLCA's (adjoint) set-up
     seconds (10 products), seconds per further product and the share of those in
     ``get_multilca_data_objs``, or why it did not run."""
+    from cfp_engine.brightway_session import _brightway
     from cfp_engine.core import FootprintCalculator
-    from cfp_engine.store import _brightway
 
     calculator = FootprintCalculator()
     table = calculator.table_for()
@@ -413,7 +413,7 @@ def engine_model(dp, method, n_activities: int, offset: int):
     import bw2calc as bc
 
     from cfp_engine.catalogue import N_INDICATORS, ScoringModel
-    from cfp_engine.store import _adjoint_solve
+    from cfp_engine.score_solve import _adjoint_solve
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -55,7 +55,9 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 20_000
     work = Path(tempfile.mkdtemp(prefix="cfp-import-bench-"))
     os.environ["CFP_ENGINE_HOME"] = str(work / "home")
-    from cfp_engine.store import _brightway, import_database, open_store, read_registry
+    from cfp_engine.brightway_session import _brightway
+    from cfp_engine.store import open_store
+    from cfp_engine.user_store import import_database, read_registry
 
     started = time.perf_counter()
     folder = generate(work / "datasets", n)

@@ -48,16 +48,18 @@ variants:
 
 
 def _quiet_brightway():
-    from cfp_engine.store import _brightway
+    from cfp_engine.brightway_session import _brightway
 
     return _brightway()
 
 
 def builtin(iterations: int, bw2calc_iterations: int) -> None:
+    from cfp_engine.build_cache import _scores_dir
     from cfp_engine.core import FootprintCalculator
     from cfp_engine.montecarlo import sample_scores
+    from cfp_engine.project_queries import load_background
     from cfp_engine.spec import load_spec
-    from cfp_engine.store import _scores_dir, load_background, open_store
+    from cfp_engine.store import open_store
     from cfp_engine.uncertainty_analysis import sample_footprints
 
     table = open_store()

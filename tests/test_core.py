@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from cfp_engine.core import calculate_footprint
 from cfp_engine.errors import DataError, SpecError, UnitError
+from cfp_engine.project_queries import lca_scores
 from cfp_engine.spec import STAGES, load_spec, spec_from_dict
-from cfp_engine.store import lca_scores
 
 from make_inventories import EXPECTED_PER_UNIT as E
 
@@ -194,7 +194,12 @@ def test_table_energy_recovery_is_capped_by_a_given_recycling_rate(builtin_table
         {
             "product": {"id": "pet", "name": "1 kg PET", "declared_unit": "1 kg"},
             "components": [
-                {"id": "resin", "material": "PET", "mass": "1 kg", "end_of_life": {"recycling": 0.95}}
+                {
+                    "id": "resin",
+                    "material": "PET",
+                    "mass": "1 kg",
+                    "end_of_life": {"recycling": 0.95},
+                }
             ],
         }
     )

@@ -142,7 +142,7 @@ def can(tmp_path_factory, builtin_table):
 
 def test_builtin_background_without_uncertainty_equals_the_score_table(builtin_table):
     from cfp_engine.methods import resolve_method
-    from cfp_engine.store import load_background
+    from cfp_engine.project_queries import load_background
 
     method = resolve_method(None).name
     system = load_background(builtin_table, method).without_uncertainty()
@@ -152,7 +152,7 @@ def test_builtin_background_without_uncertainty_equals_the_score_table(builtin_t
 
 
 def test_builtin_exchanges_are_uncertain(builtin_table):
-    from cfp_engine.store import load_background
+    from cfp_engine.project_queries import load_background
 
     system = load_background(builtin_table, "IPCC 2021 GWP100")
     assert np.all(system.bio_params["uncertainty_type"] == 2)
@@ -163,8 +163,8 @@ def test_footprint_samples_without_any_uncertainty_equal_the_deterministic_resul
     builtin_table, tmp_path
 ):
     from cfp_engine.core import FootprintCalculator
+    from cfp_engine.project_queries import load_background
     from cfp_engine.spec import load_spec
-    from cfp_engine.store import load_background
     from cfp_engine.uncertainty_analysis import sample_footprints
 
     plain = (

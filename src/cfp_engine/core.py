@@ -4,7 +4,7 @@ The product's components (virgin and recycled routes and end of life, allocated 
 chosen approach, :mod:`cfp_engine.circularity`) and its stage activities become line
 items, each an amount of one activity of the project in that activity's unit. Scoring a
 line item is a product with the activity's per-unit score (one adjoint solve of
-bw2calc's matrices, :mod:`cfp_engine.store`), so the result equals bw2calc's
+bw2calc's matrices, :mod:`cfp_engine.score_solve`), so the result equals bw2calc's
 ``LCA(demand).score`` and is exactly additive by stage, component and GHG indicator.
 """
 

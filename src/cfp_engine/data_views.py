@@ -55,7 +55,7 @@ def list_material_factors(
 
 def describe_activity(table: ScoreTable, reference: str) -> dict[str, Any]:
     """One activity: identity, source, pedigree, exchanges and per-unit scores."""
-    from .store import activity_details
+    from .project_queries import activity_details
 
     info = table.find(reference)
     details = activity_details(table, info)

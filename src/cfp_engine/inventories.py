@@ -3,7 +3,7 @@
 Each file holds ``datasets:``, one per activity, with its source, pedigree and
 exchanges (see ``inventories/README.md``). This module reads and checks them and turns
 them into the activity dictionaries of :class:`bw2io.importers.base_lci.LCIImporter`;
-linking and writing happen in :mod:`cfp_engine.store` through bw2io. Every exchange
+linking and writing happen in :mod:`cfp_engine.project_build` through bw2io. Every exchange
 but the reference output carries a lognormal uncertainty from the dataset's pedigree
 scores (:mod:`cfp_engine.uncertainty`), so Brightway stores it. No Brightway here.
 """

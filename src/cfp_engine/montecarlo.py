@@ -1,7 +1,7 @@
 """Monte Carlo sampling of the background: per-activity scores for every iteration.
 
 The background is the Brightway project's technosphere ``A`` and biosphere ``B`` with
-their stats_arrays distributions (read once through bw2calc, :func:`cfp_engine.store.
+their stats_arrays distributions (read once through bw2calc, :func:`cfp_engine.project_queries.
 load_background`) and the method's characterisation factors ``c``. One iteration draws
 every uncertain exchange once and solves the adjoint system ``A_s^T x_s = B_s^T c``;
 ``x_s`` are the scores of one unit of every activity in that iteration, against which

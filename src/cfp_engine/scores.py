@@ -1,7 +1,7 @@
 """Per-activity scores: the score of one unit of every activity, for every indicator.
 
 They come from one adjoint solve per indicator on the Brightway project
-(``A^T x = B^T c``, see :mod:`cfp_engine.store`), after which the footprint of any
+(``A^T x = B^T c``, see :mod:`cfp_engine.score_solve`), after which the footprint of any
 demand ``d`` is the dot product ``x . d``: exactly what bw2calc's ``LCA(d).score`` is,
 without factorising again. A table is saved as ``scores.npz`` plus ``activities.json``
 beside the project, so a calculation reads two small files and imports no Brightway.

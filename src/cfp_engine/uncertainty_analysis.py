@@ -281,7 +281,7 @@ def sample_footprints(
         )
     table = calculator.table_for(products[0][0].with_variant(products[0][1]))
     if background is None:
-        from .store import load_background
+        from .project_queries import load_background
 
         background = load_background(table, calculator.method.name)
     activities = sorted({item.activity for m in models for item in m.items})

@@ -2,7 +2,7 @@
 
 ``cfp data import`` writes, through bw2io (:mod:`cfp_engine.importers`), into one
 persistent Brightway project that starts as a copy of the built-in one; ``cfp data
-list`` and ``cfp data remove`` read and change it. With :mod:`cfp_engine.store`, the only
+list`` and ``cfp data remove`` read and change it. With :mod:`cfp_engine.project_build`, the only
 module that writes Brightway state; the helpers it shares come from there.
 """
 
@@ -17,25 +17,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .brightway_session import (
+    BIOSPHERE_DATABASE,
+    BUILTIN_PROJECT,
+    STORE_PROJECT_PREFIX,
+    _brightway,
+    _reset_project,
+)
+from .build_cache import LOCK_TIMEOUT_S, _ensure, _file_digest, _scores_dir, builtin_fingerprint
 from .errors import DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files
 from .paths import data_home
+from .project_build import _build_builtin
+from .score_solve import _compute_score_table
 from .scores import ScoreTable
-from .store import (
-    BIOSPHERE_DATABASE,
-    BUILTIN_PROJECT,
-    LOCK_TIMEOUT_S,
-    STORE_PROJECT_PREFIX,
-    _brightway,
-    _build_builtin,
-    _compute_score_table,
-    _ensure,
-    _file_digest,
-    _reset_project,
-    _scores_dir,
-    builtin_fingerprint,
-    open_store,
-)
+from .store import open_store
 
 # -- the user store: imported databases ------------------------------------------------
 #

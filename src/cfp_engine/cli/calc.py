@@ -82,7 +82,8 @@ def calc(
 
 
 def _report_brightway_check(spec, result, inventories) -> None:
-    from ..store import lca_scores, open_store
+    from ..project_queries import lca_scores
+    from ..store import open_store
 
     table = open_store([*spec.inventories, *inventories])
     index = {a.reference: a.index for a in table.activities}

@@ -1,0 +1,60 @@
+"""Open Brightway inside the engine's store: the engine's project names, a quiet bw2data.
+
+bw2data reads its directory from ``BRIGHTWAY2_DIR`` at import, so every use of Brightway
+goes through :func:`_brightway`, which points it at ``brightway/`` under the engine home
+and sends Brightway's and bw2io's printing to ``logs/brightway.log``. The names of the
+projects the engine owns are defined here: the built-in project, the per-inventory user
+projects and the user store (:mod:`cfp_engine.user_store`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+from .paths import data_home
+
+BUILTIN_PROJECT = "cfp-builtin"
+USER_PROJECT_PREFIX = "cfp-user-"
+STORE_PROJECT_PREFIX = "cfp-store-"
+BIOSPHERE_DATABASE = "biosphere3"
+
+
+@contextlib.contextmanager
+def _brightway():
+    """Import bw2data with its directory inside the engine's store; keep it quiet.
+
+    Brightway and bw2io print progress and notices; the engine's stdout belongs to its
+    results (``cfp calc --format json``), so all of it goes to ``logs/brightway.log``.
+    """
+    base = data_home() / "brightway"
+    base.mkdir(parents=True, exist_ok=True)
+    os.environ["BRIGHTWAY2_DIR"] = str(base)  # bw2data 4.x reads this at import
+    log_dir = data_home() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    sink = io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            import bw2data as bd
+
+            if Path(bd.projects._base_data_dir).resolve() != base.resolve():
+                bd.projects.change_base_directories(base, base_logs_dir=log_dir)
+            yield bd
+    finally:
+        with (log_dir / "brightway.log").open("a", encoding="utf-8") as log:
+            log.write(sink.getvalue())
+
+
+def _reset_project(bd, project: str) -> None:
+    if project in bd.projects:
+        if bd.projects.current == project:
+            bd.projects.set_current("default")
+        bd.projects.delete_project(project, delete_dir=True)

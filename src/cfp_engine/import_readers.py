@@ -1,0 +1,262 @@
+"""Read LCI databases with bw2io's own importers: ecospold2, SimaPro CSV, JSON-LD, Excel, CSV.
+
+:func:`create_importer` unpacks an archive safely (:mod:`cfp_engine.importers_safety`),
+finds the files, builds bw2io's importer for the format and adjusts its strategies: the
+ecospold2 purges of inputs without an ``activityLinkId`` are left out (those inputs are
+reported as unlinked instead), SimaPro 9's ``name {GEO}`` names are split, openLCA's
+locations become codes and its elementary flows are left for biosphere3, an Excel/CSV
+database is renamed, and the user's flow map runs before bw2io's biosphere linking.
+Nothing is applied yet: :mod:`cfp_engine.import_linking` does that.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
+from .errors import SpecError
+from .flowmaps import FlowMap
+from .importers_safety import (
+    check_xml_files,
+    locate_json_error,
+    locate_xml_error,
+    safe_extract_zip,
+)
+
+FORMATS = ("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")
+#: Below this many datasets bw2io's ecospold2 extraction runs in-process: a process
+#: pool costs ~0.5 s to start, more than it saves on a small database.
+ECOSPOLD2_MP_MIN_FILES = 2000
+
+
+def create_importer(
+    bd,
+    source: Path,
+    fmt: str,
+    name: str,
+    workdir: Path,
+    *,
+    flow_map: FlowMap,
+    limits: dict[str, int] | None = None,
+):
+    """A bw2io importer for ``source`` with the engine's strategies set (not yet applied).
+
+    ``limits`` (``max_members``, ``max_bytes``) override the archive limits of
+    :func:`cfp_engine.importers_safety.safe_extract_zip`.
+    """
+    if fmt not in FORMATS:
+        raise SpecError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    reader = {
+        "ecospold2": _ecospold2,
+        "simapro-csv": _simapro,
+        "olca-jsonld": _jsonld,
+        "excel": _excel,
+        "csv": _excel,
+    }[fmt]
+    root = _unpack(source, workdir, limits or {})
+    importer = reader(bd, source, root, fmt, name, workdir)
+    _insert_flow_map(importer, flow_map, fmt)
+    return importer
+
+
+def _unpack(source: Path, workdir: Path, limits: dict[str, int]) -> Path:
+    if source.is_file() and source.suffix.lower() == ".zip":
+        target = workdir / "unpacked"
+        target.mkdir()
+        return safe_extract_zip(source, target, **limits)
+    return source
+
+
+def _folder_with(root: Path, pattern: str) -> tuple[Path, list[Path]]:
+    """The folder under ``root`` holding most files matching ``pattern``."""
+    counts = Counter(p.parent for p in root.rglob(pattern) if p.is_file())
+    if not counts:
+        return root, []
+    folder = counts.most_common(1)[0][0]
+    return folder, sorted(p for p in folder.glob(pattern) if p.is_file())
+
+
+def _ecospold2(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
+    from bw2io.importers import SingleOutputEcospold2Importer
+    from bw2io.strategies import delete_exchanges_missing_activity, delete_ghost_exchanges
+
+    if root.is_file():
+        if root.suffix.lower() != ".spold":
+            raise SpecError(f"{source}: ecospold2 is a .spold file, a folder of them or a .zip")
+        single = workdir / "spold"
+        single.mkdir()
+        shutil.copy(root, single / root.name)
+        root = single
+    folder, files = _folder_with(root, "*.spold")
+    if not files:
+        raise SpecError(f"{source}: no .spold files found")
+    check_xml_files(files)
+    try:
+        importer = SingleOutputEcospold2Importer(
+            str(folder),
+            name,
+            use_mp=len(files) >= ECOSPOLD2_MP_MIN_FILES,
+            add_product_information=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - lxml, KeyError, AttributeError on bad files
+        located = locate_xml_error(files)
+        if located:
+            raise SpecError(located) from None
+        raise SpecError(
+            f"{source}: not a readable ecospold2 dataset ({type(exc).__name__}: {exc})"
+        ) from None
+    # bw2io purges inputs without an activity link, or linked to a dataset not in the
+    # folder ("ghosts"); that changes the result silently, so keep them: they are
+    # reported as unlinked instead.
+    purges = (delete_exchanges_missing_activity, delete_ghost_exchanges)
+    importer.strategies = [s for s in importer.strategies if s not in purges]
+    importer.cfp_files = files
+    return importer
+
+
+def _simapro(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
+    from bw2io.importers import SimaProCSVImporter
+    from bw2io.strategies.simapro import (
+        split_simapro_name_geo,
+        split_simapro_name_geo_curly_brackets,
+    )
+
+    if root.is_dir():
+        _, files = _folder_with(root, "*.csv")
+        if len(files) != 1:
+            raise SpecError(f"{source}: expected one SimaPro .csv export, found {len(files)}")
+        root = files[0]
+    raw = root.read_bytes()[:4096]
+    try:
+        head = raw.decode("utf-8")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        head, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
+    first = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    if "SimaPro" not in first and "CSV separator" not in first:
+        raise SpecError(
+            f"{root}:1: not a SimaPro CSV export (the first line should be '{{SimaPro ...}}')"
+        )
+    delimiter = ";"
+    for word, char in (("Comma", ","), ("Tab", "\t"), ("Semicolon", ";")):
+        if f"{{CSV separator: {word}}}" in head:
+            delimiter = char
+    try:
+        importer = SimaProCSVImporter(str(root), name=name, delimiter=delimiter, encoding=encoding)
+    except Exception as exc:  # noqa: BLE001 - the extractor raises many kinds
+        raise SpecError(
+            f"{root}: not a readable SimaPro CSV export ({type(exc).__name__}: {exc})"
+        ) from None
+    # SimaPro 9 names carry the geography in braces ("Widget steel {JP}"); bw2io's
+    # default split only knows the older "name/JP U" form.
+    position = next(i for i, s in enumerate(importer.strategies) if s is split_simapro_name_geo)
+    importer.strategies.insert(position + 1, split_simapro_name_geo_curly_brackets)
+    importer.cfp_files = [root]
+    return importer
+
+
+def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
+    from bw2io.importers.json_ld import JSONLDImporter
+
+    if not root.is_dir():
+        raise SpecError(f"{source}: openLCA JSON-LD is a folder or a .zip of one")
+    processes = sorted(root.rglob("processes"))
+    if not processes:
+        raise SpecError(f"{source}: no 'processes' folder (is this an openLCA JSON-LD export?)")
+    folder = processes[0].parent
+    for needed in ("flows", "unit_groups", "locations"):
+        (folder / needed).mkdir(exist_ok=True)
+    files = sorted(folder.rglob("*.json"))
+    try:
+        importer = JSONLDImporter(str(folder), name)
+    except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
+        located = locate_json_error(files)
+        if located:
+            raise SpecError(located) from None
+        raise SpecError(
+            f"{source}: not a readable openLCA JSON-LD export ({type(exc).__name__}: {exc})"
+        ) from None
+    importer.strategies.insert(0, _olca_location_codes)
+    # bw2io links elementary flows to a separate "<name> biosphere" database made from
+    # the export's flows; the engine links them to biosphere3 instead (see
+    # _olca_relink), so that link and the product nodes are replaced.
+    importer.strategies = [s for s in importer.strategies if not _links_by_code(s, name)]
+    importer.cfp_files = files
+    return importer
+
+
+def _links_by_code(strategy, name: str) -> bool:
+    return (
+        isinstance(strategy, functools.partial)
+        and strategy.func.__name__ == "link_iterable_by_fields"
+        and strategy.keywords.get("edge_kinds") == ["biosphere"]
+    )
+
+
+def _olca_location_codes(data: dict[str, Any]) -> dict[str, Any]:
+    """Locations as their codes (``JP``), not names (``Japan``); GLO when missing."""
+    codes = {loc["@id"]: loc.get("code") or loc.get("name") for loc in data["locations"].values()}
+    for process in data["processes"].values():
+        ref = process.get("location")
+        if not ref:
+            process["location"] = {"name": "GLO"}
+        else:
+            process["location"] = {**ref, "name": codes.get(ref.get("@id"), ref.get("name"))}
+    return data
+
+
+def _excel(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
+    import bw2io
+
+    if not source.is_file():
+        raise SpecError(f"{source}: the {fmt} format is one file")
+    kind = bw2io.ExcelImporter if fmt == "excel" else bw2io.CSVImporter
+    try:
+        importer = kind(str(source))
+    except Exception as exc:  # noqa: BLE001 - bw2io raises many kinds on malformed files
+        raise SpecError(
+            f"{source}: cannot read the inventory ({type(exc).__name__}: {exc})"
+        ) from None
+    original = importer.db_name
+    importer.strategies.insert(0, functools.partial(_rename_database, old=original, new=name))
+    importer.db_name = name
+    importer.cfp_files = [source]
+    return importer
+
+
+def _rename_database(data: list[dict[str, Any]], *, old: str, new: str):
+    for dataset in data:
+        if dataset.get("database") in (old, None):
+            dataset["database"] = new
+        for exchange in dataset.get("exchanges", ()):
+            if exchange.get("database") == old:
+                exchange["database"] = new
+            if exchange.get("input") and exchange["input"][0] == old:
+                exchange["input"] = (new, exchange["input"][1])
+    return data
+
+
+def _insert_flow_map(importer, flow_map: FlowMap, fmt: str) -> None:
+    """The flow map as a strategy before bw2io's biosphere linking (and first, on raw names)."""
+    if not flow_map.rows:
+        return
+    strategy = functools.partial(flow_map.apply, biosphere=BIOSPHERE)
+    strategy.__name__ = "cfp_flow_map"  # bw2io logs strategy names
+    strategies = importer.strategies
+    position = next((i for i, s in enumerate(strategies) if _is_biosphere_link(s)), len(strategies))
+    strategies.insert(position, strategy)
+    if fmt not in ("olca-jsonld",):  # JSON-LD data are not a list until later strategies
+        strategies.insert(0, strategy)
+
+
+def _is_biosphere_link(strategy) -> bool:
+    function = getattr(strategy, "func", strategy)
+    if getattr(function, "__name__", "") == "link_biosphere_by_flow_uuid":
+        return True
+    return function.__name__ == "link_iterable_by_fields" and "biosphere" in (
+        getattr(strategy, "keywords", {}).get("edge_kinds") or ()
+    )

@@ -1,0 +1,121 @@
+"""What an import found and did: the report; unlinked exchanges described, dropped or listed.
+
+:class:`ImportReport` holds the statistics ``cfp data import`` prints (filled by
+:mod:`cfp_engine.import_linking`). Exchanges still unlinked after linking are described
+one row each (name, unit, categories, location, type, activity, flow), written as a CSV
+report, or dropped on request (``--allow-unlinked``) and recorded in the provenance.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+UNLINKED_COLUMNS = ("name", "unit", "categories", "location", "type", "activity", "flow")
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did (the statistics ``cfp data import`` prints)."""
+
+    name: str
+    format: str
+    file: str
+    sha256: str
+    size_bytes: int
+    activities: int = 0
+    exchanges: dict[str, int] = field(default_factory=dict)  # by type
+    linked_internal: int = 0  # inputs the engine's name/unit/location pass linked
+    linked_inputs: int = 0  # all linked technosphere inputs
+    linked_flows: int = 0  # biosphere exchanges linked to biosphere3
+    linked_external: dict[str, int] = field(default_factory=dict)  # database -> count
+    unlinked: list[dict[str, str]] = field(default_factory=list)
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    mapped_flows: list[dict[str, Any]] = field(default_factory=list)
+    unmapped_units: dict[str, int] = field(default_factory=dict)
+    parameterised: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+    unlinked_report: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def render(self) -> str:
+        """The report as text for ``cfp data import``."""
+        exchanges = ", ".join(f"{n} {k}" for k, n in sorted(self.exchanges.items()))
+        external = ", ".join(f"{n} to {db}" for db, n in sorted(self.linked_external.items()))
+        lines = [
+            f"Imported {self.name} ({self.format}) from {self.file}",
+            f"  sha256          {self.sha256}",
+            f"  size            {self.size_bytes} bytes",
+            f"  activities      {self.activities}",
+            f"  exchanges       {exchanges}",
+            f"  linked          {self.linked_flows} elementary flows to biosphere3; "
+            f"{self.linked_inputs} inputs ({self.linked_internal} by name/unit/location "
+            "inside the database" + (f"; {external}" if external else "") + ")",
+            f"  unlinked        {len(self.unlinked)}",
+        ]
+        for row in self.mapped_flows:
+            source, target = row["source"], row["target"]
+            lines.append(
+                f"  mapped flow     {source[0]} ({source[1] or 'any'}, {source[2]}) -> "
+                f"{target[0]} ({target[1]}, {target[2]}) x{row['factor']:g}: "
+                f"{row['exchanges']} exchange(s) [{row['row']}]"
+            )
+        if self.dropped:
+            lines.append(
+                f"  DROPPED         {len(self.dropped)} unlinked exchange(s) (--allow-unlinked; "
+                "recorded in the provenance)"
+            )
+            lines.extend(
+                f"    {d['type']} {d['name']!r} [{d['unit']}] in {d['activity']}"
+                for d in self.dropped[:10]
+            )
+        for unit, count in sorted(self.unmapped_units.items()):
+            lines.append(
+                f"  WARNING         unit {unit!r} ({count} use(s)) has no pint unit: "
+                "amounts cannot be given in it"
+            )
+        if self.parameterised:
+            lines.append("  parameters      formulas evaluated by Brightway (bw2data.parameters)")
+        timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
+        lines.append(f"  time            {timing}")
+        return "\n".join(lines)
+
+
+def _describe(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
+    categories = exchange.get("categories") or ()
+    return {
+        "name": str(exchange.get("name", "")),
+        "unit": str(exchange.get("unit", "")),
+        "categories": "::".join(categories) if isinstance(categories, (list, tuple)) else "",
+        "location": str(exchange.get("location") or ""),
+        "type": str(exchange.get("type", "")),
+        "activity": f"{ds.get('name', '')} [{ds.get('location', '')}]",
+        "flow": str(exchange.get("flow") or ""),
+    }
+
+
+def drop_unlinked(importer) -> list[dict[str, str]]:
+    """Remove every unlinked exchange (``--allow-unlinked``); return what was dropped."""
+    dropped = []
+    for ds in importer.data:
+        keep = []
+        for exchange in ds.get("exchanges", ()):
+            if exchange.get("input"):
+                keep.append(exchange)
+            else:
+                dropped.append(_describe(ds, exchange))
+        ds["exchanges"] = keep
+    return dropped
+
+
+def write_unlinked_report(report: ImportReport, path: Path) -> Path:
+    """The unlinked exchanges as CSV (name, unit, categories, location, type, ...)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=UNLINKED_COLUMNS)
+        writer.writeheader()
+        writer.writerows(report.unlinked)
+    return path
