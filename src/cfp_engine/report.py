@@ -115,14 +115,15 @@ def render_material_factors(rows: list[dict], *, csv_format: bool = False) -> st
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue()
+    width = max([len("material"), *(len(row["material"]) for row in rows)]) + 2
     lines = [
-        f"{'material':<22}{'virgin':>10}{'recycled':>10}{'reduction':>11}  source",
-        f"{'':<22}{'kg CO2e/kg':>20}",
+        f"{'material':<{width}}{'virgin':>10}{'recycled':>10}{'reduction':>11}  source",
+        f"{'':<{width}}{'kg CO2e/kg':>20}",
     ]
     for row in rows:
         reduction = row["reduction"]
         lines.append(
-            f"{row['material']:<22}{_or_dash(row['virgin_kg_co2e_per_kg'], '.3f'):>10}"
+            f"{row['material']:<{width}}{_or_dash(row['virgin_kg_co2e_per_kg'], '.3f'):>10}"
             f"{_or_dash(row['recycled_kg_co2e_per_kg'], '.3f'):>10}"
             f"{'-' if reduction is None else f'{reduction * 100:.0f} %':>11}  "
             f"{row['source'][:60]}"
