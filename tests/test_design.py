@@ -38,7 +38,7 @@ def test_compare_json_is_base_then_variants(builtin_table):
     result = run("compare", PET, "--format", "json")
     assert result.exit_code == 0, result.output
     documents = json.loads(result.stdout)
-    assert [d["variant"] for d in documents] == [None, "rpet-100", "virgin"]
+    assert [d["variant"] for d in documents] == [None, "rpet-100", "virgin", "tepco-residual"]
     base = documents[0]["total_kg_co2e"]
     for document in documents:
         assert document["difference_to_base_kg_co2e"] == pytest.approx(
@@ -49,12 +49,16 @@ def test_compare_json_is_base_then_variants(builtin_table):
 
 def test_compare_all_approaches_and_csv(builtin_table):
     documents = json.loads(run("compare", PET, "--approach", "all", "--format", "json").stdout)
-    assert [d["approach"] for d in documents] == ["cut-off"] * 3 + ["avoided-burden"] * 3 + [
+    assert [d["approach"] for d in documents] == ["cut-off"] * 4 + ["avoided-burden"] * 4 + [
         "cff"
-    ] * 3
+    ] * 4
     rows = list(csv.DictReader(io.StringIO(run("compare", PET, "--format", "csv").stdout)))
-    assert [r["variant"] for r in rows] == ["", "rpet-100", "virgin"]
+    assert [r["variant"] for r in rows] == ["", "rpet-100", "virgin", "tepco-residual"]
     assert float(rows[1]["difference_to_base"]) < 0
+    # 0.015 kWh at TEPCO EP's residual-menu 0.452 instead of the national 0.423 kg CO2/kWh
+    assert float(rows[3]["difference_to_base_kg_co2e"]) == pytest.approx(
+        0.015 * (0.452 - 0.423), rel=1e-6
+    )
     table = run("compare", PET, "--approach", "all").stdout
     assert "Approach: cut-off" in table and "Approach: cff" in table
     assert "difference to first %" in table
