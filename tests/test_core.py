@@ -166,22 +166,18 @@ def test_engine_equals_a_full_bw2calc_lca(write_spec, handmade_table):
         assert full[indicator] == pytest.approx(value, rel=1e-9, abs=1e-12)
 
 
-def test_desnz_pet_30_percent_recycled(builtin_table):
-    # shared/reference/materials/README.md: 0.7 x 3.86390131 + 0.3 x 2.21390131 = 3.36890
-    spec = spec_from_dict(
+def _one_kg_of_pet(**component):
+    return spec_from_dict(
         {
             "product": {"id": "pet", "name": "1 kg PET", "declared_unit": "1 kg"},
-            "components": [
-                {
-                    "id": "resin",
-                    "material": "PET",
-                    "mass": "1 kg",
-                    "recycled_content": "30 %",
-                    "end_of_life": {"recycling": 1.0},
-                }
-            ],
+            "components": [{"id": "resin", "material": "PET", "mass": "1 kg", **component}],
         }
     )
+
+
+def test_desnz_pet_30_percent_recycled(builtin_table):
+    # shared/reference/materials/README.md: 0.7 x 3.86390131 + 0.3 x 2.21390131 = 3.36890
+    spec = _one_kg_of_pet(recycled_content="30 %", end_of_life={"recycling": 1.0})
     result = calculate_footprint(spec, table=builtin_table)
     assert result.stages_kg_co2e["raw_materials"] == pytest.approx(3.36890, rel=1e-5)
     assert result.stages_kg_co2e["end_of_life"] == 0.0
@@ -190,20 +186,9 @@ def test_desnz_pet_30_percent_recycled(builtin_table):
 def test_table_energy_recovery_is_capped_by_a_given_recycling_rate(builtin_table):
     # materials.csv: PET R2 0.85, R3 0.136 (Japanese PET-bottle statistics). A spec that
     # recycles 95 % leaves only 5 % of the waste for energy recovery.
-    spec = spec_from_dict(
-        {
-            "product": {"id": "pet", "name": "1 kg PET", "declared_unit": "1 kg"},
-            "components": [
-                {
-                    "id": "resin",
-                    "material": "PET",
-                    "mass": "1 kg",
-                    "end_of_life": {"recycling": 0.95},
-                }
-            ],
-        }
+    result = calculate_footprint(
+        _one_kg_of_pet(end_of_life={"recycling": 0.95}), table=builtin_table
     )
-    result = calculate_footprint(spec, table=builtin_table)
     component = result.components[0]
     assert component.parameters["R2"] == pytest.approx(0.95)
     assert component.parameters["R3"] == pytest.approx(0.05)

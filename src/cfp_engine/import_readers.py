@@ -33,6 +33,13 @@ FORMATS = ("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")
 ECOSPOLD2_MP_MIN_FILES = 2000
 
 
+def _unreadable(source: Path, kind: str, exc: Exception, located: str | None) -> SpecError:
+    """The error for a file bw2io could not read: the exact place when one was found."""
+    if located:
+        return SpecError(located)
+    return SpecError(f"{source}: not a readable {kind} ({type(exc).__name__}: {exc})")
+
+
 def create_importer(
     bd,
     source: Path,
@@ -103,12 +110,7 @@ def _ecospold2(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path)
             add_product_information=False,
         )
     except Exception as exc:  # noqa: BLE001 - lxml, KeyError, AttributeError on bad files
-        located = locate_xml_error(files)
-        if located:
-            raise SpecError(located) from None
-        raise SpecError(
-            f"{source}: not a readable ecospold2 dataset ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _unreadable(source, "ecospold2 dataset", exc, locate_xml_error(files)) from None
     # bw2io purges inputs without an activity link, or linked to a dataset not in the
     # folder ("ghosts"); that changes the result silently, so keep them: they are
     # reported as unlinked instead.
@@ -148,9 +150,7 @@ def _simapro(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     try:
         importer = SimaProCSVImporter(str(root), name=name, delimiter=delimiter, encoding=encoding)
     except Exception as exc:  # noqa: BLE001 - the extractor raises many kinds
-        raise SpecError(
-            f"{root}: not a readable SimaPro CSV export ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _unreadable(root, "SimaPro CSV export", exc, None) from None
     # SimaPro 9 names carry the geography in braces ("Widget steel {JP}"); bw2io's
     # default split only knows the older "name/JP U" form.
     position = next(i for i, s in enumerate(importer.strategies) if s is split_simapro_name_geo)
@@ -174,12 +174,7 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     try:
         importer = JSONLDImporter(str(folder), name)
     except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
-        located = locate_json_error(files)
-        if located:
-            raise SpecError(located) from None
-        raise SpecError(
-            f"{source}: not a readable openLCA JSON-LD export ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _unreadable(source, "openLCA JSON-LD export", exc, locate_json_error(files)) from None
     importer.strategies.insert(0, _olca_location_codes)
     # bw2io links elementary flows to a separate "<name> biosphere" database made from
     # the export's flows; the engine links them to biosphere3 instead (see
