@@ -33,7 +33,8 @@ def list_material_factors(
 ) -> list[dict[str, Any]]:
     """Virgin and recycled kg CO2e per kg of every material, and the reduction.
 
-    ``reduction`` is ``1 - recycled / virgin`` (``None`` without a recycled route).
+    ``reduction`` is ``1 - recycled / virgin`` (``None`` without a recycled route);
+    ``R2``, ``R3`` and ``A`` are the table's end-of-life defaults (shares, 0 when not given).
     """
     method_name = resolve_method(method).name
     rows = []
@@ -47,6 +48,9 @@ def list_material_factors(
                 "virgin_kg_co2e_per_kg": virgin,
                 "recycled_kg_co2e_per_kg": recycled,
                 "reduction": reduction,
+                "R2": material.R2,
+                "R3": material.R3,
+                "A": material.A,
                 "source": material.source,
             }
         )

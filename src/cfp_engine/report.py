@@ -109,6 +109,9 @@ def render_material_factors(rows: list[dict], *, csv_format: bool = False) -> st
             "virgin_kg_co2e_per_kg",
             "recycled_kg_co2e_per_kg",
             "reduction",
+            "R2",
+            "R3",
+            "A",
             "source",
         ]
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
