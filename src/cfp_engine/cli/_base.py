@@ -59,6 +59,23 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logger.propagate = False
 
 
+def inventory_option(help: str = "Extra inventory file (Brightway Excel/CSV); repeatable."):
+    """``--inventory PATH`` (repeatable, stored as ``inventories``)."""
+    return click.option("--inventory", "inventories", multiple=True, metavar="PATH", help=help)
+
+
+def materials_option(help: str = "Extra materials table (CSV); repeatable."):
+    """``--materials PATH`` (repeatable, stored as ``materials``)."""
+    return click.option("--materials", "materials", multiple=True, metavar="PATH", help=help)
+
+
+def method_option(
+    help: str = "Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100').",
+):
+    """``--method NAME`` (default: the engine's default method)."""
+    return click.option("--method", default=None, help=help)
+
+
 def _calculation_options(command=None, *, approach_all: bool = False):
     """The options shared by the calculating commands (contract section 1)."""
     choices = (*APPROACH_CHOICES, "all") if approach_all else APPROACH_CHOICES
@@ -66,25 +83,9 @@ def _calculation_options(command=None, *, approach_all: bool = False):
     if approach_all:
         approach_help += " 'all' shows the three approaches side by side."
     options = [
-        click.option(
-            "--inventory",
-            "inventories",
-            multiple=True,
-            metavar="PATH",
-            help="Extra inventory file (Brightway Excel/CSV); repeatable.",
-        ),
-        click.option(
-            "--materials",
-            "materials",
-            multiple=True,
-            metavar="PATH",
-            help="Extra materials table (CSV); repeatable.",
-        ),
-        click.option(
-            "--method",
-            default=None,
-            help="Impact method (default IPCC 2021 GWP100; AR5: 'IPCC 2013 GWP100').",
-        ),
+        inventory_option(),
+        materials_option(),
+        method_option(),
         click.option("--approach", type=click.Choice(choices), default=None, help=approach_help),
     ]
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ._base import CfpGroup, cli, format_option
+from ._base import CfpGroup, cli, format_option, inventory_option, materials_option, method_option
 
 
 @cli.group(cls=CfpGroup)
@@ -71,21 +71,9 @@ def data_build():
 
 
 @data.command("materials")
-@click.option(
-    "--materials",
-    "materials",
-    multiple=True,
-    metavar="PATH",
-    help="Extra materials table (CSV); repeatable.",
-)
-@click.option(
-    "--inventory",
-    "inventories",
-    multiple=True,
-    metavar="PATH",
-    help="Extra inventory file the tables refer to; repeatable.",
-)
-@click.option("--method", default=None, help="Impact method (default IPCC 2021 GWP100).")
+@materials_option()
+@inventory_option("Extra inventory file the tables refer to; repeatable.")
+@method_option("Impact method (default IPCC 2021 GWP100).")
 @format_option("table", "json", "csv", default="table")
 def data_materials(materials, inventories, method, fmt):
     """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
@@ -102,13 +90,7 @@ def data_materials(materials, inventories, method, fmt):
 
 @data.command("show")
 @click.argument("reference", metavar="ACTIVITY")
-@click.option(
-    "--inventory",
-    "inventories",
-    multiple=True,
-    metavar="PATH",
-    help="Extra inventory file; repeatable.",
-)
+@inventory_option("Extra inventory file; repeatable.")
 @format_option("table", "json", default="table")
 def data_show(reference, inventories, fmt):
     """One dataset: source, quality, exchanges and per-unit scores."""

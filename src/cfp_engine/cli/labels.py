@@ -7,7 +7,14 @@ import json
 import click
 
 from ..errors import SpecError
-from ._base import _calculation_options, _warn, cli, format_option
+from ._base import (
+    _calculation_options,
+    _warn,
+    cli,
+    format_option,
+    inventory_option,
+    materials_option,
+)
 
 
 @cli.command()
@@ -157,20 +164,8 @@ def label(
     metavar="SPEC",
     help="The product spec the label was made from.",
 )
-@click.option(
-    "--inventory",
-    "inventories",
-    multiple=True,
-    metavar="PATH",
-    help="Extra inventory file the spec needs; repeatable.",
-)
-@click.option(
-    "--materials",
-    "materials",
-    multiple=True,
-    metavar="PATH",
-    help="Extra materials table the spec needs; repeatable.",
-)
+@inventory_option("Extra inventory file the spec needs; repeatable.")
+@materials_option("Extra materials table the spec needs; repeatable.")
 @click.option(
     "--schema-dir",
     default=None,
