@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bw_processing import UNCERTAINTY_DTYPE
 
 SPEC = """
 product: {id: can, name: Aluminium can 350 mL, declared_unit: 1 piece, geography: JP}
@@ -124,18 +125,9 @@ def _synthetic_system(seed: int):
 
     synthetic = generate_system("full", seed)
     rng = np.random.default_rng(seed + 1)
-    dtype = [
-        ("uncertainty_type", "u1"),
-        ("loc", "f4"),
-        ("scale", "f4"),
-        ("shape", "f4"),
-        ("minimum", "f4"),
-        ("maximum", "f4"),
-        ("negative", "?"),
-    ]
 
     def params(values, uncertain):
-        out = np.zeros(values.size, dtype=dtype)
+        out = np.zeros(values.size, dtype=UNCERTAINTY_DTYPE)
         out["loc"] = values
         for name in ("scale", "shape", "minimum", "maximum"):
             out[name] = np.nan

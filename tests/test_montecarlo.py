@@ -6,24 +6,16 @@ import math
 
 import numpy as np
 import pytest
+from bw_processing import UNCERTAINTY_DTYPE
 
 from cfp_engine.errors import SpecError
 from cfp_engine.montecarlo import BLOCK_SIZE, BackgroundSystem, sample_scores
 
-DTYPE = [
-    ("uncertainty_type", "u1"),
-    ("loc", "f4"),
-    ("scale", "f4"),
-    ("shape", "f4"),
-    ("minimum", "f4"),
-    ("maximum", "f4"),
-    ("negative", "?"),
-]
 MEDIAN, GSD = 2.0, 1.5
 
 
 def _params(rows):
-    out = np.zeros(len(rows), dtype=DTYPE)
+    out = np.zeros(len(rows), dtype=UNCERTAINTY_DTYPE)
     for i, row in enumerate(rows):
         out[i] = row
     return out

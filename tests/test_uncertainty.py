@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from bw_processing import UNCERTAINTY_DTYPE
 
 from cfp_engine.errors import SpecError
 from cfp_engine.inventories import to_importer_data
@@ -171,15 +172,7 @@ def test_triangular_ppf_matches_its_mean():
 def test_sample_parameters_lognormal_median_and_gsd():
     params = np.zeros(
         1,
-        dtype=[
-            ("uncertainty_type", "u1"),
-            ("loc", "f4"),
-            ("scale", "f4"),
-            ("shape", "f4"),
-            ("minimum", "f4"),
-            ("maximum", "f4"),
-            ("negative", "?"),
-        ],
+        dtype=UNCERTAINTY_DTYPE,
     )
     params[0] = (2, math.log(3.0), math.log(1.4), np.nan, np.nan, np.nan, True)
     values = sample_parameters(params, np.random.default_rng(3), 100_000)[:, 0]
