@@ -39,12 +39,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from .data_quality import dqr_on_scale
 from .disclosure import Disclosure
 from .disclosure_statements import STAGE_NAMES
 from .errors import SpecError
 from .label_rounding import LABEL_SIGNIFICANT_DIGITS, decimal_string
 
 MODEL_VERSIONS = ("9.0.0", "10.0.0")
+#: The DQRs of both versions and the worst value of their scale ("between 1 and 5").
+CATENAX_DQR_FIELDS, CATENAX_DQR_WORST = ("technologicalDQR", "temporalDQR", "geographicalDQR"), 5
 SPEC_VERSION_URN = "urn:io.catenax.pcf:datamodel:version:"
 #: PACT v3 (and v2) names of the cross-sectoral standards -> Catena-X names.
 STANDARDS = {
@@ -342,11 +345,11 @@ def _data_quality(d: Disclosure) -> dict[str, Any]:
             f"{s['name']} {s.get('version', '')}".strip()
             for s in d.secondary_emission_factor_sources
         ]
-    if d.dqi.get("coveragePercent", 0) > 0:
-        # The model rates 1-5 (TfS Guideline v3, 5.2.11.2); the disclosure holds PACT
-        # DQRs 1-3 mapped linearly from the 1-5 pedigree scores, so map back (1 best).
-        for name in ("technologicalDQR", "temporalDQR", "geographicalDQR"):
-            quality[name] = _num(2 * d.dqi[name] - 1, 3)
+    if d.dqi:  # optional; left out when no input has pedigree scores, never 0
+        # Both versions rate 1-5, 1 best (DqiNumberTrait; TfS Guideline v3.0, 5.2.11.2):
+        # the pedigree scale itself. The model has no coverage field.
+        for name in CATENAX_DQR_FIELDS:
+            quality[name] = _num(dqr_on_scale(d.dqi[name], CATENAX_DQR_WORST), 3)
     return quality
 
 

@@ -4,7 +4,7 @@
 and its spec, everything ISO 14067 (clause 7) asks a CFP report to show separately and
 what PACT and Catena-X exchange: fossil, biogenic and land-use-change emissions,
 aircraft and packaging emissions, carbon contents, stages covered, declared unit and
-mass, method, allocation, exemptions, data quality (PACT DQRs from the datasets'
+mass, method, allocation, exemptions, data quality (DQRs from the datasets'
 pedigree scores) and the primary-data share; plus the integrity hashes that let a
 certification body re-compute and check a label (:mod:`cfp_engine.verify`).
 
@@ -78,7 +78,9 @@ class Disclosure:
     allocation_rules_description: str
     boundary_processes_description: str
     primary_data_share: float  # percent
-    dqi: Mapping[str, float]  # coveragePercent and the five DQRs (1-3)
+    # coveragePercent and the five DQRs on the pedigree scale (1 best - 5 worst); empty
+    # when no input of 5 % or more has pedigree scores (the formats then leave it out)
+    dqi: Mapping[str, float]
     dqi_inputs: tuple[Mapping[str, Any], ...]
     secondary_emission_factor_sources: tuple[Mapping[str, str], ...]
     uncertainty_assessment_description: str

@@ -12,6 +12,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from .pact import V2_DQR_WORST, V3_DQR_WORST
+
+#: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
+#: inclusive"; v2.3.3: "between `1` and `3` inclusive").
+DQR_RANGES = {"pact": (1, V3_DQR_WORST), "pact-v2": (1, V2_DQR_WORST)}
 _V3_REQUIRED = (
     "id",
     "specVersion",
@@ -155,12 +160,31 @@ def check_pact(document: dict[str, Any], fmt: str) -> list[str]:
         for key in keys:
             if key in where and not (isinstance(where[key], str) and _RFC3339.match(where[key])):
                 problems.append(f"{key} = {where[key]!r} is not an RFC 3339 date-time")
-    dqi = pcf.get("dqi") or {}
+    problems += dqr_problems(pcf.get("dqi"), fmt)
+    return problems
+
+
+def dqr_problems(dqi: Any, fmt: str) -> list[str]:
+    """Problems with the DQRs of a PACT ``dqi`` block: not numbers, or off the version's scale.
+
+    A missing block is no problem (it is optional, and left out when no data supports a
+    rating); a DQR of 0 is one.
+    """
+    if dqi is None:
+        return []
+    if not isinstance(dqi, dict):
+        return [f"pcf.dqi = {dqi!r} is not an object"]
+    low, high = DQR_RANGES[fmt]
+    problems = []
     for key, value in dqi.items():
-        if key.endswith("DQR"):
-            number = float(parse_decimal(value) if isinstance(value, str) else value)
-            if not 1.0 <= number <= 3.0:
-                problems.append(f"pcf.dqi.{key} = {value} is outside 1-3")
+        if not key.endswith("DQR"):
+            continue
+        number = parse_decimal(value) if fmt == "pact" else value
+        if isinstance(number, bool) or not isinstance(number, (int, float, Decimal)):
+            kind = "a decimal string" if fmt == "pact" else "a number"
+            problems.append(f"pcf.dqi.{key} = {value!r} is not {kind}")
+        elif not low <= number <= high:
+            problems.append(f"pcf.dqi.{key} = {value} is outside {low}-{high} ({fmt})")
     return problems
 
 

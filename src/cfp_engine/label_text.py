@@ -79,7 +79,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "geographicalDQR": ("Geographical DQR", "地理的代表性 DQR"),
     "completenessDQR": ("Completeness DQR", "完全性 DQR"),
     "reliabilityDQR": ("Reliability DQR", "信頼性 DQR"),
-    "dqr_note": ("PACT DQR: 1 best to 3 worst.", "PACT DQR：1（最良）〜3（最低）。"),
+    "dqr_note": (
+        "DQR: the datasets' pedigree scores weighted by emissions (inputs of 5 % or more), "
+        "1 best to 5 worst (the PACT v3 and Catena-X scale; PACT v2 labels state them 1-3).",
+        "DQR：排出量で重み付けしたデータセットのペディグリー評点（排出量5 %以上の入力）、"
+        "1（最良）〜5（最低）（PACT v3・Catena-Xの尺度。PACT v2では1〜3で記載）。",
+    ),
+    "dqr_none_label": ("Data quality rating (DQR)", "データ品質評価（DQR）"),
+    "dqr_none": (
+        "not rated: no input of 5 % or more of the emissions has pedigree scores",
+        "評価なし：排出量の5 %以上を占める入力にペディグリー評点がない",
+    ),
     "s_allocation": ("Allocation", "配分"),
     "approach": ("End-of-life allocation", "リサイクル・廃棄段階の配分方法"),
     "allocation": ("Allocation rules", "配分の規則"),

@@ -152,9 +152,11 @@ def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
         (t("sources"), sources or t("none")),
         (t("primary_share"), f"{format_percent(d.primary_data_share)} %"),
     ]
-    if "coveragePercent" in d.dqi:
+    if d.dqi:  # the pedigree scale, as PACT v3 and Catena-X state it (1 best - 5 worst)
         data_rows.append((t("coverage"), f"{format_percent(d.dqi['coveragePercent'])} %"))
-    data_rows += [(t(k), format_percent(v, 2)) for k, v in d.dqi.items() if k != "coveragePercent"]
+        data_rows += [(t(k), format_percent(v, 2)) for k, v in d.dqi.items() if k.endswith("DQR")]
+    else:
+        data_rows.append((t("dqr_none_label"), t("dqr_none")))
 
     result = d.result
     reduction = result.get("reduction_vs_virgin")

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .data_quality import DQR_FIELDS
+from .data_quality import DQR_FIELDS, dqr_on_scale
 from .disclosure import Disclosure
 from .label_rounding import decimal_string
 
 PACT_V3 = "3.0.0"
 PACT_V2 = "2.3.0"
+#: The DQRs of each version and the worst value of its scale (1 is the best in both):
+#: v3.0.3 "MUST be between `1` and `5` inclusive", v2.3.3 "between `1` and `3` inclusive".
+V3_DQR_FIELDS, V3_DQR_WORST = ("technologicalDQR", "geographicalDQR", "temporalDQR"), 5
+V2_DQR_FIELDS, V2_DQR_WORST = tuple(DQR_FIELDS.values()), 3
 V2_STANDARDS = {
     "ISO14067": "ISO Standard 14067",
     "GHGP-Product": "GHG Protocol Product standard",
@@ -96,11 +100,12 @@ def to_pact_v3(disclosure: Disclosure) -> dict[str, Any]:
         "exemptedEmissionsDescription": facts.exempted_emissions_description,
         "allocationRulesDescription": d.allocation_rules_description,
         "primaryDataShare": decimal_string(d.primary_data_share, 4),
-        "dqi": {
-            field: decimal_string(d.dqi[field], 3)
-            for field in ("technologicalDQR", "geographicalDQR", "temporalDQR")
-        },
     }
+    if d.dqi:  # optional in v3; left out when no input has pedigree scores, never 0
+        pcf["dqi"] = {
+            field: decimal_string(dqr_on_scale(d.dqi[field], V3_DQR_WORST), 3)
+            for field in V3_DQR_FIELDS
+        }
     if d.packaging_emissions_included:
         pcf["packagingGhgEmissions"] = dec("packagingGhgEmissions")
     if d.geography_country:
@@ -178,11 +183,12 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
         "allocationRulesDescription": d.allocation_rules_description,
         "uncertaintyAssessmentDescription": d.uncertainty_assessment_description,
         "primaryDataShare": round(d.primary_data_share, 2),
-        "dqi": {
-            "coveragePercent": round(d.dqi["coveragePercent"], 2),
-            **{field: round(d.dqi[field], 2) for field in DQR_FIELDS.values()},
-        },
     }
+    if d.dqi:  # optional in the schema; left out when no input has pedigree scores, never 0
+        pcf["dqi"] = {
+            "coveragePercent": round(d.dqi["coveragePercent"], 2),
+            **{f: round(dqr_on_scale(d.dqi[f], V2_DQR_WORST), 2) for f in V2_DQR_FIELDS},
+        }
     if per != 1.0:
         pcf["boundaryProcessesDescription"] += (
             f" Declared per kilogram: one {d.declared_unit_of_measurement} has "

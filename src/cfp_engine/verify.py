@@ -9,7 +9,8 @@ spec and the data, and reports every check as pass or fail:
 - the structure of the document (the project's own check of PACT's required fields and
   ranges; the official PACT schema too when its directory is given);
 - the rules: AR6 characterisation factors, exempted emissions at most 5 % (PACT v2),
-  DQRs within 1-3, validity at most 3 years after the reference period, stage sums.
+  DQRs on each format's own scale (PACT v3 and Catena-X 1-5, PACT v2 1-3), validity
+  at most 3 years after the reference period, stage sums.
 
 This module runs the verification and gathers its report; reading the label is
 :mod:`~cfp_engine.label_reading`, the structure checks :mod:`~cfp_engine.label_structure`

@@ -16,7 +16,13 @@ from typing import Any
 
 from .label_integrity import labelled_figures, sha256_json
 from .label_rounding import rounding_tolerance
-from .label_structure import check_official_schema, check_pact, parse_decimal
+from .label_structure import (
+    DQR_RANGES,
+    check_official_schema,
+    check_pact,
+    dqr_problems,
+    parse_decimal,
+)
 
 MAX_VALIDITY_YEARS = 3
 MAX_EXEMPTED_PERCENT_V2 = 5.0
@@ -103,6 +109,12 @@ def figure_checks(document, expected, fmt) -> list[Check]:
         ) + abs(want) * Decimal("1e-9")
         if abs(got - want) > slack:
             failures.append(f"{path}: label {label_numbers[path]}, re-computed {text}")
+    # A rating the re-computation has no data for (no pedigree scores) must not be there.
+    failures += [
+        f"{path}: label {text}, but no input of the re-computation has pedigree scores"
+        for path, text in label_numbers.items()
+        if path.endswith(("DQR", "coveragePercent")) and path not in expected_numbers
+    ]
     checks.append(
         Check(
             "figures: label against re-computation",
@@ -213,13 +225,16 @@ def rule_checks(document, extension, fmt) -> list[Check]:
                 f"{exempted:g} %",
             )
         )
-    dqi = pcf.get("dqi") or {}
-    values = [float(v) for k, v in dqi.items() if k.endswith("DQR")]
+    low, high = DQR_RANGES[fmt]
+    dqi = pcf.get("dqi")
+    problems = dqr_problems(dqi, fmt)
     checks.append(
         Check(
-            "rule: DQRs within 1-3",
-            all(1.0 <= v <= 3.0 for v in values),
-            ", ".join(f"{k} {v}" for k, v in dqi.items() if k.endswith("DQR")),
+            f"rule: DQRs within {low}-{high}",
+            not problems,
+            "; ".join(problems)
+            or ", ".join(f"{k} {v}" for k, v in (dqi or {}).items() if k.endswith("DQR"))
+            or "no dqi: no input above 5 % of the emissions has pedigree scores",
         )
     )
     reference_end = str(pcf.get("referencePeriodEnd", ""))[:10]
