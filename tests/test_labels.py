@@ -103,7 +103,7 @@ def test_pact_v3_is_valid_and_carries_the_iso_14067_figures(spec_path):
     assert float(pcf["productMassPerDeclaredUnit"]) == pytest.approx(0.0255, rel=1e-9)
     assert "cut-off" in pcf["allocationRulesDescription"]
     assert "R1 0.3, R2 0.85, R3 0.1" in pcf["allocationRulesDescription"]
-    assert 1 <= float(pcf["dqi"]["technologicalDQR"]) <= 3
+    assert 1 <= float(pcf["dqi"]["technologicalDQR"]) <= 5  # PACT v3: 1-5
     assert pcf["primaryDataShare"] == "0"  # only built-in (secondary) data
     names = {s["name"] for s in pcf["secondaryEmissionFactorSources"]}
     assert any("DESNZ" in n for n in names)
