@@ -413,6 +413,7 @@ def engine_model(dp, method, n_activities: int, offset: int):
     import bw2calc as bc
 
     from cfp_engine.catalogue import N_INDICATORS, ScoringModel
+    from cfp_engine.references import ReferenceIndex
     from cfp_engine.score_solve import _adjoint_solve
 
     with warnings.catch_warnings():
@@ -429,7 +430,9 @@ def engine_model(dp, method, n_activities: int, offset: int):
     model = ScoringModel(
         method="synthetic GWP100",
         approach="cut-off",
-        activity_index={str(name): j for j, name in enumerate(activity_name(range(n_activities)))},
+        references=ReferenceIndex(
+            ("synthetic", str(name), "GLO") for name in activity_name(range(n_activities))
+        ),
         activity_units=["kilogram"] * n_activities,
         activity_scores=scores,
         material_index={},

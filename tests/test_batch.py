@@ -451,6 +451,7 @@ def test_parquet_missing_columns_is_an_error(tmp_path, model):
 def _hand_model():
     """Two activities (per kg: 2 and 0.5 kg CO2e) and one material (a=3, b=-1, c=0.25)."""
     from cfp_engine.catalogue import N_INDICATORS, ScoringModel
+    from cfp_engine.references import ReferenceIndex
 
     scores = np.zeros((N_INDICATORS, 2))
     scores[0] = [2.0, 0.5]
@@ -458,7 +459,7 @@ def _hand_model():
     return ScoringModel(
         method="hand",
         approach="cut-off",
-        activity_index={"heat": 0, "steam": 1},
+        references=ReferenceIndex([("hand", "heat", "GLO"), ("hand", "steam", "GLO")]),
         activity_units=["kilogram", "kilogram"],
         activity_scores=scores,
         material_index={"tin": 0},

@@ -224,7 +224,7 @@ def test_unknown_activity_lists_candidates(builtin_table):
     with pytest.raises(
         DataError,
         match=r"p.yaml: stages.production\[0\].activity: no activity "
-        r"matches 'electricity, grid, XX'; closest: electricity",
+        r"matches 'electricity, grid, XX' \(closest: electricity",
     ):
         calculate_footprint(spec, table=builtin_table)
 

@@ -27,6 +27,7 @@ from .catalogue_items import STAGE_INDEX, LineItems
 from .core import FootprintCalculator
 from .errors import CfpError
 from .methods import INDICATORS
+from .references import ReferenceIndex
 from .spec import STAGES, spec_from_dict
 
 N_INDICATORS = len(INDICATORS)
@@ -38,7 +39,7 @@ class ScoringModel:
 
     method: str
     approach: str
-    activity_index: dict[str, int]  # lower-case reference (name or db::name::loc) -> column
+    references: ReferenceIndex  # resolves a row's activity reference to its column
     activity_units: list[str]
     activity_scores: np.ndarray  # (N_INDICATORS, n_activities), kg CO2e per unit
     material_index: dict[str, int]  # lower-case material key -> row
@@ -73,16 +74,6 @@ def build_scoring_model(
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
     table = calculator.table_for()
     materials_table, _ = calculator.materials_for()
-    activity_index: dict[str, int] = {}
-    by_name: dict[str, list[int]] = {}
-    for info in table.activities:
-        activity_index[info.reference.lower()] = info.index
-        by_name.setdefault(info.name.lower(), []).append(info.index)
-    for name, indices in by_name.items():
-        builtin = [i for i in indices if table.activities[i].database == "cfp-builtin"]
-        chosen = builtin if len(builtin) == 1 else indices
-        if len(chosen) == 1:  # a plain name that resolves uniquely, as cfp calc resolves it
-            activity_index.setdefault(name, chosen[0])
     keys = [m.material for m in materials_table]
     raw_base = np.zeros((len(keys), N_INDICATORS))
     raw_slope = np.zeros((len(keys), N_INDICATORS))
@@ -106,7 +97,7 @@ def build_scoring_model(
     return ScoringModel(
         method=calculator.method.name,
         approach=approach,
-        activity_index=activity_index,
+        references=table.references,
         activity_units=[a.unit for a in table.activities],
         activity_scores=np.array(scores),
         material_index={k.lower(): i for i, k in enumerate(keys)},

@@ -39,7 +39,8 @@ class _Kinds:
     def __init__(self, model: ScoringModel, refs: list[str]):
         n_refs = len(refs)
         material = np.array([model.material_index.get(r.lower(), -1) for r in refs], np.int64)
-        activity = np.array([model.activity_index.get(r.lower(), -1) for r in refs], np.int64)
+        # the same rules as every other reference (cfp_engine.references), cached per ref
+        activity = model.references.lookup_many(refs)
         empty = np.array([r == "" for r in refs], dtype=bool)
         self.targets = sorted(set(model.activity_units) | {"kilogram"})
         kilogram = self.targets.index("kilogram")
@@ -174,12 +175,10 @@ class LineItems:
             hint = f"; closest: {', '.join(close)}" if close else ""
             return f"ref: unknown material {ref!r}{hint}"
         if code == _BAD_ACTIVITY:
-            if ref.lower() in model.material_index:
-                hint = "; materials belong in raw_materials rows"
-            else:
-                close = difflib.get_close_matches(ref.lower(), list(model.activity_index), n=3)
-                hint = f"; closest: {'; '.join(close)}" if close else ""
-            return f"ref: no activity matches {ref!r}{hint}"
+            problem = model.references.problem(ref)
+            if ref.lower() in model.material_index and problem.startswith("no activity"):
+                problem = f"no activity matches {ref!r}; materials belong in raw_materials rows"
+            return f"ref: {problem}"
         if code == _BAD_AMOUNT:
             return f"amount: {self.cell('amount', row)!r} is not a number"
         if code == _NEGATIVE:

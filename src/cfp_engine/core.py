@@ -254,7 +254,7 @@ def _material_parameters(
 def _grid_for(product: ProductSpec, table: ScoreTable) -> str:
     if product.geography:
         name = f"electricity, grid, {product.geography}"
-        if name.lower() in table._name_index():
+        if table.references.has_name(name):
             return name
     return GLOBAL_GRID
 

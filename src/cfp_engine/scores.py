@@ -9,7 +9,6 @@ beside the project, so a calculation reads two small files and imports no Bright
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,8 +19,7 @@ import numpy as np
 
 from .errors import DataError
 from .methods import INDICATORS
-
-REFERENCE_SEPARATOR = "::"
+from .references import REFERENCE_SEPARATOR, ReferenceIndex
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class ScoreTable:
         self.activities = activities
         self.scores = scores  # method name -> array (len(INDICATORS), n_activities)
         self.manifest = manifest
-        self._by_name: dict[str, list[int]] | None = None
+        self._references: ReferenceIndex | None = None
 
     # -- persistence ---------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -100,64 +98,43 @@ class ScoreTable:
         return self.vector(method)[INDICATORS.index(indicator)]
 
     def find(self, reference: str, *, where: str = "") -> ActivityInfo:
-        """Resolve ``name``, ``database::name`` or ``database::name::location``.
+        """The activity ``reference`` names: :func:`resolve_reference` of this table."""
+        return resolve_reference(self, reference, where=where)
 
-        A plain name looks in the built-in data first, then in user databases. No match,
-        or several, is a :class:`DataError` listing candidates.
-        """
-        from .inventories import BUILTIN_DATABASE
-
-        prefix = f"{where}: " if where else ""
-        parts = [p.strip() for p in reference.split(REFERENCE_SEPARATOR)]
-        if len(parts) > 3 or not all(parts):
-            raise DataError(
-                f"{prefix}{reference!r} is not 'name', 'database::name' or "
-                "'database::name::location'"
-            )
-        database, location = None, None
-        if len(parts) == 1:
-            name = parts[0]
-        elif len(parts) == 2:
-            database, name = parts
-        else:
-            database, name, location = parts
-        candidates = [self.activities[i] for i in self._name_index().get(name.lower(), [])]
-        if database is not None:
-            if database not in self.databases:
-                raise DataError(
-                    f"{prefix}{reference!r}: unknown database {database!r} "
-                    f"(databases: {', '.join(self.databases)})"
-                )
-            candidates = [a for a in candidates if a.database == database]
-        elif len({a.database for a in candidates}) > 1:
-            builtin = [a for a in candidates if a.database == BUILTIN_DATABASE]
-            candidates = builtin or candidates
-        if location is not None:
-            candidates = [a for a in candidates if a.location == location]
-        if len(candidates) == 1:
-            return candidates[0]
-        if candidates:
-            listed = "; ".join(a.reference for a in candidates[:8])
-            raise DataError(
-                f"{prefix}{reference!r} matches {len(candidates)} activities: "
-                f"{listed}. Write 'database::name::location'"
-            )
-        names = sorted({a.name for a in self.activities})
-        close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
-        hint = f"; closest: {'; '.join(close)}" if close else ""
-        raise DataError(f"{prefix}no activity matches {reference!r}{hint}")
+    @property
+    def references(self) -> ReferenceIndex:
+        """The index that resolves activity references (built on first use)."""
+        if self._references is None:
+            self._references = ReferenceIndex.from_activities(self.activities)
+        return self._references
 
     @property
     def databases(self) -> list[str]:
         return list(dict.fromkeys(a.database for a in self.activities))
 
-    def _name_index(self) -> dict[str, list[int]]:
-        if self._by_name is None:
-            index: dict[str, list[int]] = {}
-            for activity in self.activities:
-                index.setdefault(activity.name.lower(), []).append(activity.index)
-            self._by_name = index
-        return self._by_name
+
+def resolve_reference(table: ScoreTable, reference: str, *, where: str = "") -> ActivityInfo:
+    """The one activity of ``table`` that ``reference`` names.
+
+    Every caller (specs, materials tables, catalogues, Monte Carlo, ``cfp data show``)
+    resolves through here or through the same :class:`~cfp_engine.references.ReferenceIndex`;
+    the rules are in :mod:`cfp_engine.references`.
+
+    Parameters
+    ----------
+    table
+        The score table of the project.
+    reference
+        ``name``, ``database::name`` or ``database::name::location``.
+    where
+        Where the reference was written (file and field), put before an error message.
+
+    Raises
+    ------
+    DataError
+        No activity matches, or several do; the message lists the candidates.
+    """
+    return table.activities[table.references.resolve(reference, where=where)]
 
 
 def _atomic_write(path: Path, write) -> None:
