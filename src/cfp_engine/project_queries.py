@@ -79,14 +79,18 @@ def load_background(table: ScoreTable, method: str):
         import bw2calc as bc
 
         bd.projects.set_current(table.manifest["project"])
-        first = table.activities[0]
-        node = bd.get_node(database=first.database, code=first.code)
+        # One activity of every database in the demand: bw2calc loads only the databases
+        # the demand depends on, and a user database is no dependency of the built-in one.
+        firsts = {}
+        for info in table.activities:
+            firsts.setdefault(info.database, info)
+        demand = {bd.get_node(database=i.database, code=i.code).id: 1.0 for i in firsts.values()}
         # Two reads: with distributions the data vectors already hold a random draw,
         # so the deterministic amounts come from a plain LCA (same packages, same order).
-        lca = bc.LCA({node.id: 1.0}, method=spec.brightway_name("total"), use_distributions=True)
+        lca = bc.LCA(demand, method=spec.brightway_name("total"), use_distributions=True)
         lca.load_lci_data()
         lca.load_lcia_data()
-        plain = bc.LCA({node.id: 1.0}, method=spec.brightway_name("total"))
+        plain = bc.LCA(demand, method=spec.brightway_name("total"))
         plain.load_lci_data()
         tech, bio = lca.technosphere_mm, lca.biosphere_mm
         tech_rc, bio_rc = tech.input_row_col_indices(), bio.input_row_col_indices()

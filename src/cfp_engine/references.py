@@ -153,9 +153,9 @@ class ReferenceIndex:
         database, name, location = parsed
         named = self._by_name.get(name, [])
         if database is not None:
-            found = [p for p in named if normalise_part(self.identities[p][0]) == database]
+            found = [p for p in named if self._in(p, database)]
         else:
-            builtin = [p for p in named if normalise_part(self.identities[p][0]) == self.builtin]
+            builtin = [p for p in named if self._in(p, self.builtin)]
             found = builtin or named
         if location is not None:
             found = [p for p in found if normalise_part(self.identities[p][2]) == location]
@@ -170,6 +170,7 @@ class ReferenceIndex:
         if len(found) == 1:
             return ""
         if found:
+            found = sorted(found, key=self.reference)  # a stable order, whatever the build
             listed = "; ".join(self.reference(p) for p in found[:_LISTED])
             if len(found) > _LISTED:
                 listed += f"; ... ({len(found) - _LISTED} more)"
@@ -186,7 +187,9 @@ class ReferenceIndex:
                 f"{message}: unknown database {reference.split(REFERENCE_SEPARATOR)[0].strip()!r} "
                 f"(databases: {', '.join(self.databases)})"
             )
-        closest = others or self._close_names(name, database)
+        if database is not None:  # the same name in the database asked for comes first
+            others = [p for p in others if self._in(p, database)] or others
+        closest = sorted(others, key=self.reference) or self._close_names(name, database)
         if closest:
             shown = "; ".join(self._shortest(p) for p in closest[:_CLOSEST])
             message += f" (closest: {shown})"
@@ -199,13 +202,16 @@ class ReferenceIndex:
             names = [
                 n
                 for n, positions in self._by_name.items()
-                if any(normalise_part(self.identities[p][0]) == database for p in positions)
+                if any(self._in(p, database) for p in positions)
             ]
         close = difflib.get_close_matches(name, names, n=_CLOSEST, cutoff=0.5)
-        positions = [p for n in close for p in self._by_name[n]]
+        positions = [p for n in close for p in sorted(self._by_name[n], key=self.reference)]
         if database is not None:
-            positions = [p for p in positions if normalise_part(self.identities[p][0]) == database]
+            positions = [p for p in positions if self._in(p, database)]
         return positions
+
+    def _in(self, position: int, database: str) -> bool:
+        return normalise_part(self.identities[position][0]) == database
 
     def _shortest(self, position: int) -> str:
         """The shortest reference form that names the activity at ``position`` alone."""
