@@ -15,6 +15,7 @@ from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import DataError, SpecError, UnitError
 from .flowmaps import FlowMap, normalize_compartments
 from .import_report import ImportReport, _describe
+from .references import normalise_part
 
 
 def link_and_check(
@@ -114,23 +115,26 @@ def _link_biosphere(bd, importer) -> None:
 
 
 def _index(nodes) -> tuple[dict, dict]:
+    # Names and locations compared as activity references compare them (case and
+    # spacing ignored: cfp_engine.references), so 'GLO' links to 'glo'.
     full, loose = {}, {}
     for node in nodes:
         key = (node["database"], node["code"])
-        name, unit = node.get("name", "").lower(), node.get("unit")
-        full.setdefault((name, unit, node.get("location")), []).append(key)
+        name, unit = normalise_part(node.get("name", "")), node.get("unit")
+        location = normalise_part(node.get("location") or "")
+        full.setdefault((name, unit, location), []).append(key)
         loose.setdefault((name, unit), []).append(key)
-        product = (node.get("reference product") or "").lower()
+        product = normalise_part(node.get("reference product") or "")
         if product and product != name:
-            full.setdefault((product, unit, node.get("location")), []).append(key)
+            full.setdefault((product, unit, location), []).append(key)
             loose.setdefault((product, unit), []).append(key)
     return full, loose
 
 
 def _find(indexes, exchange) -> tuple[str, str] | None:
     full, loose = indexes
-    name, unit = str(exchange.get("name", "")).lower(), exchange.get("unit")
-    location = exchange.get("location")
+    name, unit = normalise_part(exchange.get("name", "")), exchange.get("unit")
+    location = normalise_part(exchange.get("location") or "")
     found = full.get((name, unit, location), []) if location else loose.get((name, unit), [])
     return found[0] if len(found) == 1 else None
 

@@ -64,9 +64,11 @@ class ReferenceIndex:
         self.builtin = normalise_part(builtin_database)
         self._by_name: dict[str, list[int]] = {}
         self._databases: dict[str, str] = {}
-        for position, (database, name, _) in enumerate(self.identities):
+        self._folded: list[tuple[str, str]] = []  # normalised (database, location)
+        for position, (database, name, location) in enumerate(self.identities):
             self._by_name.setdefault(normalise_part(name), []).append(position)
             self._databases.setdefault(normalise_part(database), database)
+            self._folded.append((normalise_part(database), normalise_part(location)))
         self._lookups: dict[str, int] = {}
         self._messages: dict[str, str] = {}
 
@@ -158,7 +160,7 @@ class ReferenceIndex:
             builtin = [p for p in named if self._in(p, self.builtin)]
             found = builtin or named
         if location is not None:
-            found = [p for p in found if normalise_part(self.identities[p][2]) == location]
+            found = [p for p in found if self._folded[p][1] == location]
         kept = set(found)
         return found, [p for p in named if p not in kept]
 
@@ -211,7 +213,7 @@ class ReferenceIndex:
         return positions
 
     def _in(self, position: int, database: str) -> bool:
-        return normalise_part(self.identities[position][0]) == database
+        return self._folded[position][0] == database
 
     def _shortest(self, position: int) -> str:
         """The shortest reference form that names the activity at ``position`` alone."""
