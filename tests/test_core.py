@@ -268,7 +268,7 @@ def test_a_reference_matching_several_activities_lists_them():
     with pytest.raises(
         DataError,
         match=r"f: 'steel sheet' matches 2 activities: "
-        r"db::steel sheet::JP; db::steel sheet::CN",
+        r"db::steel sheet::CN; db::steel sheet::JP",
     ):
         table.find("steel sheet", where="f")
     assert table.find("db::steel sheet::CN").code == "b"

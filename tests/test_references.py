@@ -60,7 +60,7 @@ def test_several_matches_list_them_and_ask_for_the_location():
         _index().resolve("db::steel sheet", where="f.yaml: stages.use[0].activity")
     assert str(caught.value) == (
         "f.yaml: stages.use[0].activity: 'db::steel sheet' matches 2 activities: "
-        f"db::steel sheet::JP; db::steel sheet::CN {AMBIGUOUS_HINT}"
+        f"db::steel sheet::CN; db::steel sheet::JP {AMBIGUOUS_HINT}"
     )
 
 
@@ -81,7 +81,7 @@ def test_no_match_lists_the_closest_in_a_form_that_resolves():
     )
     assert index.problem("db::steel sheet::US") == (
         "no activity matches 'db::steel sheet::US' "
-        "(closest: db::steel sheet::JP; db::steel sheet::CN)"
+        "(closest: db::steel sheet::CN; db::steel sheet::JP)"
     )
     # a misspelt name: close names, each written the shortest way that names it alone
     assert index.problem("zinc ingots") == "no activity matches 'zinc ingots' (closest: zinc ingot)"
