@@ -108,6 +108,21 @@ def test_lookup_many_is_resolve_without_the_error_and_survives_pickling():
     assert index.lookup_many([]).dtype == np.int64
 
 
+def test_import_linking_compares_names_and_locations_as_references_do():
+    from cfp_engine.import_linking import _find, _index
+
+    nodes = [
+        {"database": "db", "code": "de", "name": "Twin Part", "unit": "kilogram", "location": "DE"},
+        {"database": "db", "code": "fr", "name": "Twin Part", "unit": "kilogram", "location": "FR"},
+    ]
+    indexes = _index(nodes)
+    exchange = {"name": "twin  part", "unit": "kilogram", "location": "fr"}
+    assert _find(indexes, exchange) == ("db", "fr")
+    # no location and two candidates: left unlinked (the import then lists it)
+    assert _find(indexes, {"name": "twin part", "unit": "kilogram"}) is None
+    assert _find(indexes, {"name": "twin part", "unit": "kilowatt hour", "location": "FR"}) is None
+
+
 # -- every caller, every form, one user inventory --------------------------------------------
 
 TWINS = "twins"
