@@ -79,12 +79,11 @@ def load_background(table: ScoreTable, method: str):
         import bw2calc as bc
 
         bd.projects.set_current(table.manifest["project"])
-        # One activity of every database in the demand: bw2calc loads only the databases
-        # the demand depends on, and a user database is no dependency of the built-in one.
-        firsts = {}
-        for info in table.activities:
-            firsts.setdefault(info.database, info)
-        demand = {bd.get_node(database=i.database, code=i.code).id: 1.0 for i in firsts.values()}
+        node_ids = _node_ids(bd, table)
+        # The demand names every scored activity, as the score table's solve does: bw2calc
+        # loads only the databases a demand reaches, and the first activity alone (a
+        # built-in one) misses the imported and --inventory databases (issue 12).
+        demand = dict.fromkeys(node_ids, 1.0)
         # Two reads: with distributions the data vectors already hold a random draw,
         # so the deterministic amounts come from a plain LCA (same packages, same order).
         lca = bc.LCA(demand, method=spec.brightway_name("total"), use_distributions=True)
@@ -100,10 +99,7 @@ def load_background(table: ScoreTable, method: str):
         ):
             raise CalculationError("bw2calc returned the matrices in different orders")
         characterization = np.asarray(lca.characterization_matrix.diagonal(), dtype=np.float64)
-        rows = []
-        for info in table.activities:
-            node_id = bd.get_node(database=info.database, code=info.code).id
-            rows.append(lca.dicts.product[node_id])
+        rows = [lca.dicts.product[node_id] for node_id in node_ids]
         system = BackgroundSystem(
             size=int(lca.technosphere_matrix.shape[0]),
             tech_rows=tech_rc["row"].astype(np.int64),
@@ -124,6 +120,24 @@ def load_background(table: ScoreTable, method: str):
     except OSError:
         logger.debug("could not cache the background arrays in %s", cache)
     return system
+
+
+def _node_ids(bd, table: ScoreTable) -> list[int]:
+    """Brightway node ids of the score table's activities, in table order (one query)."""
+    from bw2data.backends import ActivityDataset
+
+    databases = table.databases
+    query = ActivityDataset.select(
+        ActivityDataset.id, ActivityDataset.database, ActivityDataset.code
+    ).where(ActivityDataset.database.in_(databases))
+    ids = {(row.database, row.code): row.id for row in query}
+    missing = [a.reference for a in table.activities if (a.database, a.code) not in ids]
+    if missing:
+        raise CalculationError(
+            f"project {table.manifest['project']}: {len(missing)} scored activities are "
+            f"missing from Brightway (first: {missing[0]}); run 'cfp data build'"
+        )
+    return [ids[(a.database, a.code)] for a in table.activities]
 
 
 def activity_details(table: ScoreTable, info: ActivityInfo) -> dict[str, Any]:
