@@ -20,6 +20,7 @@ from typing import Any
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import SpecError
 from .flowmaps import FlowMap
+from .import_uncertainty import olca_uncertainty_to_stats_arrays, stash_olca_amounts
 from .importers_safety import (
     check_xml_files,
     locate_json_error,
@@ -180,6 +181,9 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     # the export's flows; the engine links them to biosphere3 instead (see
     # _olca_relink), so that link and the product nodes are replaced.
     importer.strategies = [s for s in importer.strategies if not _links_by_code(s, name)]
+    # bw2io leaves openLCA's Uncertainty objects untranslated: carry them to Monte Carlo.
+    importer.strategies = [stash_olca_amounts, *importer.strategies]
+    importer.strategies.append(olca_uncertainty_to_stats_arrays)
     importer.cfp_files = files
     return importer
 
