@@ -69,7 +69,8 @@ def load_background(table: ScoreTable, method: str):
 
     spec = resolve_method(method)
     digest = hashlib.sha256(spec.name.encode()).hexdigest()[:12]
-    cache = _scores_dir(table.manifest["project"]) / f"background-{digest}.npz"
+    # v2: float64 characterisation factors (older caches held float32 ones).
+    cache = _scores_dir(table.manifest["project"]) / f"background-v2-{digest}.npz"
     if cache.is_file():
         try:
             return BackgroundSystem.load(cache)
@@ -98,7 +99,15 @@ def load_background(table: ScoreTable, method: str):
             and np.array_equal(bio_rc, plain.biosphere_mm.input_row_col_indices())
         ):
             raise CalculationError("bw2calc returned the matrices in different orders")
-        characterization = np.asarray(lca.characterization_matrix.diagonal(), dtype=np.float64)
+        # The factors as the method stores them (float64), as the score table's solve reads
+        # them: bw2calc's characterisation matrix holds them as float32 (29.8 becomes
+        # 29.799999), which moved the Monte Carlo figures ~1e-9 off the deterministic ones.
+        characterization = np.zeros(lca.biosphere_matrix.shape[0])
+        for row in bd.Method(spec.brightway_name("total")).load():
+            flow, factor = row[0], row[1]
+            flow_id = flow if isinstance(flow, int) else bd.get_id(flow)
+            if flow_id in lca.dicts.biosphere:
+                characterization[lca.dicts.biosphere[flow_id]] += factor
         rows = [lca.dicts.product[node_id] for node_id in node_ids]
         system = BackgroundSystem(
             size=int(lca.technosphere_matrix.shape[0]),
