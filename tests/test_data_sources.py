@@ -432,28 +432,8 @@ def test_label_in_every_format(case, fmt, tmp_path):
         assert float(value) > 0
 
 
-# Labels of user and imported data write DQRs no data supports as 0 (PACT) or -1
-# (Catena-X) instead of leaving them out, and cfp verify then rejects its own label:
-# the "dqr" part of issue 12 (data_quality.py / labels), not this one.
-_DQR_GAP = {
-    ("inventory-excel", "pact"),
-    ("inventory-excel", "pact-v2"),
-    ("inventory-csv", "pact"),
-    ("inventory-csv", "pact-v2"),
-    *((source, fmt) for source in IMPORTED for fmt in ("pact", "pact-v2", "catena-x")),
-}
-
-
 @pytest.mark.parametrize("fmt", ["pact", "pact-v2", "catena-x"])
-def test_verify_accepts_the_label(case, fmt, tmp_path, request):
-    if (case.name, fmt) in _DQR_GAP:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="issue 12 'dqr': DQRs without supporting data written as 0/-1, "
-                "which cfp verify rejects",
-            )
-        )
+def test_verify_accepts_the_label(case, fmt, tmp_path):
     out = tmp_path / "label.json"
     _ok(_invoke("label", case.spec, *case.options, "--format", fmt, "-o", out))
     result = _invoke("verify", out, "--spec", case.spec, *case.options)
