@@ -526,20 +526,30 @@ def test_compare_mc_deterministic_fields_equal_compare(case):
 # -- the imported uncertainty itself ----------------------------------------------------
 
 
-@pytest.mark.parametrize("source", list(IMPORTED))
-def test_imported_lognormal_is_sampled_and_the_rest_stays_fixed(source, imported_home, monkeypatch):
+@pytest.mark.parametrize("source", [*IMPORTED, "inventory-brightway"])
+def test_user_lognormal_is_sampled_and_the_rest_stays_fixed(
+    source, imported_home, monkeypatch, tmp_path
+):
     """1 kWh of electricity beside 1 widget: only the electricity's CO2 is uncertain.
 
     Electricity per kWh is ``0.5 exp(N(0, ln GSD)) + 0.0298``: its median is the hand
     figure and ``ln(E - 0.0298)`` has sd ``ln GSD``. The widget is ``N2O + 0.3 (steel's
     own emissions + 2 E)``, so in every iteration ``widget - 0.6 E`` is the same number.
+    ``inventory-brightway`` is the Brightway Excel database given as ``--inventory``.
     """
     from cfp_engine.core import FootprintCalculator
     from cfp_engine.spec import spec_from_dict
     from cfp_engine.uncertainty_analysis import sample_footprints
 
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(imported_home))
-    db, _, (electricity, _steel, assembly), (_steel_score, assembly_score) = IMPORTED[source]
+    if source == "inventory-brightway":
+        path = dbs.write_brightway(tmp_path, database="bwinv", uncertain=True)
+        calculator = FootprintCalculator(inventories=[path])
+        db, (electricity, _steel, assembly) = "bwinv", IMPORTED["excel-db"][2]
+        assembly_score = dbs.ASSEMBLY
+    else:
+        monkeypatch.setenv("CFP_ENGINE_HOME", str(imported_home))
+        calculator = FootprintCalculator()
+        db, _, (electricity, _steel, assembly), (_steel_score, assembly_score) = IMPORTED[source]
     spec = spec_from_dict(
         {
             "product": {"id": f"{db}-u", "name": "u", "declared_unit": "1 piece"},
@@ -550,7 +560,7 @@ def test_imported_lognormal_is_sampled_and_the_rest_stays_fixed(source, imported
             },
         }
     )
-    (result,) = sample_footprints([(spec, None)], FootprintCalculator(), iterations=2000, seed=11)
+    (result,) = sample_footprints([(spec, None)], calculator, iterations=2000, seed=11)
     power, widget = result.stages["distribution"], result.stages["production"]
     assert result.result.stages_kg_co2e["production"] == pytest.approx(assembly_score, rel=REL_HAND)
     assert np.median(power) == pytest.approx(dbs.ELECTRICITY, rel=0.02)
