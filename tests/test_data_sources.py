@@ -153,8 +153,8 @@ def _builtin_case(folder: Path, name: str, home: Path | None) -> Case:
         "rpet",
         [
             ("raw_materials", "body", "PET", "100", "g", "30%"),
-            ("production", "", "@electricity, grid, JP", "2", "kWh", ""),
-            ("distribution", "", "@transport, lorry", "10", "kg*km", ""),
+            ("production", "", "electricity, grid, JP", "2", "kWh", ""),
+            ("distribution", "", "transport, lorry", "10", "kg*km", ""),
         ],
         {"production": 2 * inv.BUILTIN_JP_GRID_KG_CO2_PER_KWH},
         home=home,
@@ -227,7 +227,7 @@ def _imported_case(folder: Path, source: str, home: Path) -> Case:
         "recycled",
         [
             ("raw_materials", "frame", f"wsteel-{db}", "2", "kg", ""),
-            ("production", "", f"{db}::{assembly}::GLO", "1", "piece", ""),
+            ("production", "", f"{db}::{assembly}", "1", "piece", ""),  # no location
             ("production", "", f"{db}::{electricity}::JP", "1", "kWh", ""),
         ],
         # R1 = 0: the raw materials are the imported steel alone.
@@ -259,7 +259,7 @@ def _mixed_case(folder: Path, home: Path) -> Case:
         [
             ("raw_materials", "body", "PET", "100", "g", "30%"),
             ("raw_materials", "frame", "wsteel-es2", "1", "kg", ""),
-            ("production", "", "@electricity, grid, JP", "2", "kWh", ""),
+            ("production", "", "electricity, grid, JP", "2", "kWh", ""),
             ("production", "", "es2::widget assembly::GLO", "1", "piece", ""),
         ],
         {"production": 2 * inv.BUILTIN_JP_GRID_KG_CO2_PER_KWH + dbs.ASSEMBLY},
@@ -456,9 +456,7 @@ def test_verify_accepts_the_label(case, fmt, tmp_path):
 
 
 def test_batch_equals_calc(case, tmp_path):
-    from cfp_engine.store import open_store
-
-    table = open_store()  # to write built-in references in full (see the report to the lead)
+    """The catalogue writes references as the specs do (plain names for built-in data)."""
     catalogue = tmp_path / "catalogue.csv"
     with catalogue.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -466,8 +464,6 @@ def test_batch_equals_calc(case, tmp_path):
             ["product_id", "stage", "item", "ref", "amount", "unit", "recycled_content"]
         )
         for stage, item, ref, amount, unit, r1 in case.catalogue:
-            if ref.startswith("@"):  # a built-in activity by its full reference
-                ref = table.find(ref[1:]).reference
             writer.writerow([case.product_id, stage, item, ref, amount, unit, r1])
     out = tmp_path / "scores.csv"
     _ok(_invoke("batch", catalogue, "-o", out, "--quiet", *case.options))
