@@ -29,6 +29,10 @@ from cfp_engine.units import (
         ("1.5 m2", "square meter", 1.5),
         ("3 pcs", "unit", 3.0),
         ("1 piece", "unit", 1.0),
+        # ecoinvent and openLCA count in "unit": not pint's micro-nit (u + nit)
+        ("1 unit", "unit", 1.0),
+        ("4 units", "unit", 4.0),
+        ("2 unit", "piece", 2.0),
     ],
 )
 def test_conversion_to_activity_units(text, activity_unit, expected):

@@ -102,6 +102,7 @@ vehicle = piece
 livestock_unit = piece
 pig_place = piece
 kilogram_swu = [separative_work] = kg_SWU
+@alias piece = unit = units
 """
 
 _AMBIGUOUS = {
