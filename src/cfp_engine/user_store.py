@@ -513,6 +513,7 @@ def remove_database(name: str) -> None:
                     Group.delete().where(Group.name == f"{name} exchanges").execute()
                 registry = {**registry, "project": project, "databases": databases}
                 _save_scores(bd, project, registry)
+                staging.kill_point("scored")
             except BaseException:
                 staging.discard(bd, project)
                 raise
