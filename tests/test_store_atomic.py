@@ -225,3 +225,36 @@ def test_the_unlinked_report_goes_to_the_engine_home(prepared, store):
     report = store / "imports" / "reports" / "new.unlinked.csv"
     assert f"Listed in {report}" in failed.stderr
     assert "mystery lubricant" in report.read_text(encoding="utf-8")
+
+
+def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
+    prepared, store, tmp_path, monkeypatch
+):
+    """bw2io's parameterised example: its parameter group goes with the staging project."""
+    from cfp_engine import user_store
+
+    mobility = Path(__import__("bw2io").__file__).parent / (
+        "data/examples/sample_parameterized_database.xlsx"
+    )
+    flow_map = tmp_path / "flows.csv"
+    flow_map.write_text(
+        "source_name,source_categories,source_unit,target_name,target_categories,target_unit\n"
+        'CO2,,kilogram,"Carbon dioxide, fossil",air,kilogram\n',
+        encoding="utf-8",
+    )
+    written = []
+
+    def write_then_fail(bd, importer, report):
+        original(bd, importer, report)
+        from bw2data.parameters import Group
+
+        written.extend(g.name for g in Group.select())
+        raise RuntimeError("disk full")
+
+    original = user_store._write_imported
+    monkeypatch.setattr(user_store, "_write_imported", write_then_fail)
+    before = _snapshot(store)
+    with pytest.raises(RuntimeError, match="disk full"):
+        user_store.import_database(mobility, format="excel", name="mobility", flow_map=flow_map)
+    assert "mobility exchanges" in written  # the failure came after the parameters were written
+    assert _snapshot(store) == before

@@ -269,12 +269,10 @@ def import_database(
                     bd,
                     report,
                     source,
-                    format,
-                    name,
-                    mapping,
-                    limits,
-                    allow_unlinked,
-                    registry,
+                    flow_map=mapping,
+                    limits=limits,
+                    allow_unlinked=allow_unlinked,
+                    external=[*registry["databases"], BUILTIN_DATABASE],
                     work=staging.staging_work_dir(project),
                     started=started,
                 )
@@ -302,10 +300,12 @@ def import_database(
 
 
 def _import_into(
-    bd, report, source, format, name, mapping, limits, allow_unlinked, registry, *, work, started
+    bd, report, source: Path, *, flow_map, limits, allow_unlinked, external, work, started
 ) -> dict[str, Any]:
     """Read, link and write ``source`` into the current (staging) project; its registry record."""
     from . import importers
+
+    name, format, mapping = report.name, report.format, flow_map
 
     if name in bd.databases:
         raise SpecError(f"database name {name!r} is already used in the store")
@@ -318,7 +318,6 @@ def _import_into(
     report.seconds["extract"] = time.perf_counter() - step
     staging.kill_point("extracted")
     _check_flow_targets(bd, mapping)
-    external = [d for d in registry["databases"]] + [BUILTIN_DATABASE]
     importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
     if report.unlinked and not allow_unlinked:
         target = _unlinked_report_path(name)
