@@ -258,3 +258,17 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
         user_store.import_database(mobility, format="excel", name="mobility", flow_map=flow_map)
     assert "mobility exchanges" in written  # the failure came after the parameters were written
     assert _snapshot(store) == before
+
+
+def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepared, store):
+    """A calculation that read the registry just before an import committed (and collected
+    the project it names) rebuilds nothing and gets the new store."""
+    from cfp_engine.user_store import import_database, open_user_store, read_registry
+
+    stale = read_registry()
+    import_database(prepared["inputs"] / "new", format="ecospold2", name="new")
+    assert stale["project"] != read_registry()["project"]
+    assert not (store / "scores" / stale["project"]).exists()
+    table = open_user_store(stale)
+    assert table.manifest["project"] == read_registry()["project"]
+    assert {"base", "new"} <= set(table.databases)

@@ -18,7 +18,13 @@ from typing import Any
 
 from . import store_staging as staging
 from .brightway_session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway
-from .build_cache import _ensure, _file_digest, _scores_dir, builtin_fingerprint
+from .build_cache import (
+    _ensure,
+    _file_digest,
+    _read_manifest,
+    _scores_dir,
+    builtin_fingerprint,
+)
 from .errors import DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files
 from .paths import data_home
@@ -95,13 +101,27 @@ def collect_garbage_if_idle() -> None:
 
 
 def open_user_store(registry: dict[str, Any]) -> ScoreTable:
-    """The user store's score table; refreshed if the built-in data changed."""
-    if registry["builtin_fingerprint"] != builtin_fingerprint():
-        with _store_lock():
-            registry = read_registry()
-            if registry["builtin_fingerprint"] != builtin_fingerprint():
-                registry = _refresh_user_store(registry)
-    return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
+    """The user store's score table; refreshed if the built-in data changed.
+
+    Imports build the table before they commit, so this only reads it. When it is
+    missing or stale (the built-in data changed, or an import committed a new project
+    and collected this one after ``registry`` was read), it is rebuilt under the store
+    lock, after any import in progress, from the registry as it is then.
+    """
+    if registry["builtin_fingerprint"] == builtin_fingerprint():
+        manifest = _read_manifest(registry["project"])
+        if manifest and manifest.get("fingerprint") == _store_fingerprint(registry):
+            try:
+                return ScoreTable.load(_scores_dir(registry["project"]))
+            except FileNotFoundError:  # collected by an import that just committed
+                pass
+    with _store_lock():
+        registry = read_registry()
+        if not registry["databases"]:  # all removed meanwhile
+            return _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+        if registry["builtin_fingerprint"] != builtin_fingerprint():
+            registry = _refresh_user_store(registry)
+        return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
 
 
 def _build_store_table(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
