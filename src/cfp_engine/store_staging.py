@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .brightway_session import BUILTIN_PROJECT, STORE_PROJECT_PREFIX
 from .build_cache import LOCK_TIMEOUT_S, _scores_dir
+from .errors import DataError
 from .paths import data_home
 
 #: Environment variable naming the stage at which a test kills the process (SIGKILL).
@@ -75,6 +76,11 @@ def staging_work_dir(project: str) -> Path:
 
 def stage_project(bd, base: str | None, project: str) -> None:
     """Copy ``base`` (the built-in project when None) to ``project`` and make it current."""
+    if base and base not in bd.projects:  # set_current would create it empty
+        raise DataError(
+            f"the user store's project {base!r} is missing from {bd.projects._base_data_dir}; "
+            f"re-import your databases after deleting {data_home() / 'imports'}"
+        )
     bd.projects.set_current(base or BUILTIN_PROJECT)
     bd.projects.copy_project(project, switch=True)
 
