@@ -272,3 +272,14 @@ def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepa
     table = open_user_store(stale)
     assert table.manifest["project"] == read_registry()["project"]
     assert {"base", "new"} <= set(table.databases)
+
+
+def test_a_registry_naming_a_missing_project_is_an_error(prepared, store):
+    from cfp_engine.errors import DataError
+    from cfp_engine.user_store import import_database
+
+    path = store / "imports" / "registry.json"
+    registry = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**registry, "project": "cfp-store-gone"}), encoding="utf-8")
+    with pytest.raises(DataError, match="project 'cfp-store-gone' is missing"):
+        import_database(prepared["inputs"] / "new", format="ecospold2", name="new")
