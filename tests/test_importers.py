@@ -101,7 +101,8 @@ def test_mobility_example_without_a_flow_map_stops_with_a_report(home, tmp_path)
     with pytest.raises(DataError, match=r"3 unlinked exchange\(s\); nothing was imported") as err:
         import_database(source, format="excel", name="mobility")
     assert "--flow-map" in str(err.value) and "--allow-unlinked" in str(err.value)
-    report = tmp_path / "mobility.mobility.unlinked.csv"
+    report = home / "imports" / "reports" / "mobility.unlinked.csv"  # not beside the source
+    assert str(report) in str(err.value) and list(tmp_path.glob("*.csv")) == []
     rows = list(csv.DictReader(report.open(encoding="utf-8")))
     assert {(r["name"], r["unit"], r["type"]) for r in rows} == {("CO2", "kilogram", "biosphere")}
     assert {"name", "unit", "categories", "location", "type"} <= set(rows[0])
@@ -186,7 +187,7 @@ def test_allow_unlinked_drops_and_records_in_provenance(home, tmp_path):
     folder = dbs.write_ecospold2(tmp_path / "es2", extra_input=True)
     with pytest.raises(DataError, match="mystery lubricant"):
         import_database(folder, format="ecospold2", name="es2")
-    written = list((tmp_path / "es2").glob("*.unlinked.csv"))
+    written = list((home / "imports" / "reports").glob("*.unlinked.csv"))
     assert len(written) == 1 and "mystery lubricant" in written[0].read_text("utf-8")
     report = import_database(folder, format="ecospold2", name="es2", allow_unlinked=True)
     assert [d["name"] for d in report.dropped] == ["mystery lubricant"]

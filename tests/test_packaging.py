@@ -92,6 +92,7 @@ BRIGHTWAY_MODULES = {
     "project_build.py",
     "project_queries.py",
     "score_solve.py",
+    "store_staging.py",
     "user_store.py",
 }
 

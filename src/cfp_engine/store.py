@@ -40,8 +40,9 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
 
     files = _check_user_files(user_inventories)
     table = _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
-    from .user_store import open_user_store, read_registry
+    from .user_store import collect_garbage_if_idle, open_user_store, read_registry
 
+    collect_garbage_if_idle()  # what a killed import left (issue 12); cheap when nothing
     registry = read_registry()
     if registry["databases"]:
         table = open_user_store(registry)

@@ -10,33 +10,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .brightway_session import (
-    BIOSPHERE_DATABASE,
-    BUILTIN_PROJECT,
-    STORE_PROJECT_PREFIX,
-    _brightway,
-    _reset_project,
+from . import store_staging as staging
+from .brightway_session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway
+from .build_cache import (
+    _ensure,
+    _file_digest,
+    _read_manifest,
+    _scores_dir,
+    builtin_fingerprint,
 )
-from .build_cache import LOCK_TIMEOUT_S, _ensure, _file_digest, _scores_dir, builtin_fingerprint
 from .errors import DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files
 from .paths import data_home
 from .project_build import _build_builtin
 from .score_solve import _compute_score_table
 from .scores import ScoreTable
-from .store import open_store
 
 # -- the user store: imported databases ------------------------------------------------
 #
 # ``cfp data import`` writes into one persistent project, named after the built-in
-# fingerprint it was copied from (``cfp-store-<16 hex>``). The registry
+# fingerprint it was copied from (``cfp-store-<16 hex>-<random>``); every change is made
+# on a fresh copy and committed by rewriting the registry (:mod:`cfp_engine.store_staging`),
+# so a failed or killed import or remove leaves the store as it was. The registry
 # (``imports/registry.json`` under the engine home) lists the imported databases with
 # their source hashes and options; it is read without importing Brightway. When the
 # built-in data change, the next use copies the new built-in project and moves the
@@ -78,44 +79,78 @@ def _store_fingerprint(registry: dict[str, Any]) -> str:
 
 
 def _store_lock():
-    from filelock import FileLock
+    return staging.store_lock()
 
-    lock_dir = data_home() / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(lock_dir / "cfp-user-store.lock"), timeout=LOCK_TIMEOUT_S)
+
+def collect_garbage_if_idle() -> None:
+    """Delete what an import or remove cut short left behind, unless one is running.
+
+    Cheap when there is nothing to collect (one folder listing, no Brightway import).
+    """
+    from filelock import Timeout
+
+    if not staging.garbage_pending():
+        return
+    try:
+        with staging.store_lock(timeout=0):
+            project = read_registry()["project"]
+            with _brightway() as bd:
+                staging.collect_garbage(bd, project)
+    except Timeout:  # an import or remove is running; it collects when it ends
+        return
 
 
 def open_user_store(registry: dict[str, Any]) -> ScoreTable:
-    """The user store's score table; refreshed if the built-in data changed."""
-    if registry["builtin_fingerprint"] != builtin_fingerprint():
-        with _store_lock():
-            registry = read_registry()
-            if registry["builtin_fingerprint"] != builtin_fingerprint():
-                registry = _refresh_user_store(registry)
-    return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
+    """The user store's score table; refreshed if the built-in data changed.
+
+    Imports build the table before they commit, so this only reads it. When it is
+    missing or stale (the built-in data changed, or an import committed a new project
+    and collected this one after ``registry`` was read), it is rebuilt under the store
+    lock, after any import in progress, from the registry as it is then.
+    """
+    if registry["builtin_fingerprint"] == builtin_fingerprint():
+        manifest = _read_manifest(registry["project"])
+        if manifest and manifest.get("fingerprint") == _store_fingerprint(registry):
+            try:
+                return ScoreTable.load(_scores_dir(registry["project"]))
+            except FileNotFoundError:  # collected by an import that just committed
+                pass
+    with _store_lock():
+        registry = read_registry()
+        if not registry["databases"]:  # all removed meanwhile
+            return _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+        if registry["builtin_fingerprint"] != builtin_fingerprint():
+            registry = _refresh_user_store(registry)
+        return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
 
 
 def _build_store_table(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
     registry = read_registry()
     with _brightway() as bd:
         bd.projects.set_current(project)
-        sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
-        sources.update(registry["databases"])
-        return _compute_score_table(bd, project, fingerprint, sources)
+        return _score_store(bd, project, registry)
 
 
-def _ensure_store_project(bd, registry: dict[str, Any]) -> dict[str, Any]:
-    """Make the user store project exist (a copy of the built-in one) and be current."""
-    if registry["builtin_fingerprint"] != builtin_fingerprint() and registry["databases"]:
-        registry = _refresh_user_store(registry)
-    project = STORE_PROJECT_PREFIX + builtin_fingerprint()[:16]
-    if registry["project"] != project or project not in bd.projects:
-        _reset_project(bd, project)
-        bd.projects.set_current(BUILTIN_PROJECT)
-        bd.projects.copy_project(project, switch=False)
-        registry = {**registry, "project": project, "builtin_fingerprint": builtin_fingerprint()}
-    bd.projects.set_current(project)
-    return registry
+def _score_store(bd, project: str, registry: dict[str, Any]) -> ScoreTable:
+    """The score table of ``project`` (current) holding the databases ``registry`` lists."""
+    sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
+    sources.update(registry["databases"])
+    return _compute_score_table(bd, project, _store_fingerprint(registry), sources)
+
+
+def _save_scores(bd, project: str, registry: dict[str, Any]) -> None:
+    """Build the staging project's score table where :func:`open_user_store` will look."""
+    started = time.perf_counter()
+    table = _score_store(bd, project, registry)
+    table.manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+    table.save(_scores_dir(project))
+
+
+def _commit(bd, registry: dict[str, Any]) -> None:
+    """Write the registry (the commit point), then drop the projects it no longer names."""
+    _write_registry(registry)
+    staging.kill_point("committed")
+    staging.collect_garbage(bd, registry["project"])
 
 
 def _refresh_user_store(registry: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +160,7 @@ def _refresh_user_store(registry: dict[str, Any]) -> dict[str, Any]:
     nothing is imported again.
     """
     _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
-    old, new = registry["project"], STORE_PROJECT_PREFIX + builtin_fingerprint()[:16]
+    old = registry["project"]
     with _brightway() as bd:
         payload = {}
         if old in bd.projects:
@@ -133,24 +168,25 @@ def _refresh_user_store(registry: dict[str, Any]) -> dict[str, Any]:
             for name in registry["databases"]:
                 if name in bd.databases:
                     payload[name] = (bd.Database(name).load(), dict(bd.databases[name]))
-        _reset_project(bd, new)
-        bd.projects.set_current(BUILTIN_PROJECT)
-        bd.projects.copy_project(new, switch=True)
-        for name in _write_order(registry):
-            if name in payload:
-                data, metadata = payload[name]
-                database = bd.Database(name)
-                database.register(**{k: v for k, v in metadata.items() if k != "depends"})
-                database.write(data)
-        if old and old != new:
-            _reset_project(bd, old)
-    registry = {
-        **registry,
-        "project": new,
-        "builtin_fingerprint": builtin_fingerprint(),
-        "databases": {k: v for k, v in registry["databases"].items() if k in payload},
-    }
-    _write_registry(registry)
+        new = staging.new_staging_project(builtin_fingerprint())
+        try:
+            staging.stage_project(bd, None, new)
+            for name in _write_order(registry):
+                if name in payload:
+                    data, metadata = payload[name]
+                    database = bd.Database(name)
+                    database.register(**{k: v for k, v in metadata.items() if k != "depends"})
+                    database.write(data)
+        except BaseException:
+            staging.discard(bd, new)
+            raise
+        registry = {
+            **registry,
+            "project": new,
+            "builtin_fingerprint": builtin_fingerprint(),
+            "databases": {k: v for k, v in registry["databases"].items() if k in payload},
+        }
+        _commit(bd, registry)
     return registry
 
 
@@ -215,8 +251,6 @@ def import_database(
     -------
     cfp_engine.importers.ImportReport
     """
-    import tempfile
-
     from . import importers
     from .flowmaps import FlowMap, load_flow_map
 
@@ -234,7 +268,7 @@ def import_database(
     limits = limits or {}
     started = time.perf_counter()
     _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
-    with _store_lock(), tempfile.TemporaryDirectory(prefix="cfp-import-") as work:
+    with _store_lock():
         registry = read_registry()
         if name in registry["databases"]:
             raise SpecError(
@@ -242,67 +276,96 @@ def import_database(
                 f"{Path(registry['databases'][name]['file']).name}); "
                 f"`cfp data remove {name}` first"
             )
+        if registry["databases"] and registry["builtin_fingerprint"] != builtin_fingerprint():
+            registry = _refresh_user_store(registry)
         with _brightway() as bd:
-            registry = _ensure_store_project(bd, registry)
-            _write_registry(registry)
-            if name in bd.databases:
-                raise SpecError(f"database name {name!r} is already used in the store")
-            report.seconds["setup"] = time.perf_counter() - started
-            step = time.perf_counter()
-            _ensure_migrations()
-            importer = importers.create_importer(
-                bd, source, format, name, Path(work), flow_map=mapping, limits=limits
-            )
-            report.seconds["extract"] = time.perf_counter() - step
-            _check_flow_targets(bd, mapping)
-            external = [d for d in registry["databases"]] + [BUILTIN_DATABASE]
-            importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
-            if report.unlinked and not allow_unlinked:
-                target = _unlinked_report_path(source, name)
-                importers.write_unlinked_report(report, target)
-                report.unlinked_report = str(target)
-                raise DataError(_unlinked_message(report, target))
-            if report.unlinked:
-                report.dropped = importers.drop_unlinked(importer)
-            imported_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            importers.annotate_activities(importer, report, imported_at)
-            step = time.perf_counter()
+            staging.collect_garbage(bd, registry["project"] if registry["databases"] else None)
+            project = staging.new_staging_project(builtin_fingerprint())
             try:
-                _write_imported(bd, importer, report)
+                staging.stage_project(
+                    bd, registry["project"] if registry["databases"] else None, project
+                )
+                record = _import_into(
+                    bd,
+                    report,
+                    source,
+                    flow_map=mapping,
+                    limits=limits,
+                    allow_unlinked=allow_unlinked,
+                    external=[*registry["databases"], BUILTIN_DATABASE],
+                    work=staging.staging_work_dir(project),
+                    started=started,
+                )
+                if flow_map:
+                    record["flow_map"] = {
+                        "file": str(Path(flow_map).resolve()),
+                        "sha256": _file_digest(Path(flow_map)),
+                    }
+                registry = {
+                    **registry,
+                    "project": project,
+                    "builtin_fingerprint": builtin_fingerprint(),
+                    "databases": {**registry["databases"], name: record},
+                }
+                step = time.perf_counter()
+                _save_scores(bd, project, registry)
+                report.seconds["score_table"] = time.perf_counter() - step
+                staging.kill_point("scored")
             except BaseException:
-                if name in bd.databases:
-                    del bd.databases[name]
+                staging.discard(bd, project)
                 raise
-            report.seconds["write"] = time.perf_counter() - step
-        record = {
-            "file": report.file,
-            "sha256": report.sha256,
-            "format": format,
-            "size_bytes": report.size_bytes,
-            "activities": report.activities,
-            "imported_at": imported_at,
-            "allow_unlinked": report.dropped,
-            "flow_map": (
-                {"file": str(Path(flow_map).resolve()), "sha256": _file_digest(Path(flow_map))}
-                if flow_map
-                else None
-            ),
-            "mapped_flows": report.mapped_flows,
-            "links_to": report.linked_external,
-            "unmapped_units": report.unmapped_units,
-            "parameterised": report.parameterised,
-        }
-        registry["databases"][name] = record
-        _write_registry(registry)
-    step = time.perf_counter()
-    try:
-        open_store()
-    except BaseException:
-        remove_database(name)
-        raise
-    report.seconds["score_table"] = time.perf_counter() - step
+            _commit(bd, registry)
     report.seconds["total"] = time.perf_counter() - started
     return report
+
+
+def _import_into(
+    bd, report, source: Path, *, flow_map, limits, allow_unlinked, external, work, started
+) -> dict[str, Any]:
+    """Read, link and write ``source`` into the current (staging) project; its registry record."""
+    from . import importers
+
+    name, format, mapping = report.name, report.format, flow_map
+
+    if name in bd.databases:
+        raise SpecError(f"database name {name!r} is already used in the store")
+    report.seconds["setup"] = time.perf_counter() - started
+    step = time.perf_counter()
+    _ensure_migrations()
+    importer = importers.create_importer(
+        bd, source, format, name, work, flow_map=mapping, limits=limits
+    )
+    report.seconds["extract"] = time.perf_counter() - step
+    staging.kill_point("extracted")
+    _check_flow_targets(bd, mapping)
+    importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
+    if report.unlinked and not allow_unlinked:
+        target = _unlinked_report_path(name)
+        importers.write_unlinked_report(report, target)
+        report.unlinked_report = str(target)
+        raise DataError(_unlinked_message(report, target))
+    if report.unlinked:
+        report.dropped = importers.drop_unlinked(importer)
+    imported_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    importers.annotate_activities(importer, report, imported_at)
+    step = time.perf_counter()
+    _write_imported(bd, importer, report)
+    report.seconds["write"] = time.perf_counter() - step
+    staging.kill_point("written")
+    return {
+        "file": report.file,
+        "sha256": report.sha256,
+        "format": format,
+        "size_bytes": report.size_bytes,
+        "activities": report.activities,
+        "imported_at": imported_at,
+        "allow_unlinked": report.dropped,
+        "flow_map": None,
+        "mapped_flows": report.mapped_flows,
+        "links_to": report.linked_external,
+        "unmapped_units": report.unmapped_units,
+        "parameterised": report.parameterised,
+    }
 
 
 def _ensure_migrations() -> None:
@@ -332,9 +395,21 @@ def _ensure_migrations() -> None:
             Migration(name).write(data(), description)
 
 
+#: Longest database name: Brightway names a file after it (plus a hash), and file names
+#: stop at 255 bytes on common filesystems; 100 characters leave room for that.
+MAX_NAME_LENGTH = 100
+
+
 def _check_database_name(name: str) -> None:
     if not name or not name.strip() or name != name.strip():
         raise SpecError(f"--name {name!r}: give a database name without outer spaces")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"--name: {len(name)} characters ({name[:20]!r}...); "
+            f"give a database name of at most {MAX_NAME_LENGTH}"
+        )
+    if not name.isprintable():
+        raise SpecError(f"--name {name!r}: control characters are not allowed in a name")
     if "::" in name:
         raise SpecError(f"--name {name!r}: '::' separates parts of activity references")
     if name in (BUILTIN_DATABASE, BIOSPHERE_DATABASE) or name.endswith(" biosphere"):
@@ -358,16 +433,12 @@ def _check_flow_targets(bd, mapping) -> None:
             )
 
 
-def _unlinked_report_path(source: Path, name: str) -> Path:
+def _unlinked_report_path(name: str) -> Path:
+    """Where the unlinked-exchange report goes: the engine's own folder, never the input's."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    folder = source.parent if source.is_file() else source.parent
-    target = folder / f"{source.stem if source.is_file() else source.name}.{safe}.unlinked.csv"
-    try:
-        target.touch()
-    except OSError:  # a read-only source folder: write beside the store instead
-        target = data_home() / "imports" / target.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-    return target
+    folder = data_home() / "imports" / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{safe}.unlinked.csv"
 
 
 def _unlinked_message(report, target: Path) -> str:
@@ -429,7 +500,10 @@ def list_databases() -> list[dict[str, Any]]:
 
 
 def remove_database(name: str) -> None:
-    """Delete an imported database from the user store (refused if another links to it)."""
+    """Delete an imported database from the user store (refused if another links to it).
+
+    Like an import, the change is made on a staging copy and committed by the registry.
+    """
     with _store_lock():
         registry = read_registry()
         if name not in registry["databases"]:
@@ -440,19 +514,26 @@ def remove_database(name: str) -> None:
             raise DataError(
                 f"database {name!r} is used by {', '.join(sorted(users))}; remove those first"
             )
+        databases = {k: v for k, v in registry["databases"].items() if k != name}
         with _brightway() as bd:
-            project = registry["project"]
-            if project in bd.projects:
-                bd.projects.set_current(project)
+            staging.collect_garbage(bd, registry["project"])
+            if not databases:
+                _commit(
+                    bd, {**registry, "project": None, "builtin_fingerprint": None, "databases": {}}
+                )
+                return
+            project = staging.new_staging_project(builtin_fingerprint())
+            try:
+                staging.stage_project(bd, registry["project"], project)
                 if name in bd.databases:
                     from bw2data.parameters import Group
 
                     del bd.databases[name]
                     Group.delete().where(Group.name == f"{name} exchanges").execute()
-            del registry["databases"][name]
-            if not registry["databases"] and project:
-                _reset_project(bd, project)
-                shutil.rmtree(_scores_dir(project), ignore_errors=True)
-                registry["project"] = None
-                registry["builtin_fingerprint"] = None
-        _write_registry(registry)
+                registry = {**registry, "project": project, "databases": databases}
+                _save_scores(bd, project, registry)
+                staging.kill_point("scored")
+            except BaseException:
+                staging.discard(bd, project)
+                raise
+            _commit(bd, registry)
