@@ -208,7 +208,7 @@ def test_empty_product_id_is_an_error(tmp_path, model):
     assert "line 2: product_id: the field is empty" in out[0]["error"]
 
 
-def test_non_contiguous_product_is_one_error_row(tmp_path, model):
+def test_a_product_whose_rows_come_back_is_scored_once(tmp_path, model):
     rows = [
         ["a", "raw_materials", "c", "pet", "1", "kg", ""],
         ["b", "raw_materials", "c", "pet", "1", "kg", ""],
@@ -216,14 +216,16 @@ def test_non_contiguous_product_is_one_error_row(tmp_path, model):
         ["c", "raw_materials", "c", "pet", "1", "kg", ""],
     ]
     source = _write_csv(tmp_path / "cat.csv", rows)
+    grouped = _write_csv(tmp_path / "grouped.csv", [rows[0], rows[2], rows[1], rows[3]])
+    score_catalogue(grouped, tmp_path / "grouped-out.csv", model=model)
+    expected = _read(tmp_path / "grouped-out.csv")
     for chunk_rows in (1, 2, 100):
         out_path = tmp_path / f"out{chunk_rows}.csv"
-        score_catalogue(source, out_path, model=model, chunk_rows=chunk_rows)
-        out = _read(out_path)
-        assert [r["product_id"] for r in out] == ["a", "b", "c"]
-        assert out[0]["status"] == "error"
-        assert "line 4: product_id: 'a' appears again" in out[0]["error"]
-        assert [r["status"] for r in out[1:]] == ["ok", "ok"]
+        summary = score_catalogue(source, out_path, model=model, chunk_rows=chunk_rows)
+        assert _read(out_path) == expected, chunk_rows
+        assert (summary.products, summary.errors) == (3, 0)
+        assert not (tmp_path / f"{out_path.name}.work").exists()
+    assert [r["product_id"] for r in expected] == ["a", "b", "c"]
 
 
 def test_zero_baseline_leaves_reduction_empty(tmp_path, model):
@@ -315,6 +317,158 @@ def test_chunk_size_and_workers_do_not_change_the_output(tmp_path, model, big_ca
             score_catalogue(source, out, model=model, chunk_rows=chunk_rows, workers=workers)
             assert out.read_bytes() == reference, (source.name, chunk_rows, workers)
             assert not (tmp_path / f"{out.name}.work").exists()
+
+
+# -- rows in any order (contract section 7) ---------------------------------------------------
+
+
+def _interleaved(rows: list[list[str]], seed: int) -> list[list[str]]:
+    """The rows in a random order that keeps each product's own rows in their order."""
+    rng = np.random.default_rng(seed)
+    slots = rng.permutation(len(rows))
+    by_product: dict[str, list[int]] = {}
+    for k, row in enumerate(rows):
+        by_product.setdefault(row[0], []).append(k)
+    placed: list = [None] * len(rows)
+    for members in by_product.values():
+        for k, slot in zip(members, sorted(slots[members]), strict=True):
+            placed[slot] = rows[k]
+    return placed
+
+
+def _lines_by_product(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split(",", 1)[0].strip('"'): line for line in lines}
+
+
+def test_hand_computed_scores_of_a_shuffled_catalogue(tmp_path):
+    # p's rows at the start, middle and end; q's and r's between (hand model, no Brightway)
+    rows = [
+        ["p", "raw_materials", "c", "tin", "2", "kg", "25%"],
+        ["q", "production", "", "steam", "1.", "kg", ""],
+        ["r", "production", "", "heat", "250", "g", ""],
+        ["p", "production", "", "heat", "500", "g", ""],
+        ["q", "use", "", "heat", "3", "kg", ""],
+        ["p", "use", "", "Steam", " 4e0 ", "kg", ""],
+    ]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    for chunk_rows in (1, 2, 4, 1000):
+        out = tmp_path / f"out-{chunk_rows}.csv"
+        summary = score_catalogue(source, out, model=_hand_model(), chunk_rows=chunk_rows)
+        p, q, r = _read(out)
+        assert [p["product_id"], q["product_id"], r["product_id"]] == ["p", "q", "r"]
+        assert summary.products == 3 and summary.errors == 0
+        # p as in test_hand_computed_scores_without_brightway: 5.5 + 1 + 2 + 0.5 = 9.0
+        assert p["total_kg_co2e"] == pytest.approx(9.0, rel=1e-12)
+        assert p["raw_materials_kg_co2e"] == pytest.approx(5.5, rel=1e-12)
+        assert p["virgin_baseline_kg_co2e"] == pytest.approx(9.5, rel=1e-12)
+        assert p["recycled_content_share"] == pytest.approx(0.25, rel=1e-12)
+        # q: steam 1 x 0.5 in production, heat 3 x 2 in use; r: heat 0.25 x 2
+        assert q["production_kg_co2e"] == pytest.approx(0.5, rel=1e-12)
+        assert q["use_kg_co2e"] == pytest.approx(6.0, rel=1e-12)
+        assert q["total_kg_co2e"] == pytest.approx(6.5, rel=1e-12)
+        assert r["total_kg_co2e"] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_a_product_at_the_start_and_the_end_of_the_file(tmp_path, model):
+    middle = _generated(60, seed=4)
+    first = ["edge", "raw_materials", "c", "pet", "1", "kg", "50%"]
+    last = ["edge", "use", "", "electricity, grid, jp", "2", "kWh", ""]
+    source = _write_csv(tmp_path / "cat.csv", [first, *middle, last])
+    grouped = _write_csv(tmp_path / "grouped.csv", [first, last, *middle])
+    score_catalogue(grouped, tmp_path / "grouped.csv.out.csv", model=model)
+    expected = (tmp_path / "grouped.csv.out.csv").read_bytes()
+    for chunk_rows in (3, 50, 10_000):
+        out = tmp_path / f"out-{chunk_rows}.csv"
+        summary = score_catalogue(source, out, model=model, chunk_rows=chunk_rows)
+        assert out.read_bytes() == expected, chunk_rows
+        assert summary.products == 61
+    edge = _read(out)[0]
+    spec = _spec_for("edge", [tuple(first[1:]), tuple(last[1:])])
+    footprint = calculate_footprint(spec_from_dict(spec))
+    assert edge["product_id"] == "edge"
+    assert edge["total_kg_co2e"] == pytest.approx(footprint.total_kg_co2e, rel=1e-9)
+    assert edge["use_kg_co2e"] == pytest.approx(footprint.stages_kg_co2e["use"], rel=1e-9)
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 250, 500_000])
+def test_shuffled_catalogue_gives_the_grouped_scores_in_first_appearance_order(
+    tmp_path, model, chunk_rows
+):
+    rows = _generated(400, seed=9)
+    grouped = _write_csv(tmp_path / "grouped.csv", rows)
+    score_catalogue(grouped, tmp_path / "grouped-out.csv", model=model, chunk_rows=chunk_rows)
+    reference = _lines_by_product(tmp_path / "grouped-out.csv")
+    shuffled_rows = _interleaved(rows, seed=2)
+    assert shuffled_rows != rows
+    shuffled = _write_csv(tmp_path / "shuffled.csv", shuffled_rows)
+    out = tmp_path / "shuffled-out.csv"
+    summary = score_catalogue(shuffled, out, model=model, chunk_rows=chunk_rows)
+    got = _lines_by_product(out)
+    # one row per product, in order of first appearance, each row byte for byte the same
+    assert list(got) == list(dict.fromkeys(row[0] for row in shuffled_rows))
+    assert got == reference
+    assert summary.products == 400 and summary.errors == 0
+    assert not (tmp_path / "shuffled-out.csv.work").exists()
+
+
+def test_any_permutation_gives_the_same_numbers(tmp_path, model):
+    rows = _generated(200, seed=12)
+    rng = np.random.default_rng(8)
+    shuffled_rows = [rows[k] for k in rng.permutation(len(rows))]
+    score_catalogue(_write_csv(tmp_path / "g.csv", rows), tmp_path / "g-out.csv", model=model)
+    source = _write_csv(tmp_path / "s.csv", shuffled_rows)
+    score_catalogue(source, tmp_path / "s-out.csv", model=model, chunk_rows=100)
+    grouped = {r["product_id"]: r for r in _read(tmp_path / "g-out.csv")}
+    got = _read(tmp_path / "s-out.csv")
+    assert [r["product_id"] for r in got] == list(dict.fromkeys(r[0] for r in shuffled_rows))
+    for row in got:
+        # a product's own rows in another order: sums may differ in the last bits only
+        for name in OUTPUT_COLUMNS[3:]:
+            expected = grouped[row["product_id"]][name]
+            assert row[name] == pytest.approx(expected, rel=1e-12, abs=1e-300), name
+
+
+def test_shuffled_csv_and_parquet_give_the_same_output(tmp_path, model):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _interleaved(_generated(300, seed=6), seed=5)
+    rows[10] = [rows[10][0], "raw_materials", "c", "unobtainium", "1", "kg", ""]
+    source = _write_csv(tmp_path / "cat.csv", rows)
+    table = pa.table({name: [r[k] for r in rows] for k, name in enumerate(HEADER)})
+    pq.write_table(table, tmp_path / "cat.parquet", row_group_size=100)
+    score_catalogue(source, tmp_path / "a.parquet", model=model, chunk_rows=90)
+    score_catalogue(tmp_path / "cat.parquet", tmp_path / "b.parquet", model=model, chunk_rows=90)
+    a, b = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
+    assert a.drop_columns(["error"]).equals(b.drop_columns(["error"]))
+    assert a["product_id"].to_pylist() == list(dict.fromkeys(r[0] for r in rows))
+    (bad,) = [k for k, status in enumerate(a["status"].to_pylist()) if status == "error"]
+    assert a["product_id"][bad].as_py() == rows[10][0]
+    # the CSV names line 12 (header + 11), the Parquet file row 11
+    assert a["error"][bad].as_py().startswith("cat.csv: line 12: ref: unknown material")
+    assert b["error"][bad].as_py().startswith("cat.parquet: line 11: ref: unknown material")
+
+
+def test_merge_by_first_line_over_small_blocks(tmp_path):
+    import pyarrow as pa
+
+    from cfp_engine.catalogue_partition import FIRST_COLUMN, merged_by_first_line
+
+    firsts = [[1, 4, 5, 9, 20, 21, 22], [2, 3, 30], [], [6, 7, 8, 10, 11, 12, 13, 14]]
+    paths = []
+    for k, values in enumerate(firsts):
+        table = pa.table(
+            {"product_id": [f"p{v}" for v in values], FIRST_COLUMN: pa.array(values, pa.int64())}
+        )
+        path = tmp_path / f"part{k}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table, max_chunksize=2)
+        paths.append(path)
+    blocks = list(merged_by_first_line(paths, block_rows=3))
+    ids = [v for block in blocks for v in block["product_id"].to_pylist()]
+    assert ids == [f"p{v}" for v in sorted(sum(firsts, []))]
+    assert len(blocks) > 1 and all(FIRST_COLUMN not in b.column_names for b in blocks)
 
 
 # -- crash safety ---------------------------------------------------------------------------

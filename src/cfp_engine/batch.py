@@ -15,17 +15,25 @@ not grow with the catalogue beyond 8 bytes per product (below): with the default
 of 500,000 line items the peak is ~0.5 GB for 10^6 products as for 3 x 10^6, of which
 ~0.16 GB are the libraries (pyarrow, numpy, pint) alone.
 
-**A product's rows must be contiguous.** CSV line numbers in messages assume no
-quoted field spans several lines. The last product of a chunk is carried into the
-next chunk, so memory is bounded by the chunk size plus the largest product. A product
-whose rows reappear after another product is reported as ``status=error`` (one row, at
-its first position), never scored twice. Product ids are remembered as 64-bit hashes
-(8 bytes per product) to find such repeats.
+**Rows in any order.** A grouped catalogue (each product's rows adjacent) is streamed
+as above: the last product of a chunk is carried into the next, so memory is bounded by
+the chunk size plus the largest product, and product ids are remembered as 64-bit
+hashes (8 bytes per product) to notice a product whose rows come back. At the first
+such product the run drops its chunks and groups the rows out of core instead
+(:mod:`.catalogue_partition`): one pass spills the rows into K hash partitions of
+about a chunk each, then each partition is grouped, scored as one chunk and tagged
+with each product's first line, and the partitions are merged by first line. The
+output is the same either way: one row per product, in order of first appearance, with
+the same bits for each product (its rows are summed in input order). The cost of the
+switch is the part of the file read before the first product that comes back. CSV line
+numbers in messages assume no quoted field spans several lines.
 
 Crash safety: every chunk's result is written to a work directory (default ``OUT +
 '.work'``) as an Arrow IPC file by temporary file and ``os.replace``, then recorded in a
-manifest (JSON, replaced atomically) with the input's fingerprint and the options. With
-``resume=True`` finished chunks are not scored again. The output is written under a
+manifest (JSON, replaced atomically) with the input's fingerprint, the options and the
+mode (grouped or partitioned). With ``resume=True`` finished chunks are not scored
+again; an unfinished spill pass is done again from the start (K depends only on the
+file and the chunk size, so the partitions are the same). The output is written under a
 temporary name and renamed when complete, so it appears only whole; chunking and float
 formatting are deterministic, so a resumed run writes the same bytes as an
 uninterrupted one.
@@ -45,8 +53,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import __version__
 from .catalogue import (
     OUTPUT_COLUMNS,
@@ -56,7 +62,17 @@ from .catalogue import (
     empty_output,
     score_line_items,
 )
+from .catalogue_partition import (
+    FIRST_COLUMN,
+    MERGE_BLOCK_ROWS,
+    merged_by_first_line,
+    partition_count,
+    read_partition,
+    spill_partitions,
+    spill_path,
+)
 from .catalogue_reader import (
+    NotGrouped,
     _Catalogue,
     _Prefetched,
     _prepared_chunks,
@@ -77,7 +93,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
 #: and ~40 MB as Arrow text.
 DEFAULT_CHUNK_ROWS = 500_000
 # 2: the last product is a chunk of its own (version 1 chunks cannot be mixed with these)
-MANIFEST_VERSION = 2
+# 3: a "mode" (grouped, or partitioned: spill files, then one chunk per partition)
+MANIFEST_VERSION = 3
 _HEAD_BYTES = 1 << 20
 
 
@@ -185,6 +202,104 @@ class _DaskExecutor:
 # -- the run: work directory, manifest, assembly ---------------------------------------------
 
 
+class _Run:
+    """The chunk loop of one run, in either mode of the manifest.
+
+    ``grouped``: the catalogue is streamed in chunks cut at product boundaries (the
+    first mode of every run; it costs nothing extra on a grouped catalogue).
+    ``partitioned``: the rows are spilled into hash partitions, and each partition is
+    grouped and scored as one chunk. A grouped run that meets a product whose rows come
+    back switches to partitioned (:meth:`switch_to_partitions`), dropping its chunks.
+    """
+
+    def __init__(self, reader, executor, work: Path, chunk_rows: int, workers: int, on_progress):
+        self.reader = reader
+        self.executor = executor
+        self.work = work
+        self.chunk_rows = chunk_rows
+        self.workers = workers
+        self.on_progress = on_progress
+        self.manifest: dict = {}
+        self.n_chunks = self.resumed = 0
+
+    def _finished(self) -> set[int]:
+        chunks = self.manifest["chunks"]
+        return {int(k) for k in chunks if _chunk_path(self.work, int(k)).is_file()}
+
+    def _drain(self, in_flight: deque, keep: int) -> None:
+        while len(in_flight) > keep:
+            _finish_chunk(self.work, self.manifest, *in_flight.popleft())
+
+    def _progress(self, done: float) -> None:
+        if self.on_progress is not None:
+            self.on_progress(int(done), self.reader.progress_total)
+
+    def score_grouped(self) -> None:
+        """Stream chunks of whole products; :class:`NotGrouped` if a product comes back."""
+        finished = self._finished()
+        self.resumed = len(finished)
+        splitter = _Splitter(self.reader.line_base)
+        in_flight: deque = deque()
+        chunks = _Prefetched(_prepared_chunks(self.reader, splitter, self.chunk_rows))
+        try:
+            for index, items, rows_read in chunks:
+                self.n_chunks = index + 1
+                if index not in finished:
+                    future = self.executor.submit(items, self.reader.name)
+                    in_flight.append((index, future, None))
+                del items
+                self._drain(in_flight, self.workers * 2)
+                self._progress(self.reader.progress_done(rows_read))
+            self._drain(in_flight, 0)
+        except NotGrouped:
+            for _, future, _ in in_flight:
+                cancel = getattr(future, "cancel", None)
+                if cancel is not None:
+                    cancel()
+            raise
+        finally:
+            chunks.close()
+
+    def switch_to_partitions(self, n_partitions: int) -> None:
+        """Drop the grouped chunks; record the partitioned mode in the manifest."""
+        for path in self.work.glob("chunk-*.arrow"):
+            path.unlink()
+        self.manifest.update(mode="partitioned", partitions=n_partitions, chunks={})
+        _write_manifest(self.work, self.manifest)
+        self.n_chunks = self.resumed = 0
+
+    def score_partitions(self) -> None:
+        """Spill the rows into partitions (unless done), then score each partition."""
+        n_partitions = self.manifest["partitions"]
+        self.n_chunks = n_partitions
+        finished = self._finished()
+        self.resumed = len(finished)
+        todo = [k for k in range(n_partitions) if k not in finished]
+        total = self.reader.progress_total
+        spills = [spill_path(self.work, k) for k in todo]
+        if todo and not (self.manifest.get("spilled") and all(p.is_file() for p in spills)):
+            # Progress: reading the catalogue counts for half, scoring for the other half.
+            def on_rows(rows: int) -> None:
+                self._progress(self.reader.progress_done(rows) / 2)
+
+            spill_partitions(self.reader, self.work, n_partitions, on_rows=on_rows)
+            self.manifest["spilled"] = True
+            _write_manifest(self.work, self.manifest)
+        in_flight: deque = deque()
+        prepared = _Prefetched((k, *read_partition(spill_path(self.work, k))) for k in todo)
+        try:
+            for done, (index, items, first_lines) in enumerate(prepared, start=1):
+                in_flight.append(
+                    (index, self.executor.submit(items, self.reader.name), first_lines)
+                )
+                del items
+                self._drain(in_flight, self.workers * 2)
+                self._progress(total / 2 + total / 2 * done / len(todo))
+            self._drain(in_flight, 0)
+        finally:
+            prepared.close()
+
+
 def score_catalogue(
     catalogue: str | Path,
     output: str | Path,
@@ -207,13 +322,14 @@ def score_catalogue(
     ----------
     catalogue
         ``.csv`` (UTF-8, with or without BOM) or ``.parquet`` file of line items
-        (contract section 7). A product's rows must be contiguous.
+        (contract section 7), in any row order.
     output
         ``.csv`` or ``.parquet``; written under a temporary name and renamed when done.
     method, approach, inventories, materials
         As for ``cfp calc``; the approach defaults to cut-off.
     chunk_rows
-        Line items per chunk (memory is bounded by this, times ``workers``).
+        Line items per chunk (memory is bounded by this, times ``workers``); an
+        ungrouped catalogue is spilled into partitions of about this many rows.
     workers
         Processes scoring chunks in parallel (1: in this process).
     dask
@@ -269,42 +385,32 @@ def score_catalogue(
         executor = _PoolExecutor(model, workers)
     else:
         executor = _InlineExecutor(model)
-    splitter = _Splitter(reader.line_base)
-    in_flight: deque = deque()
-    n_chunks = resumed = 0
-    chunks = None
+    run = _Run(reader, executor, work, chunk_rows, workers, on_progress)
     try:
         manifest = _start_manifest(work, fingerprint, options, resume=resume)
-        finished = {int(k) for k in manifest["chunks"] if _chunk_path(work, int(k)).is_file()}
-        resumed = len(finished)
-        chunks = _Prefetched(_prepared_chunks(reader, splitter, chunk_rows))
-        for index, items, rows_read in chunks:
-            n_chunks = index + 1
-            if index not in finished:
-                in_flight.append((index, executor.submit(items, reader.name)))
-            del items
-            while len(in_flight) > workers * 2:
-                _finish_chunk(work, manifest, *in_flight.popleft())
-            if on_progress is not None:
-                on_progress(reader.progress_done(rows_read), reader.progress_total)
-        while in_flight:
-            _finish_chunk(work, manifest, *in_flight.popleft())
-        repeats = splitter.repeats
-        products, errors = _assemble(work, n_chunks, output, out_format, repeats, reader.name)
+        run.manifest = manifest
+        if manifest["mode"] == "grouped":
+            try:
+                run.score_grouped()
+            except NotGrouped:
+                run.switch_to_partitions(partition_count(reader, chunk_rows))
+        if manifest["mode"] == "partitioned":
+            run.score_partitions()
+        products, errors = _assemble(
+            work, run.n_chunks, output, out_format, merge=manifest["mode"] == "partitioned"
+        )
     except CfpError:
         _clear_work(work)  # the input is unusable: nothing to resume
         raise
     finally:
-        if chunks is not None:
-            chunks.close()
         executor.close()
     _clear_work(work)
     return BatchSummary(
         output=output,
         products=products,
         errors=errors,
-        chunks=n_chunks,
-        resumed_chunks=resumed,
+        chunks=run.n_chunks,
+        resumed_chunks=run.resumed,
         seconds=time.perf_counter() - started,
     )
 
@@ -344,16 +450,21 @@ def _start_manifest(work: Path, fingerprint: dict, options: dict, *, resume: boo
     _clear_work(work)
     work.mkdir(parents=True, exist_ok=True)
     manifest = {"version": MANIFEST_VERSION, "input": fingerprint, "options": options}
-    manifest["chunks"] = {}
-    _write_atomically(path, json.dumps(manifest, indent=1).encode())
+    manifest.update(mode="grouped", chunks={})
+    _write_manifest(work, manifest)
     return manifest
+
+
+def _write_manifest(work: Path, manifest: dict) -> None:
+    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=1).encode())
 
 
 def _clear_work(work: Path) -> None:
     """Remove the files a run put in ``work`` (only those: it may be a user's folder)."""
     if not work.is_dir():
         return
-    for pattern in ("chunk-*.arrow", "manifest.json", ".chunk-*.tmp", ".manifest.json.*.tmp"):
+    patterns = ("chunk-*.arrow", "spill-*.arrow", "manifest.json", ".chunk-*.tmp", ".spill-*.tmp")
+    for pattern in (*patterns, ".manifest.json.*.tmp"):
         for path in work.glob(pattern):
             path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
@@ -364,16 +475,19 @@ def _chunk_path(work: Path, index: int) -> Path:
     return work / f"chunk-{index:06d}.arrow"
 
 
-def _finish_chunk(work: Path, manifest: dict, index: int, future) -> None:
+def _finish_chunk(work: Path, manifest: dict, index: int, future, first_lines=None) -> None:
+    """Write a chunk's scores (with each product's first line, for a partition)."""
     import pyarrow as pa
 
     result = future.result()
+    if first_lines is not None:
+        result = result.append_column(FIRST_COLUMN, pa.array(first_lines, pa.int64()))
     sink = io.BytesIO()
     with pa.ipc.new_file(sink, result.schema) as writer:
-        writer.write_table(result)
+        writer.write_table(result, max_chunksize=MERGE_BLOCK_ROWS)
     _write_atomically(_chunk_path(work, index), sink.getvalue())
     manifest["chunks"][str(index)] = {"products": result.num_rows}
-    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=1).encode())
+    _write_manifest(work, manifest)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -386,10 +500,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _assemble(
-    work: Path, n_chunks: int, output: Path, out_format: str, repeats: dict[str, int], source: str
+    work: Path, n_chunks: int, output: Path, out_format: str, *, merge: bool
 ) -> tuple[int, int]:
-    """Concatenate the chunk results into ``output`` (temporary name, then rename)."""
-    import pyarrow as pa
+    """Concatenate the chunk results into ``output`` (temporary name, then rename).
+
+    With ``merge``, the chunks are scored partitions, merged in order of each product's
+    first line.
+    """
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -404,13 +521,11 @@ def _assemble(
         writer = pq.ParquetWriter(str(tmp), schema, use_dictionary=["status", "error"])
     if writer is None:
         writer = pacsv.CSVWriter(str(tmp), schema)
+    paths = [_chunk_path(work, index) for index in range(n_chunks)]
     products = errors = 0
     try:
-        for index in range(n_chunks):
-            with pa.memory_map(str(_chunk_path(work, index))) as chunk_file:
-                table = pa.ipc.open_file(chunk_file).read_all()
-            if repeats:
-                table = _mark_repeats(table, repeats, source)
+        tables = merged_by_first_line(paths) if merge else _read_chunks(paths)
+        for table in tables:
             products += table.num_rows
             errors += pc.sum(pc.equal(table["status"], "error")).as_py() or 0
             writer.write_table(table.cast(schema))
@@ -423,30 +538,9 @@ def _assemble(
     return products, errors
 
 
-def _mark_repeats(table, repeats: dict[str, int], source: str):
-    """Products whose rows are not contiguous become errors (at their first position)."""
+def _read_chunks(paths):
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    hit = pc.is_in(table["product_id"], value_set=pa.array(list(repeats), pa.string()))
-    hit = hit.to_numpy(zero_copy_only=False)
-    if not hit.any():
-        return table
-    ids = table["product_id"].to_pylist()
-    status = table["status"].to_pylist()
-    errors = table["error"].to_pylist()
-    for k in np.flatnonzero(hit):
-        status[k] = "error"
-        errors[k] = (
-            f"{source}: line {repeats[ids[k]]}: product_id: {ids[k]!r} appears again after "
-            "other products; a product's rows must be contiguous"
-        )
-    columns = {
-        "product_id": table["product_id"],
-        "status": pa.array(status, pa.string()),
-        "error": pa.array(errors, pa.string()),
-    }
-    for name in SCORE_COLUMNS:
-        values = table[name].combine_chunks()
-        columns[name] = pc.if_else(pa.array(hit), pa.scalar(None, pa.float64()), values)
-    return pa.table(columns)
+    for path in paths:
+        with pa.memory_map(str(path)) as chunk_file:
+            yield pa.ipc.open_file(chunk_file).read_all()

@@ -2,9 +2,10 @@
 
 Streams the input with pyarrow (1 MB CSV blocks: Arrow's reader holds many blocks in
 flight), cuts it into chunks of about ``chunk_rows`` line items that never split a
-product (the last product of a chunk is carried into the next), marks products whose rows
-come back later (64-bit hashes of the ids), and reads the next chunk in a background
-thread while the current one is scored.
+product (the last product of a chunk is carried into the next), stops with
+:class:`NotGrouped` at the first product whose rows come back later (64-bit hashes of
+the ids; such a catalogue is grouped by :mod:`.catalogue_partition` instead), and reads
+the next chunk in a background thread while the current one is scored.
 """
 
 from __future__ import annotations
@@ -183,21 +184,30 @@ def _row_chunks(batches: Iterator, chunk_rows: int) -> Iterator:
         yield pa.Table.from_batches(pending, schema=schema)
 
 
+class NotGrouped(Exception):
+    """The catalogue's rows are not grouped by product (not an input error: the rows
+    are then grouped out of core). Carries the line where a product came back."""
+
+    def __init__(self, line: int):
+        super().__init__(f"line {line}: a product's rows come back after other products")
+        self.line = line
+
+
 class _Splitter:
-    """Cut the row chunks at product boundaries; find products whose rows are split.
+    """Cut the row chunks at product boundaries; stop when a product's rows are split.
 
     The last product of each chunk is carried into the next. ``seen`` holds sorted runs
     of 64-bit hashes of the products already handed out (8 bytes a product; a run is
     merged with the one before when it grows to half its size, so there are O(log n)
-    runs and each hash is copied O(log n) times); ``repeats`` holds the id and line of
-    every product found again later (such products become errors at their first row).
+    runs and each hash is copied O(log n) times). A product found again later raises
+    :class:`NotGrouped` (so does a hash collision, ~2^-64 a pair: the slower grouping
+    path then gives the same output).
     """
 
     def __init__(self, line_base: int):
         self.line = line_base
         self.carry = None  # the rows of the last product seen, until its end is known
         self.seen: list[np.ndarray] = []
-        self.repeats: dict[str, int] = {}
 
     def feed(self, table):
         """The complete products of ``table`` after the carry (all of them for ``None``).
@@ -235,15 +245,12 @@ class _Splitter:
         for run in self.seen:
             position = np.minimum(np.searchsorted(run, ordered), len(run) - 1)
             again |= run[position] == ordered
-        self._remember(ordered[~again])
-        repeated = np.zeros(len(hashes), dtype=bool)
-        repeated[order] = again
-        if repeated.any():
-            line_column = table[LINE_COLUMN].combine_chunks().to_numpy()
-            for k in np.flatnonzero(repeated):
-                self.repeats.setdefault(names[int(k)].as_py(), int(line_column[starts[k]]))
-            lengths = np.diff(np.append(starts, table.num_rows))
-            table = table.filter(pa.array(np.repeat(~repeated, lengths)))
+        if again.any():
+            repeated = np.zeros(len(hashes), dtype=bool)
+            repeated[order] = again
+            first = starts[int(np.argmax(repeated))]
+            raise NotGrouped(int(table[LINE_COLUMN].combine_chunks()[int(first)].as_py()))
+        self._remember(ordered)
         return table.combine_chunks()
 
     def _remember(self, fresh: np.ndarray) -> None:
@@ -304,7 +311,7 @@ def _prepared_chunks(reader: _Catalogue, splitter: _Splitter, chunk_rows: int) -
     (k + 1) * chunk_rows) (a product is carried over until the next one starts); the
     last product is a chunk of its own. So chunks do not depend on how the reader
     blocks the file. Every chunk goes through the splitter, also one a resumed run
-    skips: the carry and the repeats depend on all the chunks before.
+    skips: the carry and the products seen depend on all the chunks before.
     """
     rows_read = n_chunks = 0
     for table in _row_chunks(reader.batches(), chunk_rows):
