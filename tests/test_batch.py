@@ -474,8 +474,12 @@ def test_merge_by_first_line_over_small_blocks(tmp_path):
 # -- crash safety ---------------------------------------------------------------------------
 
 
-def test_kill_and_resume_gives_the_same_bytes(tmp_path, model, builtin_table):
-    source = _write_csv(tmp_path / "cat.csv", _generated(3000, seed=11))
+@pytest.mark.parametrize("order", ["grouped", "shuffled"])
+def test_kill_and_resume_gives_the_same_bytes(tmp_path, model, builtin_table, order):
+    rows = _generated(3000, seed=11)
+    if order == "shuffled":
+        rows = _interleaved(rows, seed=3)
+    source = _write_csv(tmp_path / "cat.csv", rows)
     score_catalogue(source, tmp_path / "clean.csv", model=model, chunk_rows=40)
     out = tmp_path / "out.csv"
     work = tmp_path / "out.csv.work"
@@ -492,10 +496,80 @@ def test_kill_and_resume_gives_the_same_bytes(tmp_path, model, builtin_table):
     process.wait()
     assert not out.exists(), "the run finished before it could be killed"
     done = len(list(work.glob("chunk-*.arrow")))
-    assert 2 <= done < 300
+    assert 2 <= done < 256  # 256: the partitions of the shuffled file (MAX_PARTITIONS)
+    mode = json.loads((work / "manifest.json").read_text(encoding="utf-8"))["mode"]
+    assert mode == ("grouped" if order == "grouped" else "partitioned")
     result = CliRunner().invoke(cli, [*command[3:-1], "--resume"])
     assert result.exit_code == 0, result.output
     assert "resumed" in result.output
+    assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
+    assert not work.exists()
+
+
+class _Interrupt(BaseException):
+    """Stands for a crash (``kill -9`` leaves the work folder as it is at that point)."""
+
+
+def test_resume_after_a_crash_in_the_spill_pass(tmp_path, model, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import cfp_engine.batch as batch_module
+
+    rows = _interleaved(_generated(300, seed=13), seed=1)
+    table = pa.table({name: [r[k] for r in rows] for k, name in enumerate(HEADER)})
+    pq.write_table(table, tmp_path / "cat.parquet", row_group_size=50)
+    source, out = tmp_path / "cat.parquet", tmp_path / "out.csv"
+    score_catalogue(source, tmp_path / "clean.csv", model=model, chunk_rows=50)
+    spill = batch_module.spill_partitions
+
+    def crashing_spill(reader, work, n_partitions, *, on_rows):
+        def crash(rows: int) -> None:
+            if rows >= 200:
+                raise _Interrupt
+            on_rows(rows)
+
+        spill(reader, work, n_partitions, on_rows=crash)
+
+    monkeypatch.setattr(batch_module, "spill_partitions", crashing_spill)
+    with pytest.raises(_Interrupt):
+        score_catalogue(source, out, model=model, chunk_rows=50)
+    work = tmp_path / "out.csv.work"
+    manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["mode"] == "partitioned" and "spilled" not in manifest
+    assert not list(work.glob("spill-*")) and not list(work.glob(".spill-*"))
+    monkeypatch.setattr(batch_module, "spill_partitions", spill)
+    summary = score_catalogue(source, out, model=model, chunk_rows=50, resume=True)
+    assert summary.resumed_chunks == 0 and summary.chunks == manifest["partitions"] > 1
+    assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
+    assert not work.exists()
+
+
+def test_resume_after_a_crash_while_scoring_partitions(tmp_path, model, monkeypatch):
+    import cfp_engine.batch as batch_module
+
+    source = _write_csv(tmp_path / "cat.csv", _interleaved(_generated(300, seed=14), seed=2))
+    out = tmp_path / "out.csv"
+    score_catalogue(source, tmp_path / "clean.csv", model=model, chunk_rows=60)
+    read = batch_module.read_partition
+    calls = []
+
+    def crashing_read(path):
+        calls.append(path)
+        if len(calls) == 6:
+            raise _Interrupt
+        return read(path)
+
+    monkeypatch.setattr(batch_module, "read_partition", crashing_read)
+    with pytest.raises(_Interrupt):
+        score_catalogue(source, out, model=model, chunk_rows=60)
+    work = tmp_path / "out.csv.work"
+    finished = sorted(work.glob("chunk-*.arrow"))
+    # five partitions were read; those still in flight (two, inline) are lost
+    assert 1 <= len(finished) <= 5 and not out.exists()
+    monkeypatch.setattr(batch_module, "read_partition", read)
+    summary = score_catalogue(source, out, model=model, chunk_rows=60, resume=True)
+    assert summary.resumed_chunks == len(finished) and summary.chunks > 5
     assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
     assert not work.exists()
 
@@ -521,19 +595,24 @@ def test_resume_refuses_a_changed_input(tmp_path, model):
 
 def test_dask_local_cluster_gives_the_same_output(tmp_path, model, big_catalogue):
     distributed = pytest.importorskip("dask.distributed")
-    score_catalogue(big_catalogue, tmp_path / "local.parquet", model=model, chunk_rows=300)
+    shuffled = _write_csv(tmp_path / "shuffled.csv", _interleaved(_generated(400), seed=4))
+    sources = {"grouped": big_catalogue, "shuffled": shuffled}
+    for name, source in sources.items():
+        score_catalogue(source, tmp_path / f"local-{name}.parquet", model=model, chunk_rows=300)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        score_catalogue(
-            big_catalogue,
-            tmp_path / "dask.parquet",
-            model=model,
-            chunk_rows=300,
-            dask=cluster.scheduler_address,
-        )
-    local = (tmp_path / "local.parquet").read_bytes()
-    assert (tmp_path / "dask.parquet").read_bytes() == local
+        for name, source in sources.items():
+            score_catalogue(
+                source,
+                tmp_path / f"dask-{name}.parquet",
+                model=model,
+                chunk_rows=300,
+                dask=cluster.scheduler_address,
+            )
+    for name in sources:
+        local = (tmp_path / f"local-{name}.parquet").read_bytes()
+        assert (tmp_path / f"dask-{name}.parquet").read_bytes() == local, name
 
 
 # -- command line -----------------------------------------------------------------------------
