@@ -450,6 +450,50 @@ def test_shuffled_csv_and_parquet_give_the_same_output(tmp_path, model):
     assert b["error"][bad].as_py().startswith("cat.parquet: line 11: ref: unknown material")
 
 
+def test_a_late_repeat_switches_a_grouped_run_to_partitions(tmp_path, model):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _generated(100, seed=15)
+    late = ["P000000", "production", "", "heat, natural gas", "2", "MJ", ""]
+    first_rows = [r for r in rows if r[0] == "P000000"]
+    grouped = [*first_rows, late, *[r for r in rows if r[0] != "P000000"]]
+    for name, table_rows in (("late", [*rows, late]), ("grouped", grouped)):
+        table = pa.table({h: [r[k] for r in table_rows] for k, h in enumerate(HEADER)})
+        pq.write_table(table, tmp_path / f"{name}.parquet", row_group_size=20)
+    # batches of 20 rows: the first is grouped, the repeat is found by the splitter later
+    score_catalogue(tmp_path / "late.parquet", tmp_path / "late.csv", model=model, chunk_rows=20)
+    score_catalogue(tmp_path / "grouped.parquet", tmp_path / "g.csv", model=model, chunk_rows=20)
+    late_out = _read(tmp_path / "late.csv")
+    assert late_out == _read(tmp_path / "g.csv")
+    assert [r["product_id"] for r in late_out] == [f"P{p:06d}" for p in range(100)]
+    assert not (tmp_path / "late.csv.work").exists()
+
+
+def test_score_line_items_groups_rows_that_are_not_adjacent():
+    import pyarrow as pa
+
+    from cfp_engine.catalogue import FIRST_COLUMN, LINE_COLUMN, score_line_items
+
+    rows = [
+        ["q", "production", "", "heat", "1", "kg", ""],
+        ["p", "production", "", "steam", "2", "kg", ""],
+        ["q", "use", "", "steam", "4", "kg", ""],
+        ["p", "use", "", "heat", "x", "kg", ""],
+        ["r", "use", "", "heat", "3", "kg", ""],
+    ]
+    table = pa.table({h: [r[k] for r in rows] for k, h in enumerate(HEADER)})
+    table = table.append_column(LINE_COLUMN, pa.array([10, 11, 12, 13, 14], pa.int64()))
+    out = score_line_items(_hand_model(), table, source="s", first_line=True).to_pylist()
+    assert [r["product_id"] for r in out] == ["q", "p", "r"]
+    assert [r[FIRST_COLUMN] for r in out] == [10, 11, 14]
+    # q: heat 1 x 2 + steam 4 x 0.5 = 4; p: its line 13 is bad; r: heat 3 x 2 = 6
+    assert out[0]["production_kg_co2e"] == pytest.approx(2.0, rel=1e-12)
+    assert out[0]["total_kg_co2e"] == pytest.approx(4.0, rel=1e-12)
+    assert out[1]["status"] == "error" and out[1]["error"].startswith("s: line 13: amount:")
+    assert out[2]["total_kg_co2e"] == pytest.approx(6.0, rel=1e-12)
+
+
 def test_merge_by_first_line_over_small_blocks(tmp_path):
     import pyarrow as pa
 

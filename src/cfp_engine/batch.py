@@ -63,7 +63,6 @@ from .catalogue import (
     score_line_items,
 )
 from .catalogue_partition import (
-    FIRST_COLUMN,
     MERGE_BLOCK_ROWS,
     merged_by_first_line,
     partition_count,
@@ -77,6 +76,7 @@ from .catalogue_reader import (
     _Prefetched,
     _prepared_chunks,
     _Splitter,
+    check_first_batch_grouped,
 )
 from .errors import CfpError, SpecError
 
@@ -120,8 +120,8 @@ def _init_worker(model: ScoringModel) -> None:
     _WORKER_MODEL = model
 
 
-def _score_in_worker(table, source: str):
-    return score_line_items(_WORKER_MODEL, table, source=source)
+def _score_in_worker(table, source: str, first_line: bool):
+    return score_line_items(_WORKER_MODEL, table, source=source, first_line=first_line)
 
 
 class _Done:
@@ -136,8 +136,8 @@ class _InlineExecutor:
     def __init__(self, model: ScoringModel):
         self.model = model
 
-    def submit(self, table, source: str):
-        return _Done(score_line_items(self.model, table, source=source))
+    def submit(self, table, source: str, first_line: bool = False):
+        return _Done(score_line_items(self.model, table, source=source, first_line=first_line))
 
     def close(self) -> None:
         pass
@@ -159,8 +159,8 @@ class _PoolExecutor:
             initargs=(model,),
         )
 
-    def submit(self, table, source: str):
-        return self.pool.submit(_score_in_worker, table, source)
+    def submit(self, table, source: str, first_line: bool = False):
+        return self.pool.submit(_score_in_worker, table, source, first_line)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -189,9 +189,11 @@ class _DaskExecutor:
             raise SpecError(f"--dask {address}: cannot connect to the scheduler ({exc})") from None
         self.model = self.client.scatter(model, broadcast=True, hash=False)
 
-    def submit(self, table, source: str):
+    def submit(self, table, source: str, first_line: bool = False):
         data = self.client.scatter(table, hash=False)
-        return self.client.submit(score_line_items, self.model, data, source=source, pure=False)
+        return self.client.submit(
+            score_line_items, self.model, data, source=source, first_line=first_line, pure=False
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -238,6 +240,8 @@ class _Run:
         """Stream chunks of whole products; :class:`NotGrouped` if a product comes back."""
         finished = self._finished()
         self.resumed = len(finished)
+        if not finished:
+            check_first_batch_grouped(self.reader)
         splitter = _Splitter(self.reader.line_base)
         in_flight: deque = deque()
         chunks = _Prefetched(_prepared_chunks(self.reader, splitter, self.chunk_rows))
@@ -245,14 +249,13 @@ class _Run:
             for index, items, rows_read in chunks:
                 self.n_chunks = index + 1
                 if index not in finished:
-                    future = self.executor.submit(items, self.reader.name)
-                    in_flight.append((index, future, None))
+                    in_flight.append((index, self.executor.submit(items, self.reader.name)))
                 del items
                 self._drain(in_flight, self.workers * 2)
                 self._progress(self.reader.progress_done(rows_read))
             self._drain(in_flight, 0)
         except NotGrouped:
-            for _, future, _ in in_flight:
+            for _, future in in_flight:
                 cancel = getattr(future, "cancel", None)
                 if cancel is not None:
                     cancel()
@@ -286,12 +289,11 @@ class _Run:
             self.manifest["spilled"] = True
             _write_manifest(self.work, self.manifest)
         in_flight: deque = deque()
-        prepared = _Prefetched((k, *read_partition(spill_path(self.work, k))) for k in todo)
+        prepared = _Prefetched((k, read_partition(spill_path(self.work, k))) for k in todo)
         try:
-            for done, (index, items, first_lines) in enumerate(prepared, start=1):
-                in_flight.append(
-                    (index, self.executor.submit(items, self.reader.name), first_lines)
-                )
+            for done, (index, items) in enumerate(prepared, start=1):
+                future = self.executor.submit(items, self.reader.name, first_line=True)
+                in_flight.append((index, future))
                 del items
                 self._drain(in_flight, self.workers * 2)
                 self._progress(total / 2 + total / 2 * done / len(todo))
@@ -475,13 +477,11 @@ def _chunk_path(work: Path, index: int) -> Path:
     return work / f"chunk-{index:06d}.arrow"
 
 
-def _finish_chunk(work: Path, manifest: dict, index: int, future, first_lines=None) -> None:
+def _finish_chunk(work: Path, manifest: dict, index: int, future) -> None:
     """Write a chunk's scores (with each product's first line, for a partition)."""
     import pyarrow as pa
 
     result = future.result()
-    if first_lines is not None:
-        result = result.append_column(FIRST_COLUMN, pa.array(first_lines, pa.int64()))
     sink = io.BytesIO()
     with pa.ipc.new_file(sink, result.schema) as writer:
         writer.write_table(result, max_chunksize=MERGE_BLOCK_ROWS)

@@ -142,10 +142,13 @@ SCORE_COLUMNS = (
 )
 OUTPUT_COLUMNS = ("product_id", "status", "error", *SCORE_COLUMNS)
 LINE_COLUMN = "_line"  # internal column: the input line (CSV) or row (Parquet) of each item
+FIRST_COLUMN = "_first"  # internal output column: the line of each product's first row
 _END_OF_LIFE = STAGE_INDEX["end_of_life"]
 
 
-def score_line_items(model: ScoringModel, table, *, source: str = "catalogue"):
+def score_line_items(
+    model: ScoringModel, table, *, source: str = "catalogue", first_line: bool = False
+):
     """Score the products of a table of line items; one output row per product.
 
     Parameters
@@ -153,15 +156,19 @@ def score_line_items(model: ScoringModel, table, *, source: str = "catalogue"):
     model
         The scoring model (:func:`build_scoring_model`).
     table
-        A ``pyarrow.Table`` with the catalogue columns as strings, each product's rows
-        contiguous, and an int64 ``_line`` column (the line number used in messages).
+        A ``pyarrow.Table`` with the catalogue columns as strings (a product's rows in
+        any order; they are summed in table order) and an int64 ``_line`` column (the
+        line number used in messages).
     source
         The file name used in messages.
+    first_line
+        Add an int64 ``_first`` column: the line of each product's first row.
 
     Returns
     -------
     pyarrow.Table
-        The output columns (:data:`OUTPUT_COLUMNS`); scores in kg CO2e per product.
+        The output columns (:data:`OUTPUT_COLUMNS`); scores in kg CO2e per product,
+        products in order of first appearance.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -171,9 +178,8 @@ def score_line_items(model: ScoringModel, table, *, source: str = "catalogue"):
     if n == 0:
         return empty_output()
     ids = table["product_id"].chunk(0)
-    starts = segment_starts(ids)
+    segment, starts = product_segments(ids)
     n_products = len(starts)
-    segment = np.repeat(np.arange(n_products), np.diff(np.append(starts, n)))
 
     rows = LineItems(model, table)
     bad = rows.bad
@@ -231,7 +237,34 @@ def score_line_items(model: ScoringModel, table, *, source: str = "catalogue"):
         if name == "reduction_vs_virgin":
             mask = baseline == 0 if mask is None else mask | (baseline == 0)
         columns[name] = pa.array(np.ascontiguousarray(value), pa.float64(), mask=mask)
+    if first_line:
+        columns[FIRST_COLUMN] = table[LINE_COLUMN].chunk(0).take(pa.array(starts))
     return pa.table(columns)
+
+
+def product_segments(ids) -> tuple[np.ndarray, np.ndarray]:
+    """The product number of each row, and the row where each product first appears.
+
+    Products are numbered in order of first appearance; their rows need not be
+    adjacent. Adjacent rows (the usual case) are found by comparing neighbours; only
+    otherwise are the ids hashed (``dictionary_encode``).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(ids)
+    starts = segment_starts(ids)
+    # Mostly runs of one row: not grouped (or one row a product), no need to check.
+    mixed = len(starts) > n // 2
+    if not mixed and len(pc.unique(ids.take(pa.array(starts)))) == len(starts):
+        return np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n))), starts
+    # dictionary_encode numbers the ids in order of first appearance, so a product's
+    # first row is where its number exceeds all the numbers before it.
+    codes = pc.dictionary_encode(ids).indices.to_numpy().astype(np.int64)
+    running = np.maximum.accumulate(codes)
+    first = np.ones(n, dtype=bool)
+    first[1:] = running[1:] > running[:-1]
+    return codes, np.flatnonzero(first)
 
 
 def segment_starts(ids) -> np.ndarray:

@@ -162,6 +162,33 @@ class _Catalogue:
         return f"{self.path}: malformed CSV ({problem})"
 
 
+def check_first_batch_grouped(reader: _Catalogue) -> None:
+    """Raise :class:`NotGrouped` if a product comes back within the first batch of rows.
+
+    Reads one batch (a 1 MB block of a CSV), so a shuffled catalogue is recognised
+    before a whole chunk is read and cut.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    batches = reader.batches()
+    try:
+        batch = next(batches, None)
+    finally:
+        batches.close()
+    if batch is None or batch.num_rows < 2:
+        return
+    ids = batch.column(0)
+    starts = segment_starts(ids)
+    if len(pc.unique(ids)) < len(starts):
+        names = ids.take(pa.array(starts)).to_pylist()
+        seen: set[str] = set()
+        for start, name in zip(starts, names, strict=True):
+            if name in seen:
+                raise NotGrouped(reader.line_base + int(start))
+            seen.add(name)
+
+
 def _row_chunks(batches: Iterator, chunk_rows: int) -> Iterator:
     """Tables of exactly ``chunk_rows`` rows (the last may be shorter)."""
     import pyarrow as pa
