@@ -391,9 +391,9 @@ def test_a_product_at_the_start_and_the_end_of_the_file(tmp_path, model):
     assert edge["use_kg_co2e"] == pytest.approx(footprint.stages_kg_co2e["use"], rel=1e-9)
 
 
-@pytest.mark.parametrize("chunk_rows", [7, 250, 500_000])
+@pytest.mark.parametrize(("chunk_rows", "workers"), [(7, 1), (250, 2), (500_000, 1)])
 def test_shuffled_catalogue_gives_the_grouped_scores_in_first_appearance_order(
-    tmp_path, model, chunk_rows
+    tmp_path, model, chunk_rows, workers
 ):
     rows = _generated(400, seed=9)
     grouped = _write_csv(tmp_path / "grouped.csv", rows)
@@ -403,7 +403,7 @@ def test_shuffled_catalogue_gives_the_grouped_scores_in_first_appearance_order(
     assert shuffled_rows != rows
     shuffled = _write_csv(tmp_path / "shuffled.csv", shuffled_rows)
     out = tmp_path / "shuffled-out.csv"
-    summary = score_catalogue(shuffled, out, model=model, chunk_rows=chunk_rows)
+    summary = score_catalogue(shuffled, out, model=model, chunk_rows=chunk_rows, workers=workers)
     got = _lines_by_product(out)
     # one row per product, in order of first appearance, each row byte for byte the same
     assert list(got) == list(dict.fromkeys(row[0] for row in shuffled_rows))
