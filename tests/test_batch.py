@@ -618,6 +618,28 @@ def test_resume_after_a_crash_while_scoring_partitions(tmp_path, model, monkeypa
     assert not work.exists()
 
 
+def test_resume_after_a_crash_while_merging_partitions(tmp_path, model, monkeypatch):
+    import cfp_engine.batch as batch_module
+
+    source = _write_csv(tmp_path / "cat.csv", _interleaved(_generated(200, seed=16), seed=3))
+    out = tmp_path / "out.parquet"
+    score_catalogue(source, tmp_path / "clean.parquet", model=model, chunk_rows=80)
+    assemble = batch_module._assemble
+
+    def crashing_assemble(*args, **kwargs):
+        raise _Interrupt
+
+    monkeypatch.setattr(batch_module, "_assemble", crashing_assemble)
+    with pytest.raises(_Interrupt):
+        score_catalogue(source, out, model=model, chunk_rows=80)
+    work = tmp_path / "out.parquet.work"
+    assert not list(work.glob("spill-*"))  # freed once every partition was scored
+    monkeypatch.setattr(batch_module, "_assemble", assemble)
+    summary = score_catalogue(source, out, model=model, chunk_rows=80, resume=True)
+    assert summary.resumed_chunks == summary.chunks > 1
+    assert out.read_bytes() == (tmp_path / "clean.parquet").read_bytes()
+
+
 def test_resume_refuses_a_changed_input(tmp_path, model):
     source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
     work = tmp_path / "w"

@@ -300,6 +300,8 @@ class _Run:
             self._drain(in_flight, 0)
         finally:
             prepared.close()
+        for k in range(n_partitions):  # every partition is scored: free the disk now
+            spill_path(self.work, k).unlink(missing_ok=True)
 
 
 def score_catalogue(
