@@ -101,14 +101,16 @@ def spill_partitions(
     try:
         for table in batches:
             n = table.num_rows
-            lines = pa.array(np.arange(line, line + n, dtype=np.int64))
-            line += n
             part = hash_strings(table.column(0).chunk(0)) % np.uint64(n_partitions)
             # uint8: numpy's stable sort is then a radix sort (5x faster than on intp)
             part = part.astype(np.uint8 if n_partitions <= 256 else np.uint16)
             order = np.argsort(part, kind="stable")  # input order within a partition
             counts = np.bincount(part, minlength=n_partitions)
-            table = table.append_column(LINE_COLUMN, lines).take(pa.array(order))
+            # The line column is added after the take (row k came from line + order[k]):
+            # taking it along made the take 4x slower (0.35 s against 0.09 s per 10^6 rows).
+            table = table.take(pa.array(order))
+            table = table.append_column(LINE_COLUMN, pa.array(order.astype(np.int64) + line))
+            line += n
             start = 0
             for k in np.flatnonzero(counts):
                 for batch in table.slice(start, int(counts[k])).to_batches():
