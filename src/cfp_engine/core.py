@@ -21,8 +21,10 @@ from .circularity import (
     DEFAULT_A,
     ENERGY_ROLES,
     AllocationParameters,
+    Coefficients,
     allocation_coefficients,
 )
+from .dropped_flows import dropped_flow_warnings, used_databases
 from .errors import DataError, SpecError
 from .materials import MaterialSpec, MaterialsTable, load_materials
 from .methods import GHG_INDICATORS, INDICATORS, MethodSpec, resolve_method
@@ -35,6 +37,13 @@ from .units import convert_to_activity_unit, registry
 DEFAULT_APPROACH = "cut-off"
 DEFAULT_SUBSTITUTED_HEAT = "heat, natural gas"
 GLOBAL_GRID = "electricity, grid, world average"
+#: End-of-life treatments a materials table may leave blank ("not modelled", contract
+#: section 5), each with the credit roles that belong to the same term of the formula.
+OPTIONAL_TREATMENTS = {
+    "eol_recycling": ("virgin_substituted",),
+    "energy_recovery": ("substituted_heat", "substituted_electricity"),
+    "disposal": (),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ class _ComponentPlan:
     references: dict[str, tuple[str | None, str]]  # role -> (reference, where it came from)
     notes: tuple[str, ...]
     material: MaterialSpec | None = None
+    unmodelled: tuple[str, ...] = ()  # OPTIONAL_TREATMENTS the materials table leaves blank
+    exemptions: tuple[str, ...] = ()  # what the footprint leaves out, for warnings and labels
 
 
 def calculate_footprint(
@@ -223,7 +234,48 @@ def plan_component(
     if not component.material and eol is None:
         references["no_end_of_life"] = (None, "")
     material_spec = materials.get(component.material) if component.material else None
-    return _ComponentPlan(component, parameters, references, tuple(notes), material_spec)
+    unmodelled: tuple[str, ...] = ()
+    exemptions: list[str] = []
+    if material_spec is not None:
+        if parameters.R1 > 0.0 and not references["recycled"][0]:
+            raise DataError(_missing_role_message(component, "recycled", parameters.R1))
+        unmodelled = tuple(role for role in OPTIONAL_TREATMENTS if not references[role][0])
+        needed = allocation_coefficients(approach, parameters)["end_of_life"]
+        exemptions = [
+            _unmodelled_message(component, material_spec, role, parameters, approach)
+            for role in unmodelled
+            if needed.get(role, 0.0) != 0.0
+        ]
+    return _ComponentPlan(
+        component,
+        parameters,
+        references,
+        tuple(notes),
+        material_spec,
+        unmodelled,
+        tuple(exemptions),
+    )
+
+
+def plan_coefficients(
+    plan: _ComponentPlan, approach: str, parameters: AllocationParameters | None = None
+) -> Coefficients:
+    """Role amounts per kg of the plan's component, without the roles it does not model.
+
+    A component given by activities and no ``end_of_life`` has no end of life; a
+    treatment the materials table leaves blank counts nothing, together with the
+    credits of the same term (the R2 term of the CFF, or R3's substituted energy).
+    Monte Carlo passes sampled ``parameters``.
+    """
+    coefficients = allocation_coefficients(
+        approach, plan.parameters if parameters is None else parameters
+    )
+    if "no_end_of_life" in plan.references:
+        coefficients["end_of_life"] = {}
+    for role in plan.unmodelled:
+        for dropped in (role, *OPTIONAL_TREATMENTS[role]):
+            coefficients["end_of_life"].pop(dropped, None)
+    return coefficients
 
 
 def _material_parameters(
@@ -277,9 +329,7 @@ def _demand(
 
 def _component_demand(plan: _ComponentPlan, table: ScoreTable, approach: str) -> list[_Demand]:
     component = plan.component
-    coefficients = allocation_coefficients(approach, plan.parameters)
-    if "no_end_of_life" in plan.references:
-        coefficients["end_of_life"] = {}
+    coefficients = plan_coefficients(plan, approach)
     demands = []
     for stage, roles in coefficients.items():
         for role, per_kg in roles.items():
@@ -306,17 +356,26 @@ def role_activity(
     return table.find(reference, where=origin)
 
 
+_ROLE_NAMES = {
+    "recycled": "recycled route",
+    "disposal": "disposal activity",
+    "energy_recovery": "energy-recovery activity",
+    "eol_recycling": "end-of-life recycling activity (ErecEoL)",
+    "virgin": "virgin route",
+}
+
+
 def _missing_role_message(component: ComponentSpec, role: str, amount: float) -> str:
-    what = {
-        "recycled": "a recycled route",
-        "disposal": "a disposal activity",
-        "energy_recovery": "an energy-recovery activity",
-        "eol_recycling": "an end-of-life recycling activity (ErecEoL)",
-        "virgin": "a virgin route",
-    }.get(role, f"a {role} activity")
+    what = _ROLE_NAMES.get(role, f"{role} activity")
     owner = f"material {component.material!r}" if component.material else "the component"
+    if role == "recycled" and component.material:
+        return (
+            f"{component.where}: {owner} has no recycled route, but recycled_content is "
+            f"{component.recycled_content:.3g}; set recycled_content to 0, or give the "
+            "material a 'recycled' activity in its materials table"
+        )
     hint = {
-        "recycled": "set recycled_content to 0 or use a material with a recycled route",
+        "recycled": "set recycled_content to 0 or give recycled: ACTIVITY",
         "disposal": "give end_of_life.disposal_activity",
         "energy_recovery": "give end_of_life.energy_recovery_activity or energy_recovery: 0",
         "eol_recycling": "give end_of_life.recycling_activity",
@@ -325,6 +384,35 @@ def _missing_role_message(component: ComponentSpec, role: str, amount: float) ->
         f"{component.where}: {owner} has no {what}, but the allocation needs "
         f"{abs(amount):.3g} per kg of it; {hint}"
     )
+
+
+def _unmodelled_message(
+    component: ComponentSpec,
+    material: MaterialSpec,
+    role: str,
+    parameters: AllocationParameters,
+    approach: str,
+) -> str:
+    share = {
+        "eol_recycling": parameters.R2,
+        "energy_recovery": parameters.R3,
+        "disposal": max(0.0, 1.0 - parameters.R2 - parameters.R3),
+    }[role]
+    text = (
+        f"component {component.id!r}: material {material.material!r} has no "
+        f"{_ROLE_NAMES[role]} ({role} is blank in {material.origin or 'its materials table'}): "
+        f"{role} of {share:.3g} of its mass ({share * component.mass_kg:.3g} kg) is not "
+        "modelled and counts 0 kg CO2e"
+    )
+    if role == "eol_recycling":
+        text += (
+            f"; under {approach} the whole R2 term, (1-A)·R2·(ErecEoL - E*v·Qsout/Qp), "
+            "is not modelled either: no recycling burden and no credit for the virgin "
+            "material it replaces"
+        )
+    elif role == "energy_recovery" and approach != "cut-off":
+        text += "; nor is the credit for the heat and electricity it would replace"
+    return text
 
 
 # -- scoring --------------------------------------------------------------------------
@@ -368,6 +456,14 @@ def _score(
     mass = math.fsum(c.mass_kg for c in components)
     recycled = math.fsum(c.mass_kg * c.recycled_content for c in components)
     eol_recycled = math.fsum(c.mass_kg * c.eol_recycling for c in components)
+    sources = table.manifest.get("databases", {})
+    databases = used_databases(
+        {table.activities[d.activity_index].database for d in (*demands, *baseline)}, sources
+    )
+    exemptions = (
+        *(text for plan in plans for text in plan.exemptions),
+        *dropped_flow_warnings(databases, sources),
+    )
     return FootprintResult(
         product_id=product.id,
         product_name=product.name,
@@ -384,8 +480,9 @@ def _score(
         virgin_baseline_kg_co2e=baseline_total,
         reduction_vs_virgin=(1.0 - total / baseline_total) if baseline_total != 0 else None,
         line_items=tuple(items),
-        provenance=_provenance(product, method, table, material_files, demands),
-        warnings=tuple(note for plan in plans for note in plan.notes),
+        provenance=_provenance(product, method, table, material_files, demands, databases),
+        warnings=(*(note for plan in plans for note in plan.notes), *exemptions),
+        exemptions=exemptions,
     )
 
 
@@ -423,6 +520,7 @@ def _provenance(
     table: ScoreTable,
     material_files: Sequence[Path],
     demands: list[_Demand],
+    databases: Sequence[str],
 ) -> dict:
     digest = hashlib.sha256(table.fingerprint.encode())
     for path in [inventories_dir() / "materials.csv", *material_files]:
@@ -451,7 +549,12 @@ def _provenance(
         "gwp_source": method.gwp_source,
         "lcia_source": manifest.get("lcia_source", {}),
         "brightway_project": manifest.get("project"),
-        "databases": manifest.get("databases", {}),
+        # Only the databases this result used (directly or through their links).
+        "databases": {
+            name: record
+            for name, record in manifest.get("databases", {}).items()
+            if name in databases
+        },
         "versions": manifest.get("versions", {}),
         "datasets": datasets,
     }

@@ -38,7 +38,7 @@ from .disclosure_statements import (
     uncertainty_description,
 )
 from .errors import SpecError
-from .label_facts import LabelFacts
+from .label_facts import LabelFacts, with_exemptions
 from .label_integrity import labelled_figures, with_integrity
 from .label_rounding import ROUNDING_RULE
 from .results import FootprintResult
@@ -195,7 +195,7 @@ def build_disclosure(
         product_id=result.product_id,
         product_name=result.product_name,
         variant=result.variant,
-        facts=facts,
+        facts=with_exemptions(facts, result.exemptions),
         declared_unit=result.declared_unit,
         declared_unit_of_measurement=unit_name,
         declared_unit_amount=amount,

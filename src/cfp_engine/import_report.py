@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .dropped_flows import is_greenhouse_gas
+
 UNLINKED_COLUMNS = ("name", "unit", "categories", "location", "type", "activity", "flow")
 
 
@@ -67,12 +69,9 @@ class ImportReport:
         if self.dropped:
             lines.append(
                 f"  DROPPED         {len(self.dropped)} unlinked exchange(s) (--allow-unlinked; "
-                "recorded in the provenance)"
+                "every result that uses this database warns of them):"
             )
-            lines.extend(
-                f"    {d['type']} {d['name']!r} [{d['unit']}] in {d['activity']}"
-                for d in self.dropped[:10]
-            )
+            lines.extend(_dropped_lines(self.dropped))
         for unit, count in sorted(self.unmapped_units.items()):
             lines.append(
                 f"  WARNING         unit {unit!r} ({count} use(s)) has no pint unit: "
@@ -83,6 +82,25 @@ class ImportReport:
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
         lines.append(f"  time            {timing}")
         return "\n".join(lines)
+
+
+def _dropped_lines(dropped: list[dict[str, Any]]) -> list[str]:
+    """Every dropped flow once (issue 12: none may go unseen), greenhouse gases marked."""
+    groups: dict[tuple, list[str]] = {}
+    for d in dropped:
+        where = d["categories"] or d["location"]
+        key = (d["type"], d["name"], d["unit"], where, bool(d.get("greenhouse_gas")))
+        groups.setdefault(key, []).append(d["activity"])
+    lines = []
+    for (kind, name, unit, where, ghg), activities in groups.items():
+        shown = ", ".join(dict.fromkeys(activities[:3]))
+        more = f" and {len(activities) - 3} more" if len(activities) > 3 else ""
+        lines.append(
+            f"    {kind} {name!r} [{', '.join(p for p in (unit, where) if p)}]"
+            + (" GREENHOUSE GAS" if ghg else "")
+            + f": {len(activities)} exchange(s), in {shown}{more}"
+        )
+    return lines
 
 
 def _describe(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
@@ -98,7 +116,7 @@ def _describe(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def drop_unlinked(importer) -> list[dict[str, str]]:
+def drop_unlinked(importer) -> list[dict[str, Any]]:
     """Remove every unlinked exchange (``--allow-unlinked``); return what was dropped."""
     dropped = []
     for ds in importer.data:
@@ -107,7 +125,12 @@ def drop_unlinked(importer) -> list[dict[str, str]]:
             if exchange.get("input"):
                 keep.append(exchange)
             else:
-                dropped.append(_describe(ds, exchange))
+                row: dict[str, Any] = _describe(ds, exchange)
+                # Recorded so every later result can name the dropped greenhouse gases.
+                row["greenhouse_gas"] = row["type"] == "biosphere" and is_greenhouse_gas(
+                    row["name"]
+                )
+                dropped.append(row)
         ds["exchanges"] = keep
     return dropped
 

@@ -6,8 +6,8 @@ is an error, never invented.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from .errors import SpecError
 from .spec import ProductSpec
 from .units import parse_amount
 
+NO_EXEMPTIONS = "No exemptions: every input of the spec is included."
 REQUIRED_FACTS = {
     "company_name": "--company-name",
     "company_ids": "--company-id",
@@ -41,7 +42,7 @@ class LabelFacts:
     cross_sectoral_standards: tuple[str, ...] = ("ISO14067",)
     product_or_sector_specific_rules: tuple[str, ...] = ()
     exempted_emissions_percent: float = 0.0
-    exempted_emissions_description: str = "No exemptions: every input of the spec is included."
+    exempted_emissions_description: str = NO_EXEMPTIONS
     report_url: str | None = None
     comment: str = ""
     created: datetime | None = None
@@ -92,13 +93,30 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
         cross_sectoral_standards=tuple(given.get("cross_sectoral_standards", ("ISO14067",))),
         product_or_sector_specific_rules=tuple(given.get("product_or_sector_specific_rules", ())),
         exempted_emissions_percent=float(exempted.get("percent", 0.0)),
-        exempted_emissions_description=exempted.get(
-            "description", "No exemptions: every input of the spec is included."
-        ),
+        exempted_emissions_description=exempted.get("description", NO_EXEMPTIONS),
         report_url=given.get("report_url"),
         comment=given.get("comment", ""),
         created=given.get("created"),
     )
+
+
+def with_exemptions(facts: LabelFacts, exemptions: Sequence[str]) -> LabelFacts:
+    """``facts`` whose exemptions description also states what the footprint left out.
+
+    ``exemptions`` are a result's (treatments not modelled, flows dropped at import:
+    issue 12); they replace the default "no exemptions" text and follow a given one.
+    The percentage stays as given: what was left out was never quantified.
+    """
+    if not exemptions:
+        return facts
+    stated = "Not in the footprint: " + " ".join(
+        f"({n}) {text}." for n, text in enumerate(exemptions, start=1)
+    )
+    given = facts.exempted_emissions_description
+    if stated in given:  # a label read back for `cfp verify` states it already
+        return facts
+    description = stated if given == NO_EXEMPTIONS else f"{given} {stated}"
+    return replace(facts, exempted_emissions_description=description)
 
 
 def _period(value: Any, where: str) -> tuple[date, date]:

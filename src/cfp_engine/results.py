@@ -105,6 +105,9 @@ class FootprintResult:
     line_items: tuple[LineItem, ...]
     provenance: Mapping[str, Any]
     warnings: tuple[str, ...] = ()
+    #: What the footprint leaves out (treatments not modelled, flows dropped at import);
+    #: also among ``warnings``. Labels state them in the exemptions description.
+    exemptions: tuple[str, ...] = ()
 
     @property
     def components_kg_co2e(self) -> dict[str, float]:
@@ -140,4 +143,5 @@ class FootprintResult:
             "components": [c.to_dict() for c in self.components],
             "line_items": [item.to_dict() for item in self.line_items],
             "warnings": list(self.warnings),
+            "exemptions": list(self.exemptions),
         }

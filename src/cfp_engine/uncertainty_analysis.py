@@ -29,8 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from .circularity import ENERGY_ROLES, allocation_coefficients
-from .core import DEFAULT_APPROACH, FootprintCalculator, plan_component, role_activity
+from .circularity import ENERGY_ROLES
+from .core import (
+    DEFAULT_APPROACH,
+    FootprintCalculator,
+    plan_coefficients,
+    plan_component,
+    role_activity,
+)
 from .errors import CalculationError, SpecError
 from .montecarlo import BLOCK_SIZE, DEFAULT_CHUNK, sample_scores
 from .results import FootprintResult
@@ -100,13 +106,10 @@ def build_model(
             if spec_field in uncertain:
                 distributions[key] = uncertain[spec_field]
         pairs.append((f"{prefix}/recycling", f"{prefix}/energy_recovery"))
-        no_eol = "no_end_of_life" in plan.references
 
-        def coefficients(p, no_eol=no_eol):
-            values = allocation_coefficients(approach, p)
-            if no_eol:
-                values["end_of_life"] = {}
-            return values
+        def coefficients(p, plan=plan):
+            # The deterministic demand's roles: no end of life, no blank treatment.
+            return plan_coefficients(plan, approach, p)
 
         base = coefficients(params)
         slopes: dict[tuple[str, str], list[tuple[str, float, float]]] = {}

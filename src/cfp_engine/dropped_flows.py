@@ -1,0 +1,120 @@
+"""Exchanges dropped at import (``--allow-unlinked``), said aloud in every result using them.
+
+``cfp data import --allow-unlinked`` removes the exchanges it cannot link and records them
+in the user store's registry, which the score table's manifest carries
+(``manifest["databases"][NAME]["allow_unlinked"]``). A footprint that uses such a
+database, directly or through the databases it links to, leaves those flows out: a
+SimaPro process whose only CO2 flow was dropped scores 0. This module finds the
+databases a result used, and words the warning that names how many exchanges were
+dropped and which of them are greenhouse gases. No Brightway here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+#: Greenhouse gases by name or formula (IPCC AR6 WG1, Table 7.SM.7: CO2, CH4, N2O,
+#: SF6, NF3, the HFCs, PFCs, CFCs, HCFCs and halons, i.e. fluorinated compounds).
+_GHG_PATTERN = re.compile(
+    r"carbon dioxide|\bmethane\b|dinitrogen monoxide|nitrous oxide|hexafluoride|"
+    r"nitrogen (?:tri)?fluoride|fluoro|\bhalon\b|"
+    r"\b(?:co2|ch4|n2o|sf6|nf3|cf4|c2f6|c3f8|c4f10|c6f14|chf3|ch2f2|so2f2)\b|"
+    r"\b(?:hfc|pfc|cfc|hcfc)s?\b|\b(?:hfc|pfc|cfc|hcfc|hfe)-?\d",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1)
+def _characterised_names() -> frozenset[str]:
+    """Names of the flows any catalogued method characterises (bw2io's LCIA data)."""
+    from .errors import CfpError
+    from .methods import _read_bw2io_lcia, available_methods
+
+    try:
+        source = _read_bw2io_lcia()
+        return frozenset(
+            cf["name"].casefold()
+            for method in available_methods()
+            for indicator in method.indicators.values()
+            for cf in source.get(indicator, {}).get("exchanges", ())
+        )
+    except (CfpError, OSError):  # no bw2io data: the name patterns alone decide
+        return frozenset()
+
+
+def names_greenhouse_gas(name: str) -> bool:
+    """Whether a flow's name or formula is one of IPCC AR6's greenhouse gases.
+
+    Carbon dioxide, methane, dinitrogen monoxide, SF6, NF3 and the fluorinated
+    compounds (HFCs, PFCs, CFCs, HCFCs, halons), by name or formula.
+    """
+    return bool(_GHG_PATTERN.search(name))
+
+
+def is_greenhouse_gas(name: str) -> bool:
+    """:func:`names_greenhouse_gas`, or a flow of exactly that name has a GWP factor.
+
+    The second test reads bw2io's LCIA data once per process (~3 s), so imports use
+    it and record the answer with each dropped exchange; results read that record.
+    """
+    name = name.strip()
+    return names_greenhouse_gas(name) or name.casefold() in _characterised_names()
+
+
+def used_databases(direct: Iterable[str], sources: Mapping[str, Any]) -> list[str]:
+    """The databases a demand uses: those of its activities and all they link to.
+
+    ``sources`` is the score table's ``manifest["databases"]``; an imported database's
+    record lists the databases it links to (``links_to``). Returned in ``sources`` order.
+    """
+    seen: set[str] = set()
+    pending = list(direct)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        record = sources.get(name) or {}
+        pending.extend((record.get("links_to") or {}).keys())
+    return [name for name in sources if name in seen] + sorted(seen - set(sources))
+
+
+def dropped_flow_warnings(databases: Iterable[str], sources: Mapping[str, Any]) -> list[str]:
+    """One warning per used database that was imported with exchanges dropped."""
+    warnings = []
+    for name in databases:
+        dropped = (sources.get(name) or {}).get("allow_unlinked") or ()
+        if dropped:
+            warnings.append(describe_dropped(name, dropped))
+    return warnings
+
+
+def describe_dropped(database: str, dropped: Iterable[Mapping[str, str]]) -> str:
+    """The warning for one database's dropped exchanges, greenhouse gases by name."""
+    dropped = list(dropped)
+    flows = [d for d in dropped if d.get("type") == "biosphere"]
+    ghg = dict.fromkeys(_flow_label(d) for d in dropped if _recorded_ghg(d))
+    text = (
+        f"database {database!r} was imported with --allow-unlinked: {len(dropped)} "
+        f"unlinked exchange(s) dropped ({len(flows)} elementary flow(s)), so the footprint "
+        "leaves them out"
+    )
+    if ghg:
+        text += f"; greenhouse gases among them: {'; '.join(ghg)}"
+    else:
+        text += "; none is a greenhouse gas by name"
+    return text + " (`cfp data list` shows the import; re-import with --flow-map to link them)"
+
+
+def _recorded_ghg(dropped: Mapping[str, Any]) -> bool:
+    recorded = dropped.get("greenhouse_gas")
+    return bool(recorded) if recorded is not None else names_greenhouse_gas(dropped.get("name", ""))
+
+
+def _flow_label(dropped: Mapping[str, str]) -> str:
+    where = dropped.get("categories") or dropped.get("location") or ""
+    detail = ", ".join(p for p in (dropped.get("unit", ""), where) if p)
+    return f"{dropped.get('name', '')!r} [{detail}] in {dropped.get('activity', '')}"
