@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .circularity import APPROACHES
 from .core import FootprintCalculator
@@ -78,9 +78,10 @@ class SweepPoint:
     approach: str
     total_kg_co2e: float
     reduction_vs_virgin: float | None
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # the result's; not in JSON
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "warnings"}
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def sweep_recycled_content(
                     result.approach,
                     result.total_kg_co2e,
                     result.reduction_vs_virgin,
+                    result.warnings,
                 )
             )
     return points

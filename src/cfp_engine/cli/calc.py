@@ -245,6 +245,7 @@ def sweep(
     points = sweep_recycled_content(
         spec, component_id, shares, calculator, approach=approach, variant=variant
     )
+    _warn(w for p in points for w in p.warnings)
     answers = []
     if target_share is not None:
         answers = recycled_content_for_target(
