@@ -6,6 +6,7 @@ mass share; a blank ``recycled`` route with recycled content above 0 stays an er
 Expected figures by hand from the hand-made inventory (tests/fixtures/make_inventories.py).
 """
 
+import csv
 import json
 
 import pytest
@@ -176,3 +177,29 @@ def test_monte_carlo_uses_the_same_demand(sparse):
     model = build_model(FootprintCalculator(), load_spec(path), approach="cff")
     assert {item.stage for item in model.items} == {"raw_materials"}
     assert model.result.warnings == calculate_footprint(load_spec(path), approach="cff").warnings
+
+
+def test_batch_uses_the_same_rule_and_states_it_once(sparse, tmp_path, handmade):
+    from cfp_engine.batch import score_catalogue
+
+    sparse(f"sparse,{VIRGIN},{RECYCLED},,,,,,hand-made")
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text(
+        "product_id,stage,item,ref,amount,unit,recycled_content\n"
+        "crate,raw_materials,shell,sparse,500,g,40%\n",
+        encoding="utf-8",
+    )
+    summary = score_catalogue(
+        catalogue,
+        tmp_path / "scores.csv",
+        inventories=[tmp_path / "handmade.xlsx"],
+        materials=[tmp_path / "sparse-materials.csv"],
+    )
+    with (tmp_path / "scores.csv").open(encoding="utf-8", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["status"] == "ok", row["error"]
+    assert float(row["total_kg_co2e"]) == pytest.approx(0.5 * (0.6 * EV + 0.4 * EREC), rel=REL)
+    assert float(row["end_of_life_kg_co2e"]) == 0.0
+    (warning,) = summary.warnings
+    assert warning.startswith("products with material 'sparse': material 'sparse' has no disposal")
+    assert "disposal of 1 of its mass is not modelled" in warning

@@ -108,6 +108,7 @@ class BatchSummary:
     chunks: int
     resumed_chunks: int
     seconds: float
+    warnings: tuple[str, ...] = ()  # the model's: materials and databases left incomplete
 
 
 # -- executors: in process, process pool, Dask ---------------------------------------------
@@ -416,6 +417,7 @@ def score_catalogue(
         chunks=run.n_chunks,
         resumed_chunks=run.resumed,
         seconds=time.perf_counter() - started,
+        warnings=model.warnings,
     )
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .catalogue_items import STAGE_INDEX, LineItems
-from .core import FootprintCalculator
+from .core import FootprintCalculator, describe_unmodelled, plan_component, unmodelled_treatments
+from .dropped_flows import dropped_flow_warnings
 from .errors import CfpError
 from .methods import INDICATORS
 from .references import ReferenceIndex
@@ -47,6 +48,9 @@ class ScoringModel:
     raw_slope: np.ndarray  # (n_materials, N_INDICATORS): change per unit R1 (b)
     end_of_life: np.ndarray  # (n_materials, N_INDICATORS): kg CO2e per kg (c)
     fingerprint: str = ""
+    # What footprints using a material or database leave out (issue 12): the output
+    # has no warnings column, so ``cfp batch`` states them once on stderr.
+    warnings: tuple[str, ...] = ()
     # Plain floats and messages, so they travel with the pickled model: a worker need
     # not build the pint registry (~0.3 s) for units the parent already converted.
     _factors: dict[tuple[str, str], float | str] = field(default_factory=dict, repr=False)
@@ -78,6 +82,7 @@ def build_scoring_model(
     raw_base = np.zeros((len(keys), N_INDICATORS))
     raw_slope = np.zeros((len(keys), N_INDICATORS))
     end_of_life = np.zeros((len(keys), N_INDICATORS))
+    warnings: list[str] = []
     for row, key in enumerate(keys):
         at = {}
         for r1 in (0.0, 1.0):
@@ -93,7 +98,9 @@ def build_scoring_model(
             np.nan if at[1.0] is None else _stage_indicators(at[1.0], "raw_materials") - base
         )
         end_of_life[row] = _stage_indicators(at[0.0], "end_of_life")
+        warnings.extend(_material_warnings(key, materials_table, table, approach))
     scores = table.vector(calculator.method.name)
+    sources = table.manifest.get("databases", {})
     return ScoringModel(
         method=calculator.method.name,
         approach=approach,
@@ -105,7 +112,22 @@ def build_scoring_model(
         raw_slope=raw_slope,
         end_of_life=end_of_life,
         fingerprint=table.fingerprint,
+        warnings=(
+            *warnings,
+            *(f"products that use it: {text}" for text in dropped_flow_warnings(sources, sources)),
+        ),
     )
+
+
+def _material_warnings(key: str, materials, table, approach: str) -> list[str]:
+    """Catalogue rows use the table's default R2 and R3: the same for every product."""
+    spec = _material_spec(key, 0.0)
+    plan = plan_component(spec.components[0], materials, table, spec, approach)
+    material = materials.get(key)
+    return [
+        f"products with material {key!r}: " + describe_unmodelled(material, role, share, approach)
+        for role, share in unmodelled_treatments(plan.unmodelled, plan.parameters, approach)
+    ]
 
 
 def _material_spec(key: str, r1: float):

@@ -240,11 +240,10 @@ def plan_component(
         if parameters.R1 > 0.0 and not references["recycled"][0]:
             raise DataError(_missing_role_message(component, "recycled", parameters.R1))
         unmodelled = tuple(role for role in OPTIONAL_TREATMENTS if not references[role][0])
-        needed = allocation_coefficients(approach, parameters)["end_of_life"]
         exemptions = [
-            _unmodelled_message(component, material_spec, role, parameters, approach)
-            for role in unmodelled
-            if needed.get(role, 0.0) != 0.0
+            f"component {component.id!r}: "
+            + describe_unmodelled(material_spec, role, share, approach, component.mass_kg)
+            for role, share in unmodelled_treatments(unmodelled, parameters, approach)
         ]
     return _ComponentPlan(
         component,
@@ -386,23 +385,32 @@ def _missing_role_message(component: ComponentSpec, role: str, amount: float) ->
     )
 
 
-def _unmodelled_message(
-    component: ComponentSpec,
-    material: MaterialSpec,
-    role: str,
-    parameters: AllocationParameters,
-    approach: str,
-) -> str:
-    share = {
+def unmodelled_treatments(
+    blank: Sequence[str], parameters: AllocationParameters, approach: str
+) -> list[tuple[str, float]]:
+    """The blank treatments ``approach`` would need, each with its share of the mass.
+
+    Cut-off needs no recycling process (recycling belongs to the next life cycle), and
+    a treatment with a zero share is not needed either.
+    """
+    needed = allocation_coefficients(approach, parameters)["end_of_life"]
+    shares = {
         "eol_recycling": parameters.R2,
         "energy_recovery": parameters.R3,
         "disposal": max(0.0, 1.0 - parameters.R2 - parameters.R3),
-    }[role]
+    }
+    return [(role, shares[role]) for role in blank if needed.get(role, 0.0) != 0.0]
+
+
+def describe_unmodelled(
+    material: MaterialSpec, role: str, share: float, approach: str, mass_kg: float | None = None
+) -> str:
+    """What a blank treatment leaves out, for warnings and label exemptions."""
+    mass = f" ({share * mass_kg:.3g} kg)" if mass_kg is not None else ""
     text = (
-        f"component {component.id!r}: material {material.material!r} has no "
-        f"{_ROLE_NAMES[role]} ({role} is blank in {material.origin or 'its materials table'}): "
-        f"{role} of {share:.3g} of its mass ({share * component.mass_kg:.3g} kg) is not "
-        "modelled and counts 0 kg CO2e"
+        f"material {material.material!r} has no {_ROLE_NAMES[role]} ({role} is blank in "
+        f"{material.origin or 'its materials table'}): {role} of {share:.3g} of its "
+        f"mass{mass} is not modelled and counts 0 kg CO2e"
     )
     if role == "eol_recycling":
         text += (

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._base import _calculation_options, cli
+from ._base import _calculation_options, _warn, cli
 
 
 @cli.command()
@@ -87,6 +87,7 @@ def batch(
     finally:
         if bar is not None:
             bar.close()
+    _warn(summary.warnings)
     if not quiet:
         resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
         click.echo(
