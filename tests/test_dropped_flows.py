@@ -1,0 +1,147 @@
+"""--allow-unlinked is loud: dropped flows in the report, every result and label (issue 12, 3).
+
+The SimaPro fixture with ``kiln_flow`` writes the steel's only CO2 as "Carbon dioxide,
+kiln", a flow biosphere3 does not know; with --allow-unlinked it is dropped. Expected
+scores by hand from tests/fixtures/make_databases.py.
+"""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cfp_engine.cli import cli
+from cfp_engine.dropped_flows import describe_dropped, names_greenhouse_gas, used_databases
+
+import make_databases as dbs
+
+REL = 1e-6
+# Widget steel without its 1.5 kg CO2: 0.01 kg CH4 non-fossil (27.0) + 2 kWh electricity.
+STEEL_WITHOUT_CO2 = 0.01 * dbs.AR6["ch4_non_fossil"] + 2 * dbs.ELECTRICITY
+LABEL = (
+    "label:\n"
+    "  company_name: X\n"
+    "  company_ids: ['urn:x:c']\n"
+    "  product_ids: ['urn:x:p']\n"
+    "  reference_period: {start: '2025-01-01', end: '2025-12-31'}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "ghg"),
+    [
+        ("Carbon dioxide, kiln", True),
+        ("CO2 from calcination", True),
+        ("Methane, biogenic", True),
+        ("Dinitrogen monoxide", True),
+        ("Sulfur hexafluoride", True),
+        ("Nitrogen fluoride", True),
+        ("Ethane, 1,1,1,2-tetrafluoro-, HFC-134a", True),
+        ("PFC-14", True),
+        ("HFCs, unspecified", True),
+        ("Methanol", False),
+        ("Hydrogen fluoride", False),
+        ("mystery lubricant", False),
+        ("Water, well", False),
+    ],
+)
+def test_greenhouse_gases_by_name(name, ghg):
+    assert names_greenhouse_gas(name) is ghg
+
+
+def test_used_databases_follow_links():
+    sources = {
+        "cfp-builtin": {},
+        "a": {"links_to": {"b": 2}},
+        "b": {"links_to": {"cfp-builtin": 1}},
+        "c": {},
+    }
+    assert used_databases({"a"}, sources) == ["cfp-builtin", "a", "b"]
+    assert used_databases({"c"}, sources) == ["c"]
+
+
+def test_the_warning_counts_and_names_greenhouse_gases():
+    dropped = [
+        {"type": "biosphere", "name": "Carbon dioxide, kiln", "unit": "kg", "categories": "air",
+         "location": "", "activity": "steel [JP]", "greenhouse_gas": True},
+        {"type": "technosphere", "name": "mystery lubricant", "unit": "kg", "categories": "",
+         "location": "GLO", "activity": "steel [JP]"},
+    ]  # fmt: skip
+    text = describe_dropped("sp", dropped)
+    assert text.startswith(
+        "database 'sp' was imported with --allow-unlinked: 2 unlinked exchange(s) dropped "
+        "(1 elementary flow(s)), so the footprint leaves them out; greenhouse gases among "
+        "them: 'Carbon dioxide, kiln' [kg, air] in steel [JP] ("
+    )
+    assert "lubricant" not in text
+    assert "none is a greenhouse gas" in describe_dropped("x", dropped[1:])
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A fresh engine home with 'sp' (CO2 dropped) and 'es2' (complete) imported."""
+    from cfp_engine.user_store import import_database
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
+    path = dbs.write_simapro(tmp_path / "sp", kiln_flow=True)
+    report = import_database(path, format="simapro-csv", name="sp", allow_unlinked=True)
+    import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")
+    return report
+
+
+def _spec(tmp_path, activity: str, name: str = "spec.yaml"):
+    path = tmp_path / name
+    path.write_text(
+        "product: {id: w, name: Widget, declared_unit: 1 piece}\n"
+        "components: []\n"
+        f"stages:\n  production: [{{activity: '{activity}', amount: 1 kg}}]\n" + LABEL,
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_dropped_co2_is_listed_warned_and_labelled(store, tmp_path):
+    (dropped,) = store.dropped
+    assert dropped["name"] == "Carbon dioxide, kiln" and dropped["greenhouse_gas"] is True
+    assert (
+        "biosphere 'Carbon dioxide, kiln' [kilogram, air] GREENHOUSE GAS: 1 exchange(s), "
+        "in Widget steel [JP]"
+    ) in store.render().splitlines()[-2]
+    spec = _spec(tmp_path, "sp::Widget steel::JP")
+    out = run("calc", spec, "--format", "json")
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["total_kg_co2e"] == pytest.approx(STEEL_WITHOUT_CO2, rel=REL)
+    (warning,) = result["warnings"]
+    assert warning.startswith(
+        "database 'sp' was imported with --allow-unlinked: 1 unlinked exchange(s) dropped "
+        "(1 elementary flow(s)), so the footprint leaves them out; greenhouse gases among "
+        "them: 'Carbon dioxide, kiln' [kilogram, air] in Widget steel [JP] ("
+    )
+    assert result["exemptions"] == [warning]
+    assert f"Warning: {warning}" in out.stderr
+    assert "sp" in result["provenance"]["databases"]
+    label = tmp_path / "label.json"
+    made = run("label", spec, "--format", "pact", "-o", label)
+    assert made.exit_code == 0, made.output
+    described = json.loads(label.read_text(encoding="utf-8"))["pcf"]["exemptedEmissionsDescription"]
+    assert described.startswith("Not in the footprint: (1) database 'sp' was imported with")
+    assert "'Carbon dioxide, kiln'" in described
+
+
+def test_a_result_not_using_the_database_neither_warns_nor_lists_it(store, tmp_path):
+    from cfp_engine.core import calculate_footprint
+    from cfp_engine.spec import load_spec
+
+    spec = _spec(tmp_path, "es2::widget steel production::JP")
+    result = calculate_footprint(load_spec(spec))
+    assert result.total_kg_co2e == pytest.approx(dbs.STEEL, rel=REL)
+    assert result.warnings == () and result.exemptions == ()
+    assert list(result.provenance["databases"]) == ["es2"]
+    compared = run("compare", spec, _spec(tmp_path, "sp::Widget steel::JP", "b.yaml"))
+    assert compared.exit_code == 0, compared.output
+    assert compared.stderr.count("Warning: database 'sp'") == 1
