@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .catalogue_items import STAGE_INDEX, LineItems
-from .core import FootprintCalculator, describe_unmodelled, plan_component, unmodelled_treatments
+from .core import FootprintCalculator, plan_component
 from .dropped_flows import dropped_flow_warnings
 from .errors import CfpError
 from .methods import INDICATORS
 from .references import ReferenceIndex
 from .spec import STAGES, spec_from_dict
+from .treatments import describe_unmodelled, unmodelled_treatments
 
 N_INDICATORS = len(INDICATORS)
 
