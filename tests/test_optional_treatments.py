@@ -164,9 +164,7 @@ def test_label_states_the_treatment_among_its_exemptions(sparse):
     assert "disposal of 1 of its mass (0.5 kg) is not modelled" in described
     assert "No exemptions" not in described
     checked = run("verify", out, "--spec", path, "--format", "json")
-    failed = [c for c in json.loads(checked.stdout)["checks"] if c["status"] == "FAIL"]
-    # The hand-made data have no pedigree: their DQRs fail for reasons of their own.
-    assert [c for c in failed if "DQR" not in c["detail"]] == [], checked.stdout
+    assert checked.exit_code == 0, checked.stdout
 
 
 def test_monte_carlo_uses_the_same_demand(sparse):

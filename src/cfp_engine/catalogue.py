@@ -115,7 +115,7 @@ def build_scoring_model(
         fingerprint=table.fingerprint,
         warnings=(
             *warnings,
-            *(f"products that use it: {text}" for text in dropped_flow_warnings(sources, sources)),
+            *(f"if products use it, {text}" for text in dropped_flow_warnings(sources, sources)),
         ),
     )
 
