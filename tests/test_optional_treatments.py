@@ -201,3 +201,14 @@ def test_batch_uses_the_same_rule_and_states_it_once(sparse, tmp_path, handmade)
     (warning,) = summary.warnings
     assert warning.startswith("products with material 'sparse': material 'sparse' has no disposal")
     assert "disposal of 1 of its mass is not modelled" in warning
+
+
+def test_sweep_and_compare_print_the_warning_once(sparse):
+    path = sparse(f"sparse,{VIRGIN},{RECYCLED},,,,,,hand-made")
+    swept = run("sweep", path, "--component", "shell", "--recycled-content", "0:100:50")
+    assert swept.exit_code == 0, swept.output
+    assert swept.stderr.count("Warning: component 'shell': material 'sparse' has no disposal") == 1
+    compared = run("compare", path, "--approach", "all", "--format", "json")
+    assert compared.exit_code == 0, compared.output
+    documents = json.loads(compared.stdout)
+    assert [len(d["exemptions"]) for d in documents] == [1, 1, 1]  # one per approach
