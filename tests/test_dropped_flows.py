@@ -58,6 +58,26 @@ def test_used_databases_follow_links():
     }
     assert used_databases({"a"}, sources) == ["cfp-builtin", "a", "b"]
     assert used_databases({"c"}, sources) == ["c"]
+    # bw2data's own record of links (manifest["depends"]) comes first when there is one.
+    assert used_databases({"a"}, sources, {"a": [], "b": ["cfp-builtin"]}) == ["a"]
+
+
+def test_provenance_follows_links_of_inventory_files(write_spec, handmade_table):
+    from cfp_engine.core import calculate_footprint
+    from cfp_engine.spec import load_spec
+
+    def databases(activity: str, amount: str) -> list[str]:
+        path = write_spec(
+            "product: {id: p, name: P, declared_unit: 1 piece}\n"
+            "inventories: [handmade.xlsx]\ncomponents: []\n"
+            f"stages:\n  production: [{{activity: '{activity}', amount: {amount}}}]\n"
+        )
+        return list(calculate_footprint(load_spec(path)).provenance["databases"])
+
+    # hand assembly uses the built-in JP grid; the grid uses nothing of the file. (Links
+    # are known per database: the file's other activities also list the built-in data.)
+    assert databases("handmade::hand assembly", "1 piece") == ["cfp-builtin", "handmade"]
+    assert databases("electricity, grid, JP", "1 kWh") == ["cfp-builtin"]
 
 
 def test_the_warning_counts_and_names_greenhouse_gases():

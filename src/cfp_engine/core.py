@@ -418,7 +418,9 @@ def _score(
     eol_recycled = math.fsum(c.mass_kg * c.eol_recycling for c in components)
     sources = table.manifest.get("databases", {})
     databases = used_databases(
-        {table.activities[d.activity_index].database for d in (*demands, *baseline)}, sources
+        {table.activities[d.activity_index].database for d in (*demands, *baseline)},
+        sources,
+        table.manifest.get("depends"),
     )
     exemptions = (
         *(text for plan in plans for text in plan.exemptions),

@@ -64,12 +64,19 @@ def is_greenhouse_gas(name: str) -> bool:
     return names_greenhouse_gas(name) or name.casefold() in _characterised_names()
 
 
-def used_databases(direct: Iterable[str], sources: Mapping[str, Any]) -> list[str]:
+def used_databases(
+    direct: Iterable[str],
+    sources: Mapping[str, Any],
+    depends: Mapping[str, Iterable[str]] | None = None,
+) -> list[str]:
     """The databases a demand uses: those of its activities and all they link to.
 
-    ``sources`` is the score table's ``manifest["databases"]``; an imported database's
-    record lists the databases it links to (``links_to``). Returned in ``sources`` order.
+    ``sources`` is the score table's ``manifest["databases"]`` and ``depends`` its
+    ``manifest["depends"]`` (bw2data's record of what each database links to); a table
+    built before that was recorded falls back on an imported database's ``links_to``.
+    Returned in ``sources`` order.
     """
+    depends = depends or {}
     seen: set[str] = set()
     pending = list(direct)
     while pending:
@@ -77,8 +84,10 @@ def used_databases(direct: Iterable[str], sources: Mapping[str, Any]) -> list[st
         if name in seen:
             continue
         seen.add(name)
-        record = sources.get(name) or {}
-        pending.extend((record.get("links_to") or {}).keys())
+        if name in depends:
+            pending.extend(depends[name])
+        else:
+            pending.extend(((sources.get(name) or {}).get("links_to") or {}).keys())
     return [name for name in sources if name in seen] + sorted(seen - set(sources))
 
 
