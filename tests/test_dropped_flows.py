@@ -90,10 +90,14 @@ def test_the_warning_counts_and_names_greenhouse_gases():
     text = describe_dropped("sp", dropped)
     assert text.startswith(
         "database 'sp' was imported with --allow-unlinked: 2 unlinked exchange(s) dropped "
-        "(1 elementary flow(s)), so the footprint leaves them out; greenhouse gases among "
+        "(1 of them elementary flows), so the footprint leaves them out; greenhouse gases among "
         "them: 'Carbon dioxide, kiln' [kg, air] in steel [JP] ("
     )
     assert "lubricant" not in text
+    again = dropped[0] | {"activity": "kiln [CN]"}
+    assert "'Carbon dioxide, kiln' [kg, air] in 2 activities (steel [JP], kiln [CN])" in (
+        describe_dropped("sp", [dropped[0], again])
+    )
     assert "none is a greenhouse gas" in describe_dropped("x", dropped[1:])
 
 
@@ -139,7 +143,7 @@ def test_dropped_co2_is_listed_warned_and_labelled(store, tmp_path):
     (warning,) = result["warnings"]
     assert warning.startswith(
         "database 'sp' was imported with --allow-unlinked: 1 unlinked exchange(s) dropped "
-        "(1 elementary flow(s)), so the footprint leaves them out; greenhouse gases among "
+        "(1 of them elementary flows), so the footprint leaves them out; greenhouse gases among "
         "them: 'Carbon dioxide, kiln' [kilogram, air] in Widget steel [JP] ("
     )
     assert result["exemptions"] == [warning]

@@ -102,20 +102,36 @@ def dropped_flow_warnings(databases: Iterable[str], sources: Mapping[str, Any]) 
 
 
 def describe_dropped(database: str, dropped: Iterable[Mapping[str, str]]) -> str:
-    """The warning for one database's dropped exchanges, greenhouse gases by name."""
+    """The warning for one database's dropped exchanges, greenhouse gases by name.
+
+    Each greenhouse gas is named once, with the activities it was dropped from (the first
+    three, and how many in all).
+    """
     dropped = list(dropped)
-    flows = [d for d in dropped if d.get("type") == "biosphere"]
-    ghg = dict.fromkeys(_flow_label(d) for d in dropped if _recorded_ghg(d))
+    elementary = sum(1 for d in dropped if d.get("type") == "biosphere")
+    ghg: dict[str, list[str]] = {}
+    for d in dropped:
+        if _recorded_ghg(d):
+            ghg.setdefault(_flow_label(d), []).append(str(d.get("activity", "")))
     text = (
         f"database {database!r} was imported with --allow-unlinked: {len(dropped)} "
-        f"unlinked exchange(s) dropped ({len(flows)} elementary flow(s)), so the footprint "
+        f"unlinked exchange(s) dropped ({elementary} of them elementary flows), so the footprint "
         "leaves them out"
     )
     if ghg:
-        text += f"; greenhouse gases among them: {'; '.join(ghg)}"
+        named = "; ".join(f"{flow} in {_activities(where)}" for flow, where in ghg.items())
+        text += f"; greenhouse gases among them: {named}"
     else:
         text += "; none is a greenhouse gas by name"
     return text + " (`cfp data list` shows the import; re-import with --flow-map to link them)"
+
+
+def _activities(names: list[str]) -> str:
+    distinct = list(dict.fromkeys(names))
+    if len(distinct) == 1:
+        return distinct[0]
+    shown = ", ".join(distinct[:3]) + (", ..." if len(distinct) > 3 else "")
+    return f"{len(distinct)} activities ({shown})"
 
 
 def _recorded_ghg(dropped: Mapping[str, Any]) -> bool:
@@ -126,4 +142,4 @@ def _recorded_ghg(dropped: Mapping[str, Any]) -> bool:
 def _flow_label(dropped: Mapping[str, str]) -> str:
     where = dropped.get("categories") or dropped.get("location") or ""
     detail = ", ".join(p for p in (dropped.get("unit", ""), where) if p)
-    return f"{dropped.get('name', '')!r} [{detail}] in {dropped.get('activity', '')}"
+    return f"{dropped.get('name', '')!r} [{detail}]"
