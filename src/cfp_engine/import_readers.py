@@ -220,7 +220,13 @@ def _excel(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         raise SpecError(
             f"{source}: cannot read the inventory ({type(exc).__name__}: {exc})"
         ) from None
-    original = importer.db_name
+    original = getattr(importer, "db_name", None)
+    if not original or not importer.data:
+        # bw2io reads any workbook; without a "Database" row it is not an inventory.
+        raise SpecError(
+            f"{source}: not a Brightway {fmt} inventory (no 'Database' row and no "
+            "'Activity' blocks); see bw2io's Excel/CSV template or export one from Brightway"
+        )
     importer.strategies.insert(0, functools.partial(_rename_database, old=original, new=name))
     importer.db_name = name
     importer.cfp_files = [source]

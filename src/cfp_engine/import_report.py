@@ -38,6 +38,7 @@ class ImportReport:
     mapped_flows: list[dict[str, Any]] = field(default_factory=list)
     unmapped_units: dict[str, int] = field(default_factory=dict)
     parameterised: bool = False
+    formulas: dict[str, int] = field(default_factory=dict)  # evaluated / kept (file amount)
     seconds: dict[str, float] = field(default_factory=dict)
     unlinked_report: str | None = None
 
@@ -78,7 +79,12 @@ class ImportReport:
                 "amounts cannot be given in it"
             )
         if self.parameterised:
-            lines.append("  parameters      formulas evaluated by Brightway (bw2data.parameters)")
+            frozen = self.formulas.get("evaluated", 0)
+            kept = self.formulas.get("kept", 0)
+            lines.append(
+                f"  parameters      {frozen} formula(s) evaluated into amounts (bw2parameters)"
+                + (f"; {kept} kept at the file's amount (not evaluable)" if kept else "")
+            )
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items())
         lines.append(f"  time            {timing}")
         return "\n".join(lines)

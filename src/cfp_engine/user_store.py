@@ -460,25 +460,16 @@ def _unlinked_message(report, target: Path) -> str:
 
 
 def _write_imported(bd, importer, report) -> None:
-    """Write through bw2io; evaluate parameters the way bw2io's example database does."""
-    from bw2data.parameters import Group, parameters
+    """Write through bw2io, every formula frozen at its value (no parameter tables).
 
-    has_parameters = bool(
-        report.parameterised
-        or getattr(importer, "database_parameters", None)
-        or any(ds.get("parameters") for ds in importer.data)
-    )
-    importer.write_database(activate_parameters=has_parameters, searchable=False)
-    if has_parameters:
-        # As bw2io.add_example_database: every exchange with a formula joins one group,
-        # then all parameters and formulas are recalculated into the amounts.
-        group_name = f"{report.name} exchanges"
-        Group.delete().where(Group.name == group_name).execute()
-        group = Group.create(name=group_name)
-        for ds in bd.Database(report.name):
-            if any("formula" in exc for exc in ds.exchanges()):
-                parameters.add_exchanges_to_group(group, ds)
-        parameters.recalculate()
+    See :mod:`cfp_engine.import_parameters`: the formulas and parameter values stay in
+    the activities' data, and nothing is left in ``bw2data.parameters`` to clean up if
+    the import fails.
+    """
+    from .import_parameters import freeze_parameters
+
+    report.formulas = freeze_parameters(importer, source=report.file, fmt=report.format)
+    importer.write_database(activate_parameters=False, searchable=False)
 
 
 def list_databases() -> list[dict[str, Any]]:
