@@ -20,6 +20,7 @@ from typing import Any
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import SpecError
 from .flowmaps import FlowMap
+from .import_checks import check_simapro_products
 from .import_uncertainty import olca_uncertainty_to_stats_arrays, stash_olca_amounts
 from .importers_safety import (
     check_xml_files,
@@ -149,15 +150,42 @@ def _simapro(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         if f"{{CSV separator: {word}}}" in head:
             delimiter = char
     try:
-        importer = SimaProCSVImporter(str(root), name=name, delimiter=delimiter, encoding=encoding)
+        importer = SimaProCSVImporter(
+            str(root),
+            name=name,
+            delimiter=delimiter,
+            encoding=encoding,
+            extractor=_simapro_extractor(),
+        )
     except Exception as exc:  # noqa: BLE001 - the extractor raises many kinds
         raise _unreadable(root, "SimaPro CSV export", exc, None) from None
+    check_simapro_products(str(root), importer.data)
     # SimaPro 9 names carry the geography in braces ("Widget steel {JP}"); bw2io's
     # default split only knows the older "name/JP U" form.
     position = next(i for i, s in enumerate(importer.strategies) if s is split_simapro_name_geo)
     importer.strategies.insert(position + 1, split_simapro_name_geo_curly_brackets)
     importer.cfp_files = [root]
     return importer
+
+
+def _simapro_extractor():
+    """bw2io's SimaPro extractor, reading uncertainty types in any letter case.
+
+    SimaPro writes ``Undefined``, but exports from other tools (Ecobalyse's) write
+    ``undefined``; bw2io only knows the capitalised words. Undefined means no
+    uncertainty (Brightway's type 0), never an error.
+    """
+    from bw2io.extractors.simapro_csv import SimaProCSVExtractor
+
+    kinds = {k.lower(): k for k in ("Undefined", "Lognormal", "Normal", "Triangle", "Uniform")}
+
+    class _Extractor(SimaProCSVExtractor):
+        @classmethod
+        def create_distribution(cls, amount, kind, field1, field2, field3):
+            kind = kinds.get(str(kind).strip().lower(), kind)
+            return super().create_distribution(amount, kind, field1, field2, field3)
+
+    return _Extractor
 
 
 def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
