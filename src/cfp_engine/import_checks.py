@@ -43,3 +43,63 @@ def check_simapro_products(source: str, data: list[dict]) -> None:
             "give each process its product and amount in SimaPro and export again, or "
             "leave these processes out of the export",
         )
+
+
+def check_olca_waste_flows(source: str, data: dict) -> None:
+    """openLCA waste flows: bw2io reads them as extra products, so they are refused.
+
+    A waste treatment in openLCA has a waste *input* as its reference, and a process
+    sending waste to treatment has a waste *output*; bw2io 0.9 labels the output as a
+    second product of the sender and rejects the input, which would change scores.
+    """
+    names = [
+        process.get("name") or process.get("@id", "?")
+        for process in data.get("processes", {}).values()
+        if any(
+            (e.get("flow") or {}).get("flowType") == "WASTE_FLOW"
+            for e in process.get("exchanges") or ()
+        )
+    ]
+    if names:
+        raise refuse_datasets(
+            source,
+            names,
+            "use waste flows (waste treatment, or waste sent to treatment), which the "
+            "importer cannot yet turn into Brightway exchanges without changing scores",
+            "in openLCA, model the waste as a product flow (or leave these processes out "
+            "of the export) and export again",
+        )
+
+
+def check_ecospold2_single_output(source: str, data: list[dict]) -> None:
+    """Every ecospold2 dataset has exactly one reference product with a non-zero amount.
+
+    Unallocated (multi-output) datasets and datasets with no reference product cannot
+    give a score per unit of product; bw2io stops on them with ``KeyError: 'flow'``.
+    """
+    multi, none = [], []
+    for ds in data:
+        products = [
+            e for e in ds.get("exchanges", ()) if e.get("type") == "production" and e.get("amount")
+        ]
+        where = f"{ds.get('name')} [{ds.get('location') or 'GLO'}] ({ds.get('filename', '')})"
+        if len(products) > 1:
+            multi.append(where)
+        elif not products:
+            none.append(where)
+    if multi:
+        raise refuse_datasets(
+            source,
+            multi,
+            "are multi-output (several products, not allocated)",
+            "export the allocated (system-model or 'unit process, allocated') datasets, "
+            "or allocate them in the LCA software first"
+            + (f"; {len(none)} more dataset(s) have no reference product" if none else ""),
+        )
+    if none:
+        raise refuse_datasets(
+            source,
+            none,
+            "have no reference product with a non-zero amount",
+            "give each dataset its reference product, or leave these datasets out of the export",
+        )

@@ -20,7 +20,11 @@ from typing import Any
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import SpecError
 from .flowmaps import FlowMap
-from .import_checks import check_simapro_products
+from .import_checks import (
+    check_ecospold2_single_output,
+    check_olca_waste_flows,
+    check_simapro_products,
+)
 from .import_uncertainty import olca_uncertainty_to_stats_arrays, stash_olca_amounts
 from .importers_safety import (
     check_xml_files,
@@ -118,6 +122,7 @@ def _ecospold2(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path)
     # reported as unlinked instead.
     purges = (delete_exchanges_missing_activity, delete_ghost_exchanges)
     importer.strategies = [s for s in importer.strategies if s not in purges]
+    check_ecospold2_single_output(str(source), importer.data)
     importer.cfp_files = files
     return importer
 
@@ -193,10 +198,21 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
 
     if not root.is_dir():
         raise SpecError(f"{source}: openLCA JSON-LD is a folder or a .zip of one")
-    processes = sorted(root.rglob("processes"))
+    # openLCA 2 exports keep binary copies of the processes in ``bin/``; they are not
+    # JSON-LD datasets.
+    processes = sorted(
+        p for p in root.rglob("processes") if p.is_dir() and "bin" not in p.relative_to(root).parts
+    )
     if not processes:
         raise SpecError(f"{source}: no 'processes' folder (is this an openLCA JSON-LD export?)")
     folder = processes[0].parent
+    _check_olca_schema(source, folder)
+    if not folder.is_relative_to(workdir):
+        # bw2io's reader needs some folders to exist; never create them in the user's
+        # export: read a copy in the work folder.
+        copy = workdir / "jsonld"
+        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("bin"))
+        folder = copy
     for needed in ("flows", "unit_groups", "locations"):
         (folder / needed).mkdir(exist_ok=True)
     files = sorted(folder.rglob("*.json"))
@@ -204,7 +220,9 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         importer = JSONLDImporter(str(folder), name)
     except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
         raise _unreadable(source, "openLCA JSON-LD export", exc, locate_json_error(files)) from None
+    check_olca_waste_flows(str(source), importer.data)
     importer.strategies.insert(0, _olca_location_codes)
+    importer.strategies.insert(0, _olca1_exchange_fields)
     # bw2io links elementary flows to a separate "<name> biosphere" database made from
     # the export's flows; the engine links them to biosphere3 instead (see
     # _olca_relink), so that link and the product nodes are replaced.
@@ -216,12 +234,65 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     return importer
 
 
+def _check_olca_schema(source: Path, folder: Path) -> None:
+    """Refuse the openLCA 1.x schema, which bw2io's reader does not know.
+
+    openLCA 2 writes ``openlca.json`` with ``schemaVersion`` 2 and categories as paths
+    (``"category": "A/B"``); openLCA 1.x wrote categories as references to
+    ``categories/`` and ``"input"`` instead of ``"isInput"`` on exchanges.
+    """
+    import json
+
+    meta = folder / "openlca.json"
+    if meta.is_file():
+        try:
+            if int(json.loads(meta.read_text(encoding="utf-8")).get("schemaVersion", 0)) >= 2:
+                return
+        except (ValueError, AttributeError, TypeError):
+            pass
+    for path in sorted((folder / "processes").glob("*.json"))[:5]:
+        try:
+            process = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue  # reported with its position by the reader
+        exchanges = process.get("exchanges") or []
+        if isinstance(process.get("category"), dict) or any(
+            "input" in e and "isInput" not in e for e in exchanges
+        ):
+            raise SpecError(
+                f"{source}: {path.relative_to(folder.parent).as_posix()} "
+                f"({process.get('name')!r}) is in the openLCA 1.x JSON-LD schema "
+                "(categories as references, 'input' on exchanges), which the importer does "
+                "not read; open the data in openLCA 2 and export it again as JSON-LD"
+            )
+
+
 def _links_by_code(strategy, name: str) -> bool:
     return (
         isinstance(strategy, functools.partial)
         and strategy.func.__name__ == "link_iterable_by_fields"
         and strategy.keywords.get("edge_kinds") == ["biosphere"]
     )
+
+
+def _olca1_exchange_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Also give exchanges the openLCA 1.x field names bw2io's allocation still reads.
+
+    bw2io reads openLCA 2 exports but allocates multi-output processes
+    (``json_ld_allocate_datasets``, with the process's own allocation factors) by the
+    1.x names: ``input``, ``quantitativeReference``, ``avoidedProduct`` for 2's
+    ``isInput``, ``isQuantitativeReference``, ``isAvoidedProduct``.
+    """
+    names = {
+        "isInput": "input",
+        "isQuantitativeReference": "quantitativeReference",
+        "isAvoidedProduct": "avoidedProduct",
+    }
+    for process in data["processes"].values():
+        for exchange in process.get("exchanges") or ():
+            for new, old in names.items():
+                exchange.setdefault(old, bool(exchange.get(new, False)))
+    return data
 
 
 def _olca_location_codes(data: dict[str, Any]) -> dict[str, Any]:
