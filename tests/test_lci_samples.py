@@ -1,0 +1,177 @@
+"""Real LCI exports (``../shared/reference/lci-samples``): each imports and computes, or is
+refused with exit 2 and a message naming the file, the datasets and the reason.
+
+Skipped when the shared reference folder is absent. Refusals write nothing, so they
+run in the session's engine home; the one import is removed at the end of its test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from cfp_engine.cli import cli
+
+from conftest import SHARED_REFERENCE
+
+SAMPLES = SHARED_REFERENCE / "lci-samples"
+pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/reference absent")
+
+
+@pytest.fixture(scope="module")
+def home(builtin_table, engine_home):
+    """The session's engine home (built-in data built once); imports are removed after."""
+    return engine_home
+
+
+def _import(*args: str):
+    return CliRunner().invoke(cli, ["data", "import", *args], catch_exceptions=False)
+
+
+# (file, format, what the message must say: reason, and a dataset it names)
+REFUSED = [
+    (
+        "excel/bw2io_fx_with_formulas.xlsx",
+        "excel",
+        [r"not a Brightway excel inventory \(no 'Database' row"],
+    ),
+    (
+        "excel/lci-biochar-spruce.xlsx",
+        "excel",
+        [
+            r"unlinked exchange\(s\); nothing was imported",
+            r"in biochar, from spruce wood pyrolysis \[RER\]",
+            "import the databases the inputs come from first",
+        ],
+    ),
+    (
+        "simapro-csv/ecobalyse_simapro_export.csv",
+        "simapro-csv",
+        [
+            r"8 dataset\(s\) have no product \(an empty 'Products' section\)",
+            "Grape, organic, for wine production, national average, at vineyard gate",
+            "give each process its product and amount in SimaPro",
+        ],
+    ),
+    (
+        "olca-jsonld/bw2io-US-FPL.zip",
+        "olca-jsonld",
+        [
+            r"\('Whole tree chips production; softwood; at sawmill, INW'\) is in the "
+            "openLCA 1.x JSON-LD schema",
+            "export it again as JSON-LD",
+        ],
+    ),
+    (
+        "olca-jsonld/wmlci-crude-oil.zip",
+        "olca-jsonld",
+        [r"71 dataset\(s\) use waste flows", "Biogas, burned in flare", r"\.\.\. and 61 more"],
+    ),
+    (
+        "ecospold2/ocelot-multioutput",
+        "ecospold2",
+        [
+            r"4 dataset\(s\) are multi-output \(several products, not allocated\)",
+            r"heat and power co-generation, natural gas, .* \(heat-cogeneration-glo\.spold\)",
+            "export the allocated",
+        ],
+    ),
+    (
+        "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip",
+        "ecospold2",
+        [
+            r"132 dataset\(s\) are multi-output",
+            r"Acetic acid, at plant \[RNA\] \(e4a61018-9f98-3049-95c1-33b1acaa904e\.spold\)",
+            r"\.\.\. and 122 more",
+            r"21 more dataset\(s\) have no reference product",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("sample", "fmt", "expected"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_sample_is_refused_with_exit_2_naming_file_datasets_and_reason(home, sample, fmt, expected):
+    import re
+
+    result = _import(str(SAMPLES / sample), "--format", fmt, "--name", "sample")
+    assert result.exit_code == 2, result.output
+    message = result.stderr[result.stderr.index("Error: ") :]
+    assert message.startswith(f"Error: {SAMPLES / sample}")
+    assert "Traceback" not in message and "internal error" not in message
+    for pattern in expected:
+        assert re.search(pattern, message), pattern
+    assert "No imported databases" in CliRunner().invoke(cli, ["data", "list"]).output
+
+
+def test_parameterised_excel_imports_with_formulas_frozen_after_a_refusal(home, tmp_path):
+    """The Mobility example: refused without a flow map, then imported with one.
+
+    Hand calculation (the file's parameters): driving 1 km in the combustion car =
+    car (1641 kg steel x 1.5 kg CO2/kg) / 200,000 km + 2.3 kg CO2/kg x 0.062 kg/km
+    = 0.0123075 + 0.1426 = 0.1549075 kg CO2e (fossil CO2, GWP 1).
+    """
+
+    sample = SAMPLES / "excel/bw2io_sample_parameterized_database.xlsx"
+    refused = _import(str(sample), "--format", "excel", "--name", "mobility")
+    assert refused.exit_code == 2
+    assert "3 unlinked exchange(s)" in refused.stderr
+    flows = tmp_path / "flows.csv"
+    flows.write_text(
+        "source_name,source_categories,source_unit,target_name,target_categories,target_unit\n"
+        'CO2,,kilogram,"Carbon dioxide, fossil",air,kilogram\n',
+        encoding="utf-8",
+    )
+    done = _import(str(sample), "--format", "excel", "--name", "mobility", "--flow-map", str(flows))
+    try:
+        _check_mobility(done)
+    finally:
+        CliRunner().invoke(cli, ["data", "remove", "mobility"])
+
+
+def _check_mobility(done) -> None:
+    import json
+
+    assert done.exit_code == 0, done.output
+    assert "9 formula(s) evaluated into amounts" in done.output
+    shown = CliRunner().invoke(
+        cli, ["data", "show", "mobility::Driving an combustion car", "--format", "json"]
+    )
+    scores = json.loads(shown.output)["kg_co2e_per_unit"]["IPCC 2021 GWP100"]
+    assert scores["total"] == pytest.approx(0.1549075, rel=1e-6)  # float32 solver
+    _assert_no_parameter_tables_and_formulas_kept()
+
+
+def _assert_no_parameter_tables_and_formulas_kept() -> None:
+    from cfp_engine.brightway_session import _brightway
+    from cfp_engine.user_store import read_registry
+
+    with _brightway() as bd:
+        bd.projects.set_current(read_registry()["project"])
+        from bw2data.parameters import ActivityParameter, DatabaseParameter, Group
+
+        assert ActivityParameter.select().count() == 0
+        assert DatabaseParameter.select().count() == 0
+        assert Group.select().count() == 0
+        assert bd.databases["mobility"]["cfp_parameters"]["lifetime_distance"] == 200000
+        car = bd.get_node(database="mobility", name="Combustion car")
+        steel = next(e for e in car.technosphere() if e.input["name"] == "Steel")
+        assert steel["formula"] == "combustion_car_mass"
+        assert steel["amount"] == pytest.approx(1641, rel=1e-12)
+
+
+def test_json_ld_folder_is_never_written_to(home, tmp_path):
+    """bw2io's reader wants folders the export may lack: it reads a copy instead."""
+    with zipfile.ZipFile(SAMPLES / "olca-jsonld/wmlci-crude-oil.zip") as archive:
+        archive.extractall(tmp_path / "export")
+    folder = tmp_path / "export" / "wmlci_crude_oil"
+    shutil.rmtree(folder / "locations")  # one of the folders bw2io would create
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    result = _import(str(folder), "--format", "olca-jsonld", "--name", "wm")
+    # refused for its waste flows, not bw2io's "WrongDatabase" from reading bin/processes
+    assert result.exit_code == 2 and "use waste flows" in result.stderr
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert not (folder / "locations").exists()
+
