@@ -45,32 +45,6 @@ def check_simapro_products(source: str, data: list[dict]) -> None:
         )
 
 
-def check_olca_waste_flows(source: str, data: dict) -> None:
-    """openLCA waste flows: bw2io reads them as extra products, so they are refused.
-
-    A waste treatment in openLCA has a waste *input* as its reference, and a process
-    sending waste to treatment has a waste *output*; bw2io 0.9 labels the output as a
-    second product of the sender and rejects the input, which would change scores.
-    """
-    names = [
-        process.get("name") or process.get("@id", "?")
-        for process in data.get("processes", {}).values()
-        if any(
-            (e.get("flow") or {}).get("flowType") == "WASTE_FLOW"
-            for e in process.get("exchanges") or ()
-        )
-    ]
-    if names:
-        raise refuse_datasets(
-            source,
-            names,
-            "use waste flows (waste treatment, or waste sent to treatment), which the "
-            "importer cannot yet turn into Brightway exchanges without changing scores",
-            "in openLCA, model the waste as a product flow (or leave these processes out "
-            "of the export) and export again",
-        )
-
-
 def check_ecospold2_single_output(source: str, data: list[dict]) -> None:
     """Every ecospold2 dataset has exactly one reference product with a non-zero amount.
 

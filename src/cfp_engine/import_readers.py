@@ -22,7 +22,6 @@ from .errors import SpecError
 from .flowmaps import FlowMap
 from .import_checks import (
     check_ecospold2_single_output,
-    check_olca_waste_flows,
     check_simapro_products,
 )
 from .import_uncertainty import olca_uncertainty_to_stats_arrays, stash_olca_amounts
@@ -220,9 +219,10 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         importer = JSONLDImporter(str(folder), name)
     except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
         raise _unreadable(source, "openLCA JSON-LD export", exc, locate_json_error(files)) from None
-    check_olca_waste_flows(str(source), importer.data)
     importer.strategies.insert(0, _olca_location_codes)
     importer.strategies.insert(0, _olca1_exchange_fields)
+    importer.strategies.insert(0, _olca_waste_as_service)
+    importer.strategies.insert(0, _olca_parameters_as_dict)
     # bw2io links elementary flows to a separate "<name> biosphere" database made from
     # the export's flows; the engine links them to biosphere3 instead (see
     # _olca_relink), so that link and the product nodes are replaced.
@@ -275,6 +275,52 @@ def _links_by_code(strategy, name: str) -> bool:
     )
 
 
+def _olca_parameters_as_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """openLCA 2 process parameters (a list) as the ``{name: {...}}`` bw2io expects.
+
+    Their values and formulas are frozen later with the rest
+    (:mod:`cfp_engine.import_parameters`).
+    """
+    for process in data["processes"].values():
+        params = process.get("parameters")
+        if isinstance(params, list):
+            process["parameters"] = {
+                p["name"]: {
+                    "amount": p.get("value"),
+                    "formula": p.get("formula"),
+                    "description": p.get("description"),
+                }
+                for p in params
+                if p.get("name")
+            }
+    return data
+
+
+def _olca_waste_as_service(data: dict[str, Any]) -> dict[str, Any]:
+    """openLCA waste flows as treatment services, so every score stays positive.
+
+    In openLCA a waste treatment's reference is a waste *input* and a process sends
+    waste to treatment as an *output*; bw2io 0.9 rejects the first and reads the second
+    as a second product. Here the direction is reversed: the treatment produces one unit
+    of "treatment of that waste" (production +1) and the sender takes that service as an
+    input of the same amount. The matrix is openLCA's (the sender's burden includes the
+    treatment), and a spec that names the treatment per kg gets its burden per kg with
+    a positive sign (Brightway's ecoinvent convention, production -1, would give a credit).
+    """
+    for flow in data.get("flows", {}).values():
+        if flow.get("flowType") == "WASTE_FLOW":
+            flow["flowType"] = "PRODUCT_FLOW"
+            flow["cfp_waste_flow"] = True
+    for process in data["processes"].values():
+        for exchange in process.get("exchanges") or ():
+            flow = exchange.get("flow") or {}
+            if flow.get("flowType") == "WASTE_FLOW":
+                exchange["flow"] = {**flow, "flowType": "PRODUCT_FLOW"}
+                exchange["isInput"] = not exchange.get("isInput", False)
+                exchange["cfp_waste_flow"] = True
+    return data
+
+
 def _olca1_exchange_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Also give exchanges the openLCA 1.x field names bw2io's allocation still reads.
 
@@ -292,6 +338,10 @@ def _olca1_exchange_fields(data: dict[str, Any]) -> dict[str, Any]:
         for exchange in process.get("exchanges") or ():
             for new, old in names.items():
                 exchange.setdefault(old, bool(exchange.get(new, False)))
+            if exchange["avoidedProduct"]:
+                # openLCA stores an avoided product on the input side; bw2io wants an
+                # output it labels "substitution" (a credit, as openLCA computes it).
+                exchange["input"] = False
     return data
 
 
