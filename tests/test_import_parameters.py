@@ -69,3 +69,39 @@ def test_ecospold2_keeps_the_file_amount_when_a_formula_cannot_be_evaluated():
     assert counts == {"evaluated": 1, "kept": 1}
     assert ds["exchanges"][1]["amount"] == 7.0
     assert ds["exchanges"][2]["amount"] == pytest.approx(6.0, rel=1e-12)
+
+
+def test_simapro_project_and_process_parameters_import(tmp_path, monkeypatch):
+    """The hand-made SimaPro export with its grid's CO2 given as ``co2_rate*2``, a project
+    input parameter co2_rate = 0.25 and process parameters: 0.25 x 2 = 0.5 kg CO2, so the
+    grid scores dbs.ELECTRICITY = 0.5 + 0.001 x 29.8 kg CO2e/kWh (AR6)."""
+    from cfp_engine.store import open_store
+    from cfp_engine.user_store import import_database
+
+    import make_databases as dbs
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
+    source = dbs.write_simapro(tmp_path / "sp")
+    text = source.read_bytes().decode("cp1252")  # as written: CRLF, Windows-1252
+    co2 = "Carbon dioxide, fossil;;kg;0.5;Undefined;0;0;0;"
+    assert co2 in text
+    text = text.replace(co2, "Carbon dioxide, fossil;;kg;co2_rate*2;Undefined;0;0;0;", 1)
+    text = text.replace(
+        "Input parameters\r\n\r\nCalculated parameters\r\n",
+        "Input parameters\r\nlocal_factor;3;Undefined;0;0;0;No;\r\n\r\n"
+        "Calculated parameters\r\nlocal_calc;local_factor*co2_rate;\r\n",
+        1,
+    )
+    text = text.replace(
+        "\r\nQuantities\r\n",
+        "\r\nProject Input parameters\r\nco2_rate;0.25;Undefined;0;0;0;No;rate\r\n\r\nEnd\r\n"
+        "\r\nQuantities\r\n",
+        1,
+    )
+    source.write_bytes(text.encode("cp1252"))
+    report = import_database(source, format="simapro-csv", name="sp")
+    assert report.formulas == {"evaluated": 1, "kept": 0}
+    table = open_store()
+    electricity = table.find("sp::Electricity, test grid")
+    score = float(table.indicator("IPCC 2021 GWP100", "total")[electricity.index])
+    assert score == pytest.approx(dbs.ELECTRICITY, rel=1e-6)
