@@ -50,6 +50,10 @@ def check_ecospold2_single_output(source: str, data: list[dict]) -> None:
 
     Unallocated (multi-output) datasets and datasets with no reference product cannot
     give a score per unit of product; bw2io stops on them with ``KeyError: 'flow'``.
+    Unallocated ("undefined") ecospold2 datasets may carry properties (price, mass, true
+    value relation), but not which one to allocate by, nor the system model's rules for
+    waste treatments and by-products (ecoinvent's cut-off, APOS, consequential differ);
+    allocating by a guess would change results, so they are refused.
     """
     multi, none = [], []
     for ds in data:
@@ -67,7 +71,8 @@ def check_ecospold2_single_output(source: str, data: list[dict]) -> None:
             multi,
             "are multi-output (several products, not allocated)",
             "export the allocated (system-model or 'unit process, allocated') datasets, "
-            "or allocate them in the LCA software first"
+            "allocate them in the LCA software first, or (from openLCA) export openLCA "
+            "JSON-LD, which carries the allocation factors"
             + (f"; {len(none)} more dataset(s) have no reference product" if none else ""),
         )
     if none:
