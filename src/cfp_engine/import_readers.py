@@ -206,6 +206,8 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         raise SpecError(f"{source}: no 'processes' folder (is this an openLCA JSON-LD export?)")
     folder = processes[0].parent
     _check_olca_schema(source, folder)
+    # Errors name the user's files, also when the copy below is what bw2io reads.
+    files = sorted(p for p in folder.rglob("*.json") if "bin" not in p.relative_to(folder).parts)
     if not folder.is_relative_to(workdir):
         # bw2io's reader needs some folders to exist; never create them in the user's
         # export: read a copy in the work folder.
@@ -214,7 +216,6 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         folder = copy
     for needed in ("flows", "unit_groups", "locations"):
         (folder / needed).mkdir(exist_ok=True)
-    files = sorted(folder.rglob("*.json"))
     try:
         importer = JSONLDImporter(str(folder), name)
     except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
