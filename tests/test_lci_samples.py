@@ -187,3 +187,38 @@ def test_json_ld_folder_is_never_written_to(home, tmp_path):
     assert "--flow-map FILE.csv" in message
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
     assert not (folder / "locations").exists()
+
+
+def test_uslci_formulas_evaluate_to_the_amounts_in_the_file(tmp_path):
+    """Real ecospold2 parameters: every USLCI formula, evaluated at import, gives the
+    amount openLCA wrote beside it (the file's amounts are the writer's evaluations)."""
+    import re
+
+    from bw2io.extractors import Ecospold2DataExtractor
+
+    from cfp_engine.import_parameters import freeze_parameters
+
+    formula = re.compile(rb'mathematicalRelation="[^"]')
+    with zipfile.ZipFile(SAMPLES / "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip") as archive:
+        for member in archive.namelist():
+            if member.endswith(".spold") and formula.search(archive.read(member)):
+                (tmp_path / Path(member).name).write_bytes(archive.read(member))
+    data = Ecospold2DataExtractor.extract(str(tmp_path), "uslci", use_mp=False)
+    written = {
+        (ds["filename"], i): exchange["amount"]
+        for ds in data
+        for i, exchange in enumerate(ds["exchanges"])
+        if exchange.get("formula")
+    }
+    assert len(data) == 27 and len(written) == 259  # datasets, exchange formulas
+    for exchange in (e for ds in data for e in ds["exchanges"] if e.get("formula")):
+        exchange["amount"] = 0.0  # only the formula can bring the amount back
+    importer = type("Importer", (), {"data": data, "metadata": {}})()
+    counts = freeze_parameters(importer, source="uslci.zip", fmt="ecospold2")
+    assert counts == {"evaluated": len(written), "kept": 0}
+    for (filename, i), amount in written.items():
+        ds = next(d for d in data if d["filename"] == filename)
+        assert ds["exchanges"][i]["amount"] == pytest.approx(amount, rel=1e-6, abs=1e-15), (
+            filename,
+            ds["exchanges"][i]["formula"],
+        )
