@@ -102,3 +102,45 @@ def test_waste_flows_become_treatment_services_with_positive_scores(home, tmp_pa
     # treatment: 0.2 kg CO2 per kg treated; assembly: its own burden + 0.1 kg treated.
     assert score("olca::widget scrap treatment") == pytest.approx(0.2, rel=1e-6)
     assert score("olca::widget assembly") == pytest.approx(dbs.ASSEMBLY + 0.1 * 0.2, rel=1e-6)
+
+
+def _downgrade_to_olca1(root) -> None:
+    """Rewrite the hand-made openLCA 2 export in the openLCA 1.x schema (field names,
+    categories as references) - what openLCA 1.x wrote."""
+    from cfp_engine.import_readers import OLCA1_FIELDS
+
+    old_names = {new: old for old, new in OLCA1_FIELDS.items()}
+
+    def downgrade(value):
+        if isinstance(value, list):
+            return [downgrade(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if key == "category" and isinstance(item, str):
+                *path, name = item.split("/")
+                out[key] = {"@type": "Category", "name": name, "categoryPath": path}
+            else:
+                out[old_names.get(key, key)] = downgrade(item)
+        return out
+
+    for path in root.rglob("*.json"):
+        path.write_text(json.dumps(downgrade(json.loads(path.read_text("utf-8")))), "utf-8")
+
+
+def test_openlca_1_exports_are_read_as_openlca_2(home, tmp_path):
+    from cfp_engine.store import open_store
+    from cfp_engine.user_store import import_database
+
+    root = dbs.write_jsonld(tmp_path / "olca")
+    _downgrade_to_olca1(root)
+    assert '"input": true' in (root / "processes" / f"{dbs.ACT['steel']}.json").read_text()
+    before = {p: p.read_bytes() for p in root.rglob("*.json")}
+    import_database(root, format="olca-jsonld", name="olca1")
+    assert {p: p.read_bytes() for p in root.rglob("*.json")} == before  # a copy was upgraded
+    table = open_store()
+    index = table.find("olca1::widget assembly").index
+    assert float(table.indicator("IPCC 2021 GWP100", "total")[index]) == pytest.approx(
+        dbs.ASSEMBLY, rel=1e-6
+    )

@@ -12,6 +12,7 @@ Nothing is applied yet: :mod:`cfp_engine.import_linking` does that.
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -205,7 +206,7 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     if not processes:
         raise SpecError(f"{source}: no 'processes' folder (is this an openLCA JSON-LD export?)")
     folder = processes[0].parent
-    _check_olca_schema(source, folder)
+    legacy = _is_olca1(folder)
     # Errors name the user's files, also when the copy below is what bw2io reads.
     files = sorted(p for p in folder.rglob("*.json") if "bin" not in p.relative_to(folder).parts)
     if not folder.is_relative_to(workdir):
@@ -216,6 +217,8 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         folder = copy
     for needed in ("flows", "unit_groups", "locations"):
         (folder / needed).mkdir(exist_ok=True)
+    if legacy:
+        _upgrade_olca1(folder)  # the copy, never the user's files
     try:
         importer = JSONLDImporter(str(folder), name)
     except Exception as exc:  # noqa: BLE001 - json errors and KeyErrors from bad files
@@ -235,20 +238,18 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     return importer
 
 
-def _check_olca_schema(source: Path, folder: Path) -> None:
-    """Refuse the openLCA 1.x schema, which bw2io's reader does not know.
+def _is_olca1(folder: Path) -> bool:
+    """Whether an export is in the openLCA 1.x JSON-LD schema.
 
     openLCA 2 writes ``openlca.json`` with ``schemaVersion`` 2 and categories as paths
-    (``"category": "A/B"``); openLCA 1.x wrote categories as references to
-    ``categories/`` and ``"input"`` instead of ``"isInput"`` on exchanges.
+    (``"category": "A/B"``); openLCA 1.x wrote categories as references and ``"input"``
+    instead of ``"isInput"`` on exchanges.
     """
-    import json
-
     meta = folder / "openlca.json"
     if meta.is_file():
         try:
             if int(json.loads(meta.read_text(encoding="utf-8")).get("schemaVersion", 0)) >= 2:
-                return
+                return False
         except (ValueError, AttributeError, TypeError):
             pass
     for path in sorted((folder / "processes").glob("*.json"))[:5]:
@@ -260,12 +261,49 @@ def _check_olca_schema(source: Path, folder: Path) -> None:
         if isinstance(process.get("category"), dict) or any(
             "input" in e and "isInput" not in e for e in exchanges
         ):
-            raise SpecError(
-                f"{source}: {path.relative_to(folder.parent).as_posix()} "
-                f"({process.get('name')!r}) is in the openLCA 1.x JSON-LD schema "
-                "(categories as references, 'input' on exchanges), which the importer does "
-                "not read; open the data in openLCA 2 and export it again as JSON-LD"
-            )
+            return True
+    return False
+
+
+#: openLCA 1.x field names and their openLCA 2 (olca-schema 2) names.
+OLCA1_FIELDS = {
+    "input": "isInput",
+    "quantitativeReference": "isQuantitativeReference",
+    "avoidedProduct": "isAvoidedProduct",
+    "referenceFlowProperty": "isRefFlowProperty",
+    "referenceUnit": "isRefUnit",
+    "inputParameter": "isInputParameter",
+    "infrastructureProcess": "isInfrastructureProcess",
+    "infrastructureFlow": "isInfrastructureFlow",
+}
+
+
+def _upgrade_olca1(folder: Path) -> None:
+    """Rewrite an openLCA 1.x export (a copy in the work folder) in the 2.x schema.
+
+    Only what bw2io's reader uses differs: field names (:data:`OLCA1_FIELDS`) and
+    categories, references in 1.x (``{"name", "categoryPath"}``), paths in 2.x.
+    """
+
+    def upgrade(value):
+        if isinstance(value, list):
+            return [upgrade(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if key == "category" and isinstance(item, dict):
+                out[key] = "/".join([*(item.get("categoryPath") or []), item.get("name", "")])
+            else:
+                out[OLCA1_FIELDS.get(key, key)] = upgrade(item)
+        return out
+
+    for path in folder.rglob("*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue  # left as is: the reader reports it with its position
+        path.write_text(json.dumps(upgrade(data)), encoding="utf-8")
 
 
 def _links_by_code(strategy, name: str) -> bool:
