@@ -107,7 +107,7 @@ def test_waste_flows_become_treatment_services_with_positive_scores(home, tmp_pa
 def _downgrade_to_olca1(root) -> None:
     """Rewrite the hand-made openLCA 2 export in the openLCA 1.x schema (field names,
     categories as references) - what openLCA 1.x wrote."""
-    from cfp_engine.import_readers import OLCA1_FIELDS
+    from cfp_engine.import_olca import OLCA1_FIELDS
 
     old_names = {new: old for old, new in OLCA1_FIELDS.items()}
 
