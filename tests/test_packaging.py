@@ -85,9 +85,10 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-BRIGHTWAY = {"bw2data", "bw2calc", "bw2io", "bw_processing"}
+BRIGHTWAY = {"bw2data", "bw2calc", "bw2io", "bw2parameters", "bw_processing"}
 BRIGHTWAY_MODULES = {
     "brightway_session.py",
+    "import_parameters.py",
     "import_readers.py",
     "project_build.py",
     "project_queries.py",
