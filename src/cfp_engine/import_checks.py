@@ -27,58 +27,97 @@ def refuse_datasets(source: str, names: Sequence[str], reason: str, hint: str) -
     )
 
 
-def check_simapro_products(source: str, data: list[dict]) -> None:
-    """Every SimaPro process names at least one product (its 'Products' section)."""
-    missing = [
-        ds.get("simapro metadata", {}).get("Process name") or ds.get("code", "?")
-        for ds in data
-        if ds.get("type", "process") == "process"
-        and not any(e.get("type") == "production" for e in ds.get("exchanges", ()))
-    ]
-    if missing:
+def skipped_record(dataset: str, reason: str) -> dict[str, str]:
+    """One dataset left out by ``--skip-invalid``: as the report and the registry list it."""
+    return {"dataset": dataset, "reason": reason}
+
+
+SKIP_HINT = "or import the usable datasets only with --skip-invalid (the others are listed)"
+
+
+def check_simapro_products(
+    source: str, data: list[dict], *, skip_invalid: bool = False
+) -> tuple[list[dict], list[dict[str, str]]]:
+    """Every SimaPro process names at least one product (its 'Products' section).
+
+    Returns the usable datasets and, with ``skip_invalid``, the processes left out;
+    without it, a process with no product stops the import.
+    """
+    reason = "no product (an empty 'Products' section)"
+    keep, missing = [], []
+    for ds in data:
+        if ds.get("type", "process") == "process" and not any(
+            e.get("type") == "production" for e in ds.get("exchanges", ())
+        ):
+            missing.append(
+                ds.get("simapro metadata", {}).get("Process name") or ds.get("code", "?")
+            )
+        else:
+            keep.append(ds)
+    if missing and not skip_invalid:
         raise refuse_datasets(
             source,
             missing,
-            "have no product (an empty 'Products' section), so no amount to score per unit",
+            f"have {reason}, so no amount to score per unit",
             "give each process its product and amount in SimaPro and export again, or "
-            "leave these processes out of the export",
+            f"leave these processes out of the export, {SKIP_HINT}",
         )
+    return keep, [skipped_record(name, reason) for name in sorted(missing)]
 
 
-def check_ecospold2_single_output(source: str, data: list[dict]) -> None:
+def check_ecospold2_single_output(
+    source: str, data: list[dict], *, skip_invalid: bool = False
+) -> tuple[list[dict], list[dict[str, str]]]:
     """Every ecospold2 dataset has exactly one reference product with a non-zero amount.
 
     Unallocated (multi-output) datasets and datasets with no reference product cannot
     give a score per unit of product; bw2io stops on them with ``KeyError: 'flow'``.
     Unallocated ("undefined") ecospold2 datasets may carry properties (price, mass, true
-    value relation), but not which one to allocate by, nor the system model's rules for
-    waste treatments and by-products (ecoinvent's cut-off, APOS, consequential differ);
-    allocating by a guess would change results, so they are refused.
+    value relation), but not which one to allocate by: allocating by a guess would
+    change results, so they are allocated only by the property the user names
+    (``--allocation``, :mod:`cfp_engine.import_allocation`, run before this check),
+    otherwise refused, or left out with ``skip_invalid``.
+
+    Returns the usable datasets and the ones left out (``skip_invalid``).
     """
-    multi, none = [], []
+    from .import_allocation import offered_properties, products_of, where_of
+
+    keep, multi, none = [], [], []
     for ds in data:
-        products = [
-            e for e in ds.get("exchanges", ()) if e.get("type") == "production" and e.get("amount")
-        ]
-        where = f"{ds.get('name')} [{ds.get('location') or 'GLO'}] ({ds.get('filename', '')})"
+        products = products_of(ds)
         if len(products) > 1:
-            multi.append(where)
+            multi.append(ds)
         elif not products:
-            none.append(where)
-    if multi:
+            none.append(ds)
+        else:
+            keep.append(ds)
+    offered, products = offered_properties(multi)
+    allocate = (
+        "allocate them with --allocation NAME, a property of their products in the file: "
+        + ", ".join(f"{name!r} ({n} of {products} products)" for name, n in offered.items())
+        if offered
+        else "their products carry no properties in the file, so --allocation cannot split them"
+    )
+    if not skip_invalid and multi:
         raise refuse_datasets(
             source,
-            multi,
+            [where_of(ds) for ds in multi],
             "are multi-output (several products, not allocated)",
-            "export the allocated (system-model or 'unit process, allocated') datasets, "
-            "allocate them in the LCA software first, or (from openLCA) export openLCA "
-            "JSON-LD, which carries the allocation factors"
+            f"{allocate}; export the allocated (system-model or 'unit process, allocated') "
+            "datasets, allocate them in the LCA software first, or (from openLCA) export "
+            f"openLCA JSON-LD, which carries the allocation factors; {SKIP_HINT}"
             + (f"; {len(none)} more dataset(s) have no reference product" if none else ""),
         )
-    if none:
+    if not skip_invalid and none:
         raise refuse_datasets(
             source,
-            none,
+            [where_of(ds) for ds in none],
             "have no reference product with a non-zero amount",
-            "give each dataset its reference product, or leave these datasets out of the export",
+            "give each dataset its reference product, or leave these datasets out of the "
+            f"export, {SKIP_HINT}",
         )
+    skipped = [
+        skipped_record(where_of(ds), "multi-output, not allocated (no --allocation)")
+        for ds in multi
+    ] + [skipped_record(where_of(ds), "no reference product with a non-zero amount") for ds in none]
+    return keep, sorted(skipped, key=lambda r: r["dataset"])

@@ -8,7 +8,9 @@ locations become codes and its elementary flows are left for biosphere3, an Exce
 database is renamed, and the user's flow map runs before bw2io's biosphere linking.
 openLCA exports are read from a copy in the work folder, with the schema fixes of
 :mod:`cfp_engine.import_olca`; datasets that cannot be scored per unit of product are
-refused by :mod:`cfp_engine.import_checks`. Nothing is applied yet:
+refused by :mod:`cfp_engine.import_checks` (or left out on request), after
+multi-output ecospold2 datasets are split by a property
+(:mod:`cfp_engine.import_allocation`). Nothing is applied yet:
 :mod:`cfp_engine.import_linking` does that.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import SpecError
 from .flowmaps import FlowMap
+from .import_allocation import allocate_by_property
 from .import_checks import (
     check_ecospold2_single_output,
     check_simapro_products,
@@ -65,14 +68,27 @@ def create_importer(
     *,
     flow_map: FlowMap,
     limits: dict[str, int] | None = None,
+    allocation: str | None = None,
+    skip_invalid: bool = False,
 ):
     """A bw2io importer for ``source`` with the engine's strategies set (not yet applied).
 
     ``limits`` (``max_members``, ``max_bytes``) override the archive limits of
-    :func:`cfp_engine.importers_safety.safe_extract_zip`.
+    :func:`cfp_engine.importers_safety.safe_extract_zip`. ``allocation`` names the
+    ecospold2 product property multi-output datasets are split by
+    (:mod:`cfp_engine.import_allocation`); with ``skip_invalid`` the datasets that
+    cannot be scored per unit of product are left out (``importer.cfp_skipped``)
+    instead of refused.
     """
     if fmt not in FORMATS:
         raise SpecError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if allocation is not None and fmt != "ecospold2":
+        raise SpecError(
+            f"--allocation {allocation!r}: only ecospold2 files carry product properties to "
+            "allocate by (openLCA JSON-LD is allocated with its own factors); leave it out"
+        )
+    if allocation is not None and not allocation.strip():
+        raise SpecError("--allocation: give a property name (price, true value relation, ...)")
     reader = {
         "ecospold2": _ecospold2,
         "simapro-csv": _simapro,
@@ -82,6 +98,26 @@ def create_importer(
     }[fmt]
     root = _unpack(source, workdir, limits or {})
     importer = reader(bd, source, root, fmt, name, workdir)
+    importer.cfp_skipped = []
+    if fmt == "ecospold2":
+        unallocated: list[dict[str, str]] = []
+        if allocation is not None:
+            importer.data, unallocated = allocate_by_property(
+                importer.data, allocation, str(source), skip_invalid=skip_invalid
+            )
+        importer.data, skipped = check_ecospold2_single_output(
+            str(source), importer.data, skip_invalid=skip_invalid
+        )
+        importer.cfp_skipped = sorted(unallocated + skipped, key=lambda r: r["dataset"])
+    elif fmt == "simapro-csv":
+        importer.data, importer.cfp_skipped = check_simapro_products(
+            str(importer.cfp_files[0]), importer.data, skip_invalid=skip_invalid
+        )
+    if importer.cfp_skipped and not importer.data:
+        raise SpecError(
+            f"{source}: all {len(importer.cfp_skipped)} dataset(s) were left out by "
+            f"--skip-invalid ({importer.cfp_skipped[0]['reason']}, ...); nothing to import"
+        )
     _insert_flow_map(importer, flow_map, fmt)
     return importer
 
@@ -132,7 +168,6 @@ def _ecospold2(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path)
     # reported as unlinked instead.
     purges = (delete_exchanges_missing_activity, delete_ghost_exchanges)
     importer.strategies = [s for s in importer.strategies if s not in purges]
-    check_ecospold2_single_output(str(source), importer.data)
     importer.cfp_files = files
     return importer
 
@@ -174,7 +209,6 @@ def _simapro(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
         )
     except Exception as exc:  # noqa: BLE001 - the extractor raises many kinds
         raise _unreadable(root, "SimaPro CSV export", exc, None) from None
-    check_simapro_products(str(root), importer.data)
     # SimaPro 9 names carry the geography in braces ("Widget steel {JP}"); bw2io's
     # default split only knows the older "name/JP U" form.
     position = next(i for i, s in enumerate(importer.strategies) if s is split_simapro_name_geo)

@@ -41,6 +41,9 @@ class ImportReport:
     formulas: dict[str, int] = field(default_factory=dict)  # evaluated / kept (file amount)
     seconds: dict[str, float] = field(default_factory=dict)
     unlinked_report: str | None = None
+    allocation: str | None = None  # the property multi-output datasets were split by
+    allocated: dict[str, int] = field(default_factory=dict)  # dataset -> co-products
+    skipped: list[dict[str, str]] = field(default_factory=list)  # --skip-invalid
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -60,6 +63,17 @@ class ImportReport:
             "inside the database" + (f"; {external}" if external else "") + ")",
             f"  unlinked        {len(self.unlinked)}",
         ]
+        if self.allocation:
+            parts = sum(self.allocated.values())
+            lines.append(
+                f"  allocation      {len(self.allocated)} multi-output dataset(s) split into "
+                f"{parts} by {self.allocation!r} (amount x property, ecoinvent's rule)"
+            )
+        if self.skipped:
+            lines.append(
+                f"  SKIPPED         {len(self.skipped)} dataset(s) left out (--skip-invalid):"
+            )
+            lines.extend(f"    {r['dataset']}: {r['reason']}" for r in self.skipped)
         for row in self.mapped_flows:
             source, target = row["source"], row["target"]
             lines.append(

@@ -43,6 +43,7 @@ __all__ = [
     "ImportReport",
     "annotate_activities",
     "create_importer",
+    "record_allocation",
     "drop_unlinked",
     "link_and_check",
     "write_unlinked_report",
@@ -70,6 +71,14 @@ def annotate_activities(importer, report: ImportReport, imported_at: str) -> Non
                 },
             }
         )
+        split = meta.get("allocation")
+        if split:
+            # Shown by ``cfp data show`` with the rest of the source.
+            meta["source"]["allocation"] = (
+                f"{split['property']} ({split['property_amount']:g} {split['property_unit']} "
+                f"per unit of product): factor {split['factor']:.6g} of {split['activity']!r}, "
+                "co-products " + ", ".join(repr(p) for p in split["co_products"])
+            )
         ds.pop("cfp_flow_map", None)
         for exchange in ds.get("exchanges", ()):
             exchange.pop("cfp_flow_map", None)
@@ -79,6 +88,19 @@ def annotate_activities(importer, report: ImportReport, imported_at: str) -> Non
                     f"{report.file}: {ds.get('name')!r}: exchange {exchange.get('name')!r} "
                     "has no numeric amount"
                 )
+
+
+def record_allocation(importer, report: ImportReport, allocation: str | None) -> None:
+    """Put the allocation property, the split datasets and the skipped ones in ``report``."""
+    report.allocation = allocation
+    report.skipped = list(getattr(importer, "cfp_skipped", ()))
+    allocated: dict[str, int] = {}
+    for ds in importer.data:
+        split = ds.get("cfp", {}).get("allocation")
+        if split:
+            where = f"{split['activity']} [{ds.get('location') or 'GLO'}]"
+            allocated[where] = allocated.get(where, 0) + 1
+    report.allocated = allocated
 
 
 def _year(ds: dict[str, Any]) -> int | None:

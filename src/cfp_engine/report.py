@@ -162,6 +162,7 @@ def render_activity(details: dict) -> str:
             "geography",
             "boundary",
             "gwp_basis",
+            "allocation",
         ):
             if source.get(key):
                 lines.append(f"{key + ':':<14}{source[key]}")

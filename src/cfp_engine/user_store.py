@@ -227,6 +227,8 @@ def import_database(
     flow_map: str | Path | None = None,
     allow_unlinked: bool = False,
     limits: dict[str, int] | None = None,
+    allocation: str | None = None,
+    skip_invalid: bool = False,
 ):
     """Import a database file into the user store, link it and rebuild the score table.
 
@@ -246,6 +248,12 @@ def import_database(
         of stopping with a report.
     limits
         ``max_members`` / ``max_bytes`` for zip archives (tests use small ones).
+    allocation
+        ecospold2: split multi-output datasets by this product property (``price``,
+        ``true value relation``, ...): :mod:`cfp_engine.import_allocation`.
+    skip_invalid
+        Leave out the datasets that cannot be scored per unit of product (listed in the
+        report and the registry) instead of refusing the file.
 
     Returns
     -------
@@ -292,6 +300,8 @@ def import_database(
                     flow_map=mapping,
                     limits=limits,
                     allow_unlinked=allow_unlinked,
+                    allocation=allocation,
+                    skip_invalid=skip_invalid,
                     external=[*registry["databases"], BUILTIN_DATABASE],
                     work=staging.staging_work_dir(project),
                     started=started,
@@ -320,7 +330,18 @@ def import_database(
 
 
 def _import_into(
-    bd, report, source: Path, *, flow_map, limits, allow_unlinked, external, work, started
+    bd,
+    report,
+    source: Path,
+    *,
+    flow_map,
+    limits,
+    allow_unlinked,
+    allocation,
+    skip_invalid,
+    external,
+    work,
+    started,
 ) -> dict[str, Any]:
     """Read, link and write ``source`` into the current (staging) project; its registry record."""
     from . import importers
@@ -333,8 +354,17 @@ def _import_into(
     step = time.perf_counter()
     _ensure_migrations()
     importer = importers.create_importer(
-        bd, source, format, name, work, flow_map=mapping, limits=limits
+        bd,
+        source,
+        format,
+        name,
+        work,
+        flow_map=mapping,
+        limits=limits,
+        allocation=allocation,
+        skip_invalid=skip_invalid,
     )
+    importers.record_allocation(importer, report, allocation)
     report.seconds["extract"] = time.perf_counter() - step
     staging.kill_point("extracted")
     _check_flow_targets(bd, mapping)
@@ -365,6 +395,9 @@ def _import_into(
         "links_to": report.linked_external,
         "unmapped_units": report.unmapped_units,
         "parameterised": report.parameterised,
+        "allocation": allocation,
+        "allocated": report.allocated,
+        "skipped": report.skipped,
     }
 
 
@@ -473,7 +506,8 @@ def _write_imported(bd, importer, report) -> None:
 
 
 def list_databases() -> list[dict[str, Any]]:
-    """The imported databases: name, format, source hash, size, activities, import date."""
+    """The imported databases: name, format, source hash, size, activities, import date,
+    the allocation property and the datasets left out (``--skip-invalid``)."""
     registry = read_registry()
     return [
         {
@@ -485,6 +519,8 @@ def list_databases() -> list[dict[str, Any]]:
             "activities": record["activities"],
             "imported_at": record["imported_at"],
             "dropped_unlinked": len(record.get("allow_unlinked") or ()),
+            "allocation": record.get("allocation"),
+            "skipped": record.get("skipped") or [],
         }
         for name, record in sorted(registry["databases"].items())
     ]

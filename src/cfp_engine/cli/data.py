@@ -130,18 +130,40 @@ def data_show(reference, inventories, fmt):
     help="Drop exchanges that cannot be linked (recorded in every result's provenance).",
 )
 @click.option(
+    "--allocation",
+    default=None,
+    metavar="PROPERTY",
+    help="ecospold2: split each multi-output dataset into one activity per co-product, "
+    "inputs and emissions shared by amount x PROPERTY (a property the file gives every "
+    "product: price, true value relation, dry mass, ...).",
+)
+@click.option(
+    "--skip-invalid",
+    "skip_invalid",
+    is_flag=True,
+    help="Leave out the datasets that cannot be scored per unit of product (no product; "
+    "multi-output without --allocation) and list them, instead of refusing the file; "
+    "inputs from them become unlinked.",
+)
+@click.option(
     "--report-format",
     "report_fmt",
     type=click.Choice(("table", "json")),
     default="table",
     help="The import report as text or JSON.",
 )
-def data_import(path, fmt, name, flow_map, allow_unlinked, report_fmt):
+def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_invalid, report_fmt):
     """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
     from ..user_store import import_database
 
     report = import_database(
-        path, format=fmt, name=name, flow_map=flow_map, allow_unlinked=allow_unlinked
+        path,
+        format=fmt,
+        name=name,
+        flow_map=flow_map,
+        allow_unlinked=allow_unlinked,
+        allocation=allocation,
+        skip_invalid=skip_invalid,
     )
     if report_fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -169,6 +191,8 @@ def data_list(fmt):
             f"{row['name']:<20} {row['format']:<12} {row['activities']:>10} "
             f"{row['size_bytes']:>12}  {row['sha256'][:12]}  {row['imported_at']}"
             + (f"  ({row['dropped_unlinked']} unlinked dropped)" if row["dropped_unlinked"] else "")
+            + (f"  (allocated by {row['allocation']!r})" if row["allocation"] else "")
+            + (f"  ({len(row['skipped'])} dataset(s) skipped)" if row["skipped"] else "")
         )
 
 
