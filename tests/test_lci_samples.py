@@ -55,6 +55,7 @@ REFUSED = [
             r"8 dataset\(s\) have no product \(an empty 'Products' section\)",
             "Grape, organic, for wine production, national average, at vineyard gate",
             "give each process its product and amount in SimaPro",
+            "import the usable datasets only with --skip-invalid",
         ],
     ),
     (
@@ -75,7 +76,11 @@ REFUSED = [
         [
             r"4 dataset\(s\) are multi-output \(several products, not allocated\)",
             r"heat and power co-generation, natural gas, .* \(heat-cogeneration-glo\.spold\)",
+            # 13 products: 2 + 3 + 3 + 5 in the four files; 8 with a price, 2 a true value
+            r"allocate them with --allocation NAME, a property of their products in the "
+            r"file: 'price' \(8 of 13 products\), 'true value relation' \(2 of 13 products\)",
             "export the allocated",
+            "--skip-invalid",
         ],
     ),
     (
@@ -86,6 +91,8 @@ REFUSED = [
             r"Acetic acid, at plant \[RNA\] \(e4a61018-9f98-3049-95c1-33b1acaa904e\.spold\)",
             r"\.\.\. and 122 more",
             r"21 more dataset\(s\) have no reference product",
+            "their products carry no properties in the file, so --allocation cannot split them",
+            "--skip-invalid",
         ],
     ),
 ]
@@ -225,3 +232,189 @@ def test_uslci_formulas_evaluate_to_the_amounts_in_the_file(tmp_path):
             filename,
             ds["exchanges"][i]["formula"],
         )
+
+
+def _calc_kg_co2e(tmp_path: Path, activity: str, amount: str) -> float:
+    """``cfp calc`` of a product that is ``amount`` of ``activity`` (production stage)."""
+    import json
+
+    spec = tmp_path / "one.yaml"
+    spec.write_text(
+        json.dumps(
+            {
+                "product": {"id": "one", "name": "one", "declared_unit": amount},
+                "components": [],
+                "stages": {"production": [{"activity": activity, "amount": amount}]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["calc", str(spec), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["total_kg_co2e"]
+
+
+def _listed(name: str) -> dict:
+    import json
+
+    rows = json.loads(CliRunner().invoke(cli, ["data", "list", "--format", "json"]).stdout)
+    return next(row for row in rows if row["name"] == name)
+
+
+def test_ocelot_allocation_by_a_property_some_products_lack_is_refused(home):
+    result = _import(
+        str(SAMPLES / "ecospold2/ocelot-multioutput"),
+        *("--format", "ecospold2", "--name", "oc", "--allocation", "price"),
+    )
+    assert result.exit_code == 2, result.output
+    message = result.stderr[result.stderr.index("Error: ") :]
+    assert message.startswith(
+        f"Error: {SAMPLES / 'ecospold2/ocelot-multioutput'}: --allocation 'price': 3 "
+        "multi-output dataset(s) cannot be allocated by it; nothing was imported:\n"
+        "  corrugated board box production [GLO] (corrugated-board.spold): "
+        "'waste mineral oil' has no 'price'\n"
+    )
+    assert (
+        "treatment of aluminium scrap, post-consumer, prepared for recycling, at refiner [RER] "
+        "(treatment-aluminium.spold): 'aluminium scrap, post-consumer, prepared for melting' "
+        "has no 'price'; 'iron scrap, unsorted' has no 'price'" in message
+    )
+    assert "Hint: choose a property every co-product carries" in message
+    assert "No imported databases" in CliRunner().invoke(cli, ["data", "list"]).output
+
+
+#: heat-cogeneration-glo.spold, as written in the file (per 1 kWh of electricity made)
+CHP_CO2_KG = 0.622135922330097  # Carbon dioxide, fossil (elementary exchange)
+CHP_HEAT_MJ, CHP_HEAT_PRICE = 4.1, 0.0106  # heat, district or industrial, natural gas
+CHP_KWH, CHP_KWH_PRICE = 1.0, 0.0977  # electricity, high voltage
+CHP = "heat and power co-generation, natural gas, conventional power plant, 100MW electrical"
+
+
+def test_ocelot_allocated_by_price_hand_check_and_conservation(home, tmp_path):
+    """Economic allocation of the CHP dataset, by hand from the file's numbers:
+    heat 4.1 MJ x 0.0106 = 0.04346 EUR, electricity 1 kWh x 0.0977 = 0.0977 EUR;
+    electricity's factor 0.0977 / 0.14116 = 0.692122, heat's 0.307878.
+    Electricity: 0.622136 x 0.692122 / 1 kWh = 0.430594 kg CO2e per kWh;
+    heat: 0.622136 x 0.307878 / 4.1 MJ = 0.046718 kg CO2e per MJ (fossil CO2, GWP 1).
+    The other three datasets lack a price on some product: left out and listed.
+    """
+    heat_value, kwh_value = CHP_HEAT_MJ * CHP_HEAT_PRICE, CHP_KWH * CHP_KWH_PRICE
+    kwh_factor = kwh_value / (heat_value + kwh_value)
+    expected_kwh = CHP_CO2_KG * kwh_factor / CHP_KWH
+    expected_mj = CHP_CO2_KG * (1 - kwh_factor) / CHP_HEAT_MJ
+    assert (expected_kwh, expected_mj) == pytest.approx((0.430594, 0.046718), abs=1e-6)
+
+    done = _import(
+        str(SAMPLES / "ecospold2/ocelot-multioutput"),
+        *("--format", "ecospold2", "--name", "oc", "--allocation", "price"),
+        *("--skip-invalid", "--allow-unlinked"),  # its inputs have no activity link
+    )
+    try:
+        assert done.exit_code == 0, done.output
+        assert "  activities      2\n" in done.output
+        assert (
+            "  allocation      1 multi-output dataset(s) split into 2 by 'price' "
+            "(amount x property, ecoinvent's rule)" in done.output
+        )
+        assert "  SKIPPED         3 dataset(s) left out (--skip-invalid):" in done.output
+        kwh = _calc_kg_co2e(tmp_path, f"oc::electricity, high voltage | {CHP}::GLO", "1 kWh")
+        mj = _calc_kg_co2e(
+            tmp_path, f"oc::heat, district or industrial, natural gas | {CHP}::GLO", "1 MJ"
+        )
+        assert kwh == pytest.approx(expected_kwh, rel=1e-6)  # float32 solver
+        assert mj == pytest.approx(expected_mj, rel=1e-6)
+        # Conservation: the co-products' burdens add up to the unallocated dataset's.
+        assert kwh * CHP_KWH + mj * CHP_HEAT_MJ == pytest.approx(CHP_CO2_KG, rel=1e-6)
+        listed = _listed("oc")
+        assert listed["allocation"] == "price"
+        assert [r["dataset"].split(" [")[0] for r in listed["skipped"]] == [
+            "corrugated board box production",
+            "treatment of aluminium scrap, post-consumer, prepared for recycling, at refiner",
+            "treatment of waste graphical paper, municipal incineration",
+        ]
+        shown = CliRunner().invoke(cli, ["data", "show", f"oc::electricity, high voltage | {CHP}"])
+        assert (
+            f"allocation:   price (0.0977 EUR2005 per unit of product): factor 0.692122 of "
+            f"'{CHP}', co-products 'heat, district or industrial, natural gas', "
+            "'electricity, high voltage'" in shown.output
+        )
+        table = CliRunner().invoke(cli, ["data", "list"]).output
+        assert "(allocated by 'price')  (3 dataset(s) skipped)" in table
+    finally:
+        CliRunner().invoke(cli, ["data", "remove", "oc"])
+
+
+#: The Broiler [fr-ext-organic] process of the Ecobalyse export, its emissions to air
+#: as the CSV lists them (kg per kg of broiler); its inputs come from databases not in
+#: the export (dropped with --allow-unlinked).
+BROILER = (
+    "Broiler, Bleu Blanc Coeur, at farm gate {FR} U [fr-ext-organic] (variant 0), "
+    "constructed by Ecobalyse"
+)
+BROILER_N2O_KG = (30.05, 183.4)  # Dinitrogen monoxide
+BROILER_CH4_KG = 371.3  # Methane, biogenic
+GWP100_AR6 = {"N2O": 273.0, "CH4 non-fossil": 27.0}  # IPCC AR6 WG1 table 7.15
+
+
+def test_ecobalyse_imports_its_usable_processes_with_skip_invalid(home, tmp_path):
+    """84 processes, 8 without a product: 76 imported, 8 listed. Hand check of one
+    process's GWP from the CSV: (30.05 + 183.4) x 273 + 371.3 x 27.0 = 68,296.95 kg CO2e."""
+    expected = (
+        sum(BROILER_N2O_KG) * GWP100_AR6["N2O"] + BROILER_CH4_KG * GWP100_AR6["CH4 non-fossil"]
+    )
+    assert expected == pytest.approx(68296.95, rel=1e-9)
+    source = SAMPLES / "simapro-csv/ecobalyse_simapro_export.csv"
+    done = _import(
+        str(source),
+        *("--format", "simapro-csv", "--name", "eco", "--skip-invalid", "--allow-unlinked"),
+    )
+    try:
+        assert done.exit_code == 0, done.output
+        assert "  activities      76\n" in done.output
+        assert "  SKIPPED         8 dataset(s) left out (--skip-invalid):" in done.output
+        assert (
+            "    Grape, organic, for wine production, national average, at vineyard gate FR U "
+            "constructed by Ecobalyse: no product (an empty 'Products' section)" in done.output
+        )
+        assert len(_listed("eco")["skipped"]) == 8
+        assert _calc_kg_co2e(tmp_path, f"eco::{BROILER}", "1 kg") == pytest.approx(
+            expected, rel=1e-6
+        )
+    finally:
+        CliRunner().invoke(cli, ["data", "remove", "eco"])
+
+
+def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home):
+    """767 datasets: 132 multi-output (no properties to allocate by) and 21 without a
+    reference product left out, 614 imported. Its elementary flows are FEDEFL's, so
+    most are dropped here (--allow-unlinked) until mapped. About 10 s."""
+    source = SAMPLES / "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip"
+    done = _import(
+        str(source),
+        *("--format", "ecospold2", "--name", "uslci", "--skip-invalid", "--allow-unlinked"),
+    )
+    try:
+        assert done.exit_code == 0, done.output
+        assert "  activities      614\n" in done.output
+        assert "  SKIPPED         153 dataset(s) left out (--skip-invalid):" in done.output
+        assert (
+            "    Acetic acid, at plant [RNA] (e4a61018-9f98-3049-95c1-33b1acaa904e.spold): "
+            "multi-output, not allocated (no --allocation)" in done.output
+        )
+        reasons = [r["reason"] for r in _listed("uslci")["skipped"]]
+        assert reasons.count("multi-output, not allocated (no --allocation)") == 132
+        assert reasons.count("no reference product with a non-zero amount") == 21
+    finally:
+        CliRunner().invoke(cli, ["data", "remove", "uslci"])
+
+
+def test_allocation_is_refused_for_formats_without_product_properties(home):
+    result = _import(
+        str(SAMPLES / "simapro-csv/ecobalyse_simapro_export.csv"),
+        *("--format", "simapro-csv", "--name", "eco", "--allocation", "price"),
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "Error: --allocation 'price': only ecospold2 files carry product properties to "
+        "allocate by (openLCA JSON-LD is allocated with its own factors); leave it out"
+    )

@@ -95,7 +95,8 @@ def record_allocation(importer, report: ImportReport, allocation: str | None) ->
     report.allocation = allocation
     report.skipped = list(getattr(importer, "cfp_skipped", ()))
     allocated: dict[str, int] = {}
-    for ds in importer.data:
+    # Only ecospold2 is allocated here (openLCA's data are not yet a list at this point).
+    for ds in importer.data if allocation else ():
         split = ds.get("cfp", {}).get("allocation")
         if split:
             where = f"{split['activity']} [{ds.get('location') or 'GLO'}]"
