@@ -1,10 +1,12 @@
-"""Datasets the engine cannot use as they are, found before linking: refused with a list.
+"""Datasets the engine cannot use as they are, found before linking: refused with a list,
+or left out and listed (``--skip-invalid``).
 
 A database whose datasets have no product, or several products and nothing to allocate
 them with, cannot give a score per unit of product. Rather than let bw2io fail deep in a
 strategy (``KeyError: 'flow'``) or write a dataset with no reference product, the import
 stops with one message naming the file, the first datasets and their count, the reason in
-LCA terms, and what to do.
+LCA terms, and what to do. With ``skip_invalid`` the usable datasets go on and the
+others are returned as ``{"dataset", "reason"}`` records for the report and registry.
 """
 
 from __future__ import annotations
