@@ -15,11 +15,14 @@ burdens add up to the unallocated dataset's: allocation conserves the total.
 
 The split runs on bw2io's extracted data, before its strategies, so each part then goes
 through the usual ecospold2 strategies as a single-output dataset (its own code, from the
-activity and product ids). Brightway's ``multifunctional`` package does the same on a
-*written* database, as a database backend with its own node types (``multifunctional``
-and ``readonly_process``) that the engine's score table, references and staging copies
-would each have to learn; splitting the importer's data keeps every activity a plain
-process and the import all-or-nothing.
+activity and product ids, which is what other datasets' ``activityLinkId`` inputs link
+to). Brightway's ``multifunctional`` package applies the same rule on a *written*
+database, as a backend with node types of its own (``multifunctional``,
+``readonly_process``, with random codes) that the engine's score table, references,
+linking and staging copies would each have to learn; splitting the importer's data keeps
+every activity a plain process and the import all-or-nothing. Checked once by hand
+against ``multifunctional`` 1.1.2's ``property_allocation`` on the Ocelot CHP dataset
+(price and true value relation): the same allocated amounts, to the last digit.
 """
 
 from __future__ import annotations
