@@ -418,3 +418,14 @@ def test_allocation_is_refused_for_formats_without_product_properties(home):
         "Error: --allocation 'price': only ecospold2 files carry product properties to "
         "allocate by (openLCA JSON-LD is allocated with its own factors); leave it out"
     )
+
+
+def test_skip_invalid_with_nothing_left_is_refused(home):
+    """The four Ocelot datasets are all multi-output: without --allocation none is left."""
+    source = SAMPLES / "ecospold2/ocelot-multioutput"
+    result = _import(str(source), "--format", "ecospold2", "--name", "oc", "--skip-invalid")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"Error: {source}: all 4 dataset(s) were left out by --skip-invalid (multi-output, "
+        "not allocated (no --allocation), ...); nothing to import"
+    )

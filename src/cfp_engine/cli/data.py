@@ -141,9 +141,9 @@ def data_show(reference, inventories, fmt):
     "--skip-invalid",
     "skip_invalid",
     is_flag=True,
-    help="Leave out the datasets that cannot be scored per unit of product (no product; "
-    "multi-output without --allocation) and list them, instead of refusing the file; "
-    "inputs from them become unlinked.",
+    help="ecospold2, SimaPro CSV: leave out the datasets that cannot be scored per unit of "
+    "product (no product; multi-output without --allocation) and list them, instead of "
+    "refusing the file; inputs from them become unlinked.",
 )
 @click.option(
     "--report-format",
