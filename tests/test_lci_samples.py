@@ -180,7 +180,8 @@ def test_json_ld_folder_is_never_written_to(home, tmp_path):
 
     bw2io's reader wants folders the export may lack. The export is read in full (bin/
     skipped, waste flows and allocation handled), then refused: its elementary flows are
-    FEDEFL's, not biosphere3's, until mapped.
+    mapped (built-in FEDEFL map) or left out as uncharacterised, but 745 inputs name
+    providers the export does not hold.
     """
     with zipfile.ZipFile(SAMPLES / "olca-jsonld/wmlci-crude-oil.zip") as archive:
         archive.extractall(tmp_path / "export")
@@ -191,7 +192,8 @@ def test_json_ld_folder_is_never_written_to(home, tmp_path):
     result = _import(str(folder), "--format", "olca-jsonld", "--name", "wm")
     assert result.exit_code == 2, result.output
     message = result.stderr[result.stderr.index("Error: ") :]
-    assert message.startswith(f"Error: {folder}: 8951 unlinked exchange(s); nothing was imported")
+    assert message.startswith(f"Error: {folder}: 745 unlinked exchange(s); nothing was imported")
+    assert "\n  biosphere " not in message  # listed first (by type) if there were any
     # (no [US]: the test removed the locations folder)
     assert "in Sludge hauling and landfill; wastewater treatment unit; Level 1 [" in message
     assert "--flow-map FILE.csv" in message
@@ -429,3 +431,85 @@ def test_skip_invalid_with_nothing_left_is_refused(home):
         f"Error: {source}: all 4 dataset(s) were left out by --skip-invalid (multi-output, "
         "not allocated (no --allocation), ...); nothing to import"
     )
+
+
+@pytest.fixture(scope="module")
+def wmlci(home):
+    """The WMLCI export imported once: its FEDEFL flows through the built-in map.
+
+    ``--allow-unlinked`` only for its technosphere inputs whose providers are not in the
+    export (745); no elementary flow is dropped.
+    """
+    done = _import(
+        str(SAMPLES / "olca-jsonld/wmlci-crude-oil.zip"),
+        "--format",
+        "olca-jsonld",
+        "--name",
+        "wm",
+        "--allow-unlinked",
+    )
+    yield done
+    CliRunner().invoke(cli, ["data", "remove", "wm"])
+
+
+def test_wmlci_fedefl_flows_are_mapped_and_uncharacterised_ones_left_out(wmlci):
+    import re
+
+    from cfp_engine.user_store import read_registry
+
+    assert wmlci.exit_code == 0, wmlci.output
+    mapped = re.search(
+        r"mapped flows +(\d+) exchange\(s\) by (\d+) row\(s\) of the built-in FEDEFL map",
+        wmlci.output,
+    )
+    assert mapped and int(mapped[1]) > 1000 and int(mapped[2]) > 50, wmlci.output
+    assert re.search(
+        r"left out +not characterised by any method of the engine: \d+ flow\(s\), \d+ "
+        r"exchange\(s\) \(they have no effect on a carbon footprint\)",
+        wmlci.output,
+    )
+    record = read_registry()["databases"]["wm"]
+    assert record["builtin_flow_map"]["file"] == "fedefl-biosphere3-ghg.csv"
+    assert record["uncharacterised"]["exchanges"] > 10000
+    assert not [d for d in record["allow_unlinked"] if d["type"] == "biosphere"]
+    ghg = {g["name"] for g in record["uncharacterised"]["greenhouse_gases_to_air"]}
+    # in the export, no flow file (only the process's reference), no GWP in the methods
+    assert {"HFC-143", "HFC-245fa"} <= ghg
+    assert not ghg & {"Carbon dioxide", "Methane", "Nitrous oxide", "Coalbed methane"}
+
+
+def test_wmlci_process_footprint_by_hand(wmlci, tmp_path):
+    """ "Hog fuel, self-gen., combusted in ind. boiler" (1 kg, no inputs), by hand from its
+    JSON: CO2 1.83 kg x 1 + CH4 0.000189 x 29.8 + carbon tetrachloride 4.05e-7 x 2200
+    + methylene chloride 2.61e-6 x 11.2 (IPCC AR6 GWP100; carbon monoxide 0.0054 kg has
+    no AR6 factor) = 1.83 + 0.0056322 + 0.000891 + 0.000029232 = 1.836552432 kg CO2e.
+    A spec of 2 kg of it: 3.673104864 kg CO2e.
+    """
+    import json
+
+    assert wmlci.exit_code == 0, wmlci.output
+    activity = (
+        "wm::Hog fuel, self-gen., combusted in ind. boiler, at pulp and paper mill (EXCL.)::RNA"
+    )
+    shown = CliRunner().invoke(cli, ["data", "show", activity, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    scores = json.loads(shown.output)["kg_co2e_per_unit"]["IPCC 2021 GWP100"]
+    assert scores["total"] == pytest.approx(1.836552432, rel=1e-6)  # float32 solver
+    assert scores["fossil"] == pytest.approx(1.836552432, rel=1e-6)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "product: {id: hog-fuel, name: Hog fuel burned, declared_unit: 1 piece, geography: US}\n"
+        "components: []\n"
+        "stages:\n"
+        f'  production:\n    - {{activity: "{activity}", amount: 2 kg}}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["calc", str(spec), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["total_kg_co2e"] == pytest.approx(3.673104864, rel=1e-6)
+    assert any(
+        w.startswith("database 'wm': ")
+        and "greenhouse gases by name but have no GWP factor in the engine's methods" in w
+        for w in document["warnings"]
+    ), document["warnings"]

@@ -24,7 +24,7 @@ def test_every_data_file_is_listed_for_the_wheel():
     on_disk = {
         str(p.relative_to(ROOT))
         for folder in ("inventories", "methods")
-        for p in (ROOT / folder).iterdir()
+        for p in (ROOT / folder).rglob("*")
         if p.is_file()
     }
     assert listed == on_disk
@@ -56,12 +56,15 @@ def test_wheel_ships_the_data_and_finds_it(tmp_path):
         archive.extractall(target)
     assert "cfp_engine/_data/inventories/materials.csv" in names
     assert "cfp_engine/_data/methods/methods.yaml" in names
+    assert "cfp_engine/_data/inventories/flowmaps/fedefl-biosphere3-ghg.csv" in names
     assert "cfp_engine/schemas/product-spec.schema.json" in names
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         "from cfp_engine.paths import builtin_data_dir; "
         "from cfp_engine.inventories import read_builtin_datasets; "
-        "print(builtin_data_dir()); print(len(read_builtin_datasets()))"
+        "from cfp_engine.fedefl import load_fedefl_flow_map; "
+        "print(builtin_data_dir()); print(len(read_builtin_datasets())); "
+        "print(len(load_fedefl_flow_map().rows))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, str(target)],
@@ -72,6 +75,7 @@ def test_wheel_ships_the_data_and_finds_it(tmp_path):
     ).stdout.split()
     assert Path(out[0]) == target / "cfp_engine" / "_data"
     assert int(out[1]) > 10
+    assert int(out[2]) > 800  # the FEDEFL flow map, read from the wheel
 
 
 def _imports(path: Path) -> set[str]:

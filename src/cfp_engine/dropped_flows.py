@@ -92,13 +92,37 @@ def used_databases(
 
 
 def dropped_flow_warnings(databases: Iterable[str], sources: Mapping[str, Any]) -> list[str]:
-    """One warning per used database that was imported with exchanges dropped."""
+    """One warning per used database that was imported with exchanges dropped, and one
+    per used database whose left-out, uncharacterised flows include greenhouse gases by
+    name emitted to air (:mod:`cfp_engine.import_characterised`)."""
     warnings = []
     for name in databases:
-        dropped = (sources.get(name) or {}).get("allow_unlinked") or ()
+        record = sources.get(name) or {}
+        dropped = record.get("allow_unlinked") or ()
         if dropped:
             warnings.append(describe_dropped(name, dropped))
+        left_out = record.get("uncharacterised") or {}
+        if left_out.get("greenhouse_gases_to_air"):
+            warnings.append(describe_uncharacterised(name, left_out))
     return warnings
+
+
+def describe_uncharacterised(database: str, left_out: Mapping[str, Any]) -> str:
+    """The warning for greenhouse gases by name that no method of the engine characterises."""
+    gases = list(left_out.get("greenhouse_gases_to_air") or ())
+    named = ", ".join(repr(g["name"]) for g in gases[:5]) + (", ..." if len(gases) > 5 else "")
+    return (
+        f"database {database!r}: {len(gases)} flow(s) emitted to air are greenhouse gases by "
+        f"name but have no GWP factor in the engine's methods ({named}); they were left out "
+        f"at import among its {left_out.get('flows', 0)} uncharacterised flow(s) "
+        "(`cfp data list` shows the import)"
+    )
+
+
+def emitted_to_air(categories: str) -> bool:
+    """Whether ``air::...`` or FEDEFL's ``emission::air::...``, or no compartment at all."""
+    parts = [p for p in categories.split("::") if p and p != "emission"]
+    return not parts or parts[0] == "air"
 
 
 def describe_dropped(database: str, dropped: Iterable[Mapping[str, str]]) -> str:

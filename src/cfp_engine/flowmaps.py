@@ -6,6 +6,11 @@ A flow map row maps a database's own elementary flow onto a biosphere3 flow::
     CO2,,kilogram,"Carbon dioxide, fossil",air,kilogram
     "Methane, kiln",air,g,"Methane, fossil",air,kilogram
 
+An optional ``source_flow`` column holds the source flow's UUID (openLCA's flow
+``@id``, ecospold2's ``elementaryExchangeId``): a flow with that UUID matches the row
+whatever its name; other flows match by name, categories and unit. Other extra columns
+(``source_cas``, ``note``) are documentation and ignored.
+
 Categories are written ``air`` or ``air::urban air close to ground`` (``/`` also works);
 an empty source category matches the flow in any compartment. Units may be bw2io's names
 (``kilogram``) or their abbreviations (``kg``, ``g``); when the source and target units
@@ -100,6 +105,7 @@ class FlowMapRow:
     factor: float  # target amount per source amount
     where: str
     applied: int = 0
+    source_flow: str = ""  # the source flow's UUID, when known
 
 
 @dataclass
@@ -108,24 +114,44 @@ class FlowMap:
 
     path: Path | None
     rows: list[FlowMapRow] = field(default_factory=list)
+    _indexed: tuple | None = field(default=None, repr=False, compare=False)
 
-    def find(self, name: str, categories: tuple[str, ...], unit: str) -> FlowMapRow | None:
-        """The row for a flow; compartments compare in biosphere3's words.
+    def find(
+        self, name: str, categories: tuple[str, ...], unit: str, flow: str | None = None
+    ) -> FlowMapRow | None:
+        """The row for a flow: by its UUID ``flow``, else by name, compartment and unit.
 
-        ``("Emissions to air", "")`` (SimaPro), ``("Emission to air", "unspecified")``
-        (openLCA) and ``("air",)`` are the same compartment.
+        Compartments compare in biosphere3's words: ``("Emissions to air", "")``
+        (SimaPro), ``("Emission to air", "unspecified")`` (openLCA) and ``("air",)`` are
+        the same compartment. A flow without compartment matches the first row of its
+        name and unit.
         """
+        by_flow, by_name = self._index()
+        if flow and flow in by_flow:
+            return by_flow[flow]
         unit = normalize_unit(unit)
         wanted = normalize_compartments(tuple(categories))
         fallback = None
-        for row in self.rows:
-            if row.source_name.lower() != (name or "").lower() or row.source_unit != unit:
+        for row in by_name.get((name or "").lower(), ()):
+            if row.source_unit != unit:
                 continue
             if normalize_compartments(row.source_categories) == wanted:
                 return row
             if not row.source_categories or not wanted:
                 fallback = fallback or row
         return fallback
+
+    def _index(self) -> tuple[dict[str, FlowMapRow], dict[str, list[FlowMapRow]]]:
+        """Rows by source UUID and by lower-case name, in file order (rebuilt on change)."""
+        if self._indexed is None or self._indexed[0] != len(self.rows):
+            by_flow: dict[str, FlowMapRow] = {}
+            by_name: dict[str, list[FlowMapRow]] = {}
+            for row in self.rows:
+                if row.source_flow:
+                    by_flow.setdefault(row.source_flow, row)
+                by_name.setdefault(row.source_name.lower(), []).append(row)
+            self._indexed = (len(self.rows), by_flow, by_name)
+        return self._indexed[1], self._indexed[2]
 
     def apply(self, data: list[dict[str, Any]], *, biosphere: str) -> list[dict[str, Any]]:
         """A bw2io strategy: rewrite the matching biosphere exchanges not yet in biosphere3."""
@@ -140,6 +166,7 @@ class FlowMap:
                     exchange.get("name", ""),
                     tuple(exchange.get("categories") or ()),
                     exchange.get("unit", ""),
+                    exchange.get("flow"),
                 )
                 if row is None:
                     continue
@@ -268,6 +295,7 @@ def load_flow_map(path: str | Path) -> FlowMap:
                 target_unit=target_unit,
                 factor=factor,
                 where=where,
+                source_flow=(row.get("source_flow") or "").strip(),
             )
         )
     return flow_map

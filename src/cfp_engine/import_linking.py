@@ -2,9 +2,12 @@
 
 :func:`link_and_check` applies the importer's strategies, then links what they left:
 every elementary flow must end in biosphere3 (by UUID, then by name, compartment and
-unit, after the user's flow map), and technosphere inputs are linked by name, unit and
-location inside the database, then to the other imported databases and the built-in
-data. It fills the :class:`cfp_engine.import_report.ImportReport`; nothing is written.
+unit, after the user's flow map and the built-in FEDEFL map of :mod:`cfp_engine.fedefl`),
+and technosphere inputs are linked by name, unit and location inside the database, then
+to the other imported databases and the built-in data. Elementary flows still unlinked
+that cannot change a carbon footprint are left out and listed
+(:mod:`cfp_engine.import_characterised`). It fills the
+:class:`cfp_engine.import_report.ImportReport`; nothing is written.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections import Counter
 
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
 from .errors import DataError, SpecError, UnitError
+from .fedefl import FLOW_MAP_FILE, is_fedefl_context, load_fedefl_flow_map
 from .flowmaps import FlowMap, normalize_compartments
+from .import_characterised import leave_out_uncharacterised
 from .import_report import ImportReport, _describe
 from .references import normalise_part
 
@@ -44,10 +49,40 @@ def link_and_check(
         _olca_relink(importer)
     _keep_processes(bd, importer)
     flow_map.apply(importer.data, biosphere=BIOSPHERE)
+    builtin = _builtin_flow_map(importer, report.format)
+    if builtin is not None:  # after the user's map: its rows win
+        builtin.apply(importer.data, biosphere=BIOSPHERE)
     _link_biosphere(bd, importer)
     _link_technosphere(bd, importer, report, external)
+    report.uncharacterised = leave_out_uncharacterised(bd, importer)
     report.seconds["linking"] = time.perf_counter() - started
     _statistics(importer, report, flow_map)
+    if builtin is not None:
+        used = [row for row in builtin.report() if row["exchanges"]]
+        report.builtin_flow_map = {
+            "file": FLOW_MAP_FILE,
+            "rows": len(used),
+            "exchanges": sum(row["exchanges"] for row in used),
+            "mapped": used,
+        }
+
+
+def _builtin_flow_map(importer, fmt: str) -> FlowMap | None:
+    """The FEDEFL map for openLCA exports with FEDEFL flows, and for ecospold2 datasets.
+
+    ecospold2 flows bw2io linked to biosphere3 by UUID are left alone (the map only
+    rewrites unlinked ones), so ecoinvent datasets are unaffected.
+    """
+    if fmt == "ecospold2":
+        return load_fedefl_flow_map()
+    if fmt == "olca-jsonld" and any(
+        is_fedefl_context(exchange.get("cfp_context") or ())
+        for ds in importer.data
+        for exchange in ds.get("exchanges", ())
+        if exchange.get("type") == "biosphere"
+    ):
+        return load_fedefl_flow_map()
+    return None
 
 
 def _olca_relink(importer) -> None:
@@ -75,7 +110,10 @@ def _olca_relink(importer) -> None:
                 exchange.pop("input", None)
                 flow = flows.get(exchange["code"], {})
                 exchange["flow"] = exchange["code"]
-                exchange["categories"] = normalize_compartments(flow.get("categories") or ())
+                # a flow the export references but does not define: its reference's path
+                context = flow.get("categories") or exchange.get("cfp_context", "").split("/")
+                exchange["cfp_context"] = tuple(p for p in context if p)
+                exchange["categories"] = normalize_compartments(exchange["cfp_context"])
     importer.data = processes
 
 

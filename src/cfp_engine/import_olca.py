@@ -9,7 +9,8 @@ of the export in the work folder (the user's files are never written):
 * :func:`olca_parameters_as_dict`: process parameters in the shape bw2io expects;
 * :func:`olca_waste_as_service`: waste flows as treatment services;
 * :func:`olca1_exchange_fields`: the 1.x names bw2io's allocation still reads;
-* :func:`olca_location_codes`: locations as codes.
+* :func:`olca_location_codes`: locations as codes;
+* :func:`olca_flow_contexts`: each exchange keeps its flow's category path.
 
 No Brightway import here: these work on the export's JSON as dictionaries.
 """
@@ -168,4 +169,20 @@ def olca_location_codes(data: dict[str, Any]) -> dict[str, Any]:
             process["location"] = {"name": "GLO"}
         else:
             process["location"] = {**ref, "name": codes.get(ref.get("@id"), ref.get("name"))}
+    return data
+
+
+def olca_flow_contexts(data: dict[str, Any]) -> dict[str, Any]:
+    """Keep each exchange's flow category path (``Elementary flows/emission/air``).
+
+    bw2io drops the exchange's flow reference; the category is kept as
+    ``cfp_context`` for the flows an export references without defining them in its
+    ``flows/`` folder, and to tell FEDEFL contexts (:mod:`cfp_engine.fedefl`) from the
+    biosphere3 words they are normalised to. Removed before writing.
+    """
+    for process in data["processes"].values():
+        for exchange in process.get("exchanges") or ():
+            category = (exchange.get("flow") or {}).get("category")
+            if category:
+                exchange["cfp_context"] = category
     return data

@@ -33,6 +33,7 @@ from .import_checks import (
 from .import_olca import (
     is_olca1,
     olca1_exchange_fields,
+    olca_flow_contexts,
     olca_location_codes,
     olca_parameters_as_dict,
     olca_waste_as_service,
@@ -271,6 +272,7 @@ def _jsonld(bd, source: Path, root: Path, fmt: str, name: str, workdir: Path):
     importer.strategies.insert(0, olca1_exchange_fields)
     importer.strategies.insert(0, olca_waste_as_service)
     importer.strategies.insert(0, olca_parameters_as_dict)
+    importer.strategies.insert(0, olca_flow_contexts)
     # bw2io links elementary flows to a separate "<name> biosphere" database made from
     # the export's flows; the engine links them to biosphere3 instead (see
     # _olca_relink), so that link and the product nodes are replaced.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dropped_flows import is_greenhouse_gas
+from .dropped_flows import emitted_to_air, is_greenhouse_gas
 
 UNLINKED_COLUMNS = ("name", "unit", "categories", "location", "type", "activity", "flow")
 
@@ -44,6 +44,10 @@ class ImportReport:
     allocation: str | None = None  # the property multi-output datasets were split by
     allocated: dict[str, int] = field(default_factory=dict)  # dataset -> co-products
     skipped: list[dict[str, str]] = field(default_factory=list)  # --skip-invalid
+    # elementary flows left out: no method of the engine characterises them
+    uncharacterised: list[dict[str, Any]] = field(default_factory=list)
+    uncharacterised_report: str | None = None
+    builtin_flow_map: dict[str, Any] = field(default_factory=dict)  # FEDEFL map, when used
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -81,6 +85,14 @@ class ImportReport:
                 f"{target[0]} ({target[1]}, {target[2]}) x{row['factor']:g}: "
                 f"{row['exchanges']} exchange(s) [{row['row']}]"
             )
+        if self.builtin_flow_map:
+            used = self.builtin_flow_map
+            lines.append(
+                f"  mapped flows    {used['exchanges']} exchange(s) by {used['rows']} row(s) "
+                f"of the built-in FEDEFL map ({used['file']})"
+            )
+        if self.uncharacterised:
+            lines.extend(_uncharacterised_lines(self.uncharacterised, self.uncharacterised_report))
         if self.dropped:
             lines.append(
                 f"  DROPPED         {len(self.dropped)} unlinked exchange(s) (--allow-unlinked; "
@@ -121,6 +133,43 @@ def _dropped_lines(dropped: list[dict[str, Any]]) -> list[str]:
             + f": {len(activities)} exchange(s), in {shown}{more}"
         )
     return lines
+
+
+def _uncharacterised_lines(rows: list[dict[str, Any]], listed: str | None) -> list[str]:
+    """The left-out flows in two lines, plus each one named a greenhouse gas by name."""
+    flows = {(r["name"], r["unit"], r["categories"] or r["flow"]) for r in rows}
+    lines = [
+        f"  left out        not characterised by any method of the engine: {len(flows)} "
+        f"flow(s), {len(rows)} exchange(s) (they have no effect on a carbon footprint)"
+        + (f"; listed in {listed}" if listed else "")
+    ]
+    # Emitted to air (or compartment unknown): a fluorinated drug to water warms nothing.
+    ghg = sorted(
+        {
+            (r["name"], r["categories"])
+            for r in rows
+            if r.get("greenhouse_gas") and emitted_to_air(r["categories"])
+        }
+    )
+    if ghg:
+        named = "; ".join(f"{name!r} [{where or 'no compartment'}]" for name, where in ghg[:10])
+        more = f"; and {len(ghg) - 10} more" if len(ghg) > 10 else ""
+        lines.append(
+            f"  NOTE            {len(ghg)} of them are emitted to air and greenhouse gases by "
+            f"name, with no GWP factor in the engine's methods: {named}{more}"
+        )
+    return lines
+
+
+def write_uncharacterised_report(report: ImportReport, path: Path) -> Path:
+    """The left-out, uncharacterised elementary flows as CSV (one row per exchange)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=(*UNLINKED_COLUMNS, "cas", "greenhouse_gas"), extrasaction="ignore"
+        )
+        writer.writeheader()
+        writer.writerows(report.uncharacterised)
+    return path
 
 
 def _describe(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:

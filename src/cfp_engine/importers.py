@@ -36,7 +36,12 @@ from typing import Any
 from .errors import DataError
 from .import_linking import link_and_check
 from .import_readers import FORMATS, create_importer
-from .import_report import ImportReport, drop_unlinked, write_unlinked_report
+from .import_report import (
+    ImportReport,
+    drop_unlinked,
+    write_uncharacterised_report,
+    write_unlinked_report,
+)
 
 __all__ = [
     "FORMATS",
@@ -46,6 +51,7 @@ __all__ = [
     "record_allocation",
     "drop_unlinked",
     "link_and_check",
+    "write_uncharacterised_report",
     "write_unlinked_report",
 ]
 
@@ -82,6 +88,7 @@ def annotate_activities(importer, report: ImportReport, imported_at: str) -> Non
         ds.pop("cfp_flow_map", None)
         for exchange in ds.get("exchanges", ()):
             exchange.pop("cfp_flow_map", None)
+            exchange.pop("cfp_context", None)  # import_olca.olca_flow_contexts
             amount = exchange.get("amount")
             if amount is None or (isinstance(amount, float) and not math.isfinite(amount)):
                 raise DataError(

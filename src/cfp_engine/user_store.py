@@ -345,6 +345,7 @@ def _import_into(
 ) -> dict[str, Any]:
     """Read, link and write ``source`` into the current (staging) project; its registry record."""
     from . import importers
+    from .import_characterised import summarise_uncharacterised
 
     name, format, mapping = report.name, report.format, flow_map
 
@@ -369,6 +370,10 @@ def _import_into(
     staging.kill_point("extracted")
     _check_flow_targets(bd, mapping)
     importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
+    if report.uncharacterised:  # left out, not an error (cfp_engine.import_characterised)
+        unlinked = _unlinked_report_path(name)
+        target = unlinked.with_name(unlinked.name.replace(".unlinked.", ".uncharacterised."))
+        report.uncharacterised_report = str(importers.write_uncharacterised_report(report, target))
     if report.unlinked and not allow_unlinked:
         target = _unlinked_report_path(name)
         importers.write_unlinked_report(report, target)
@@ -392,6 +397,8 @@ def _import_into(
         "allow_unlinked": report.dropped,
         "flow_map": None,
         "mapped_flows": report.mapped_flows,
+        "builtin_flow_map": report.builtin_flow_map,
+        "uncharacterised": summarise_uncharacterised(report.uncharacterised),
         "links_to": report.linked_external,
         "unmapped_units": report.unmapped_units,
         "parameterised": report.parameterised,
@@ -521,6 +528,7 @@ def list_databases() -> list[dict[str, Any]]:
             "dropped_unlinked": len(record.get("allow_unlinked") or ()),
             "allocation": record.get("allocation"),
             "skipped": record.get("skipped") or [],
+            "uncharacterised": (record.get("uncharacterised") or {}).get("exchanges", 0),
         }
         for name, record in sorted(registry["databases"].items())
     ]

@@ -193,6 +193,11 @@ def data_list(fmt):
             + (f"  ({row['dropped_unlinked']} unlinked dropped)" if row["dropped_unlinked"] else "")
             + (f"  (allocated by {row['allocation']!r})" if row["allocation"] else "")
             + (f"  ({len(row['skipped'])} dataset(s) skipped)" if row["skipped"] else "")
+            + (
+                f"  ({row['uncharacterised']} uncharacterised elementary exchanges left out)"
+                if row.get("uncharacterised")
+                else ""
+            )
         )
 
 
