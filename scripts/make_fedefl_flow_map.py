@@ -8,7 +8,7 @@ indoor, stratosphere and subterranean sub-contexts). The FEDEFL flow UUIDs seen 
 real exports (``--uuids``: openLCA JSON-LD ``flows/`` folders) are written beside the
 rows they match. Run from the repository root::
 
-    python scripts/make_fedefl_flow_map.py --uuids EXPORT/flows [EXPORT/flows ...]
+    PYTHONPATH=src python scripts/make_fedefl_flow_map.py --uuids EXPORT/flows [...]
 """
 
 from __future__ import annotations
@@ -99,6 +99,39 @@ EXTRA = [
     ("Methane, biogenic", "74-82-8", "Methane, non-fossil", "USLCI name (non-FEDEFL)"),
     ("Carbon monoxide, biogenic", "630-08-0", "Carbon monoxide, non-fossil", "USLCI name"),
 ]
+#: USLCI's own spellings of biosphere3 flows (openLCA 1.5 ecospold2 export, no compartment).
+USLCI_SPELLINGS = [
+    ("Methane, tetrachloro-, CFC-10", "56-23-5", "Methane, tetrachloro-, R-10", "USLCI name"),
+    ("Methane, tetrafluoro-, CFC-14", "75-73-0", "Methane, tetrafluoro-, R-14", "USLCI name"),
+    ("Methane, tetrafluoro-, FC-14", "75-73-0", "Methane, tetrafluoro-, R-14", "USLCI name"),
+    (
+        "Ethane, 2-chloro-1,1,1,2-tetra-fluoro-, HCFC-124",
+        "2837-89-0",
+        "Ethane, 2-chloro-1,1,1,2-tetrafluoro-, HCFC-124",
+        "USLCI name",
+    ),
+    (
+        "Methane, difluromonochloro-, HCFC-22",
+        "75-45-6",
+        "Methane, chlorodifluoro-, HCFC-22",
+        "USLCI name",
+    ),
+    ("Methane, monochloro, R-40", "74-87-3", "Methane, monochloro-, R-40", "USLCI name"),
+    ("Methane, chloro-", "74-87-3", "Methane, monochloro-, R-40", "USLCI name"),
+    ("Methane, dichloro, HCC-30", "75-09-2", "Methane, dichloro-, HCC-30", "USLCI name"),
+    (
+        "Ethane, 1,1,1-trifluoro-2,2-dichloro-, HCFC-123",
+        "306-83-2",
+        "Ethane, 2,2-dichloro-1,1,1-trifluoro-, HCFC-123",
+        "USLCI name",
+    ),
+    (
+        "Carbon dioxide, land transformation",
+        "124-38-9",
+        "Carbon dioxide, from soil or biomass stock",
+        "USLCI name",
+    ),
+]
 #: FEDEFL air contexts -> biosphere3 air compartments (the GWP factors are the same in all).
 AIR_CONTEXTS = {
     "emission/air": ("air",),
@@ -140,6 +173,32 @@ def _uuids(folders: list[Path]) -> dict[tuple[str, str, str], str]:
     return found
 
 
+def _biosphere3_air_names(rows: list[dict[str, str]]) -> list[tuple[str, str, str, str]]:
+    """Every biosphere3 flow a method of the engine characterises in air, by its own name
+    (unless a FEDEFL flowable has that name already)."""
+    from bw2io.importers import Ecospold2BiosphereImporter
+
+    from cfp_engine.methods import _read_bw2io_lcia, available_methods
+
+    source = _read_bw2io_lcia()
+    names = {
+        cf["name"]
+        for method in available_methods()
+        for indicator in method.indicators.values()
+        for cf in source[tuple(indicator)]["exchanges"]
+        if tuple(cf["categories"]) == ("air",)
+    }
+    importer = Ecospold2BiosphereImporter()
+    importer.apply_strategies()
+    cas = {
+        f["name"]: (f.get("CAS number") or "").lstrip("0")
+        for f in importer.data
+        if tuple(f["categories"]) == ("air",)
+    }
+    taken = {r["source_name"] for r in rows}
+    return [(n, cas.get(n, ""), n, "") for n in sorted(names - taken)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uuids", nargs="*", type=Path, default=[])
@@ -162,13 +221,32 @@ def main() -> None:
                     "note": note,
                 }
             )
-    # CO2 taken up from air: FEDEFL's resource/air context. Not characterised: the
-    # engine's methods leave biogenic uptake out (methods/methods.yaml).
-    for context in ("resource/air", "resource/air/troposphere"):
+    # biosphere3's own names, for databases that use them without a compartment (USLCI's
+    # ecospold2 export): one row each, to unspecified air; only flows bw2io left
+    # unlinked are rewritten, so ecoinvent data (linked by UUID) is untouched.
+    for name, cas, target, note in [*_biosphere3_air_names(rows), *USLCI_SPELLINGS]:
         rows.append(
             {
-                "source_flow": uuids.get(("Carbon dioxide", context, "kg"), ""),
-                "source_name": "Carbon dioxide",
+                "source_flow": "",
+                "source_name": name,
+                "source_cas": cas,
+                "source_categories": "emission/air",
+                "source_unit": "kg",
+                "target_name": target,
+                "target_categories": "air",
+                "target_unit": "kg",
+                "note": note or "biosphere3 name without compartment",
+            }
+        )
+    # CO2 taken up from air: FEDEFL's resource/air context. Not characterised: the
+    # engine's methods leave biogenic uptake out (methods/methods.yaml).
+    uptake = [("Carbon dioxide", c) for c in ("resource/air", "resource/air/troposphere")]
+    uptake.append(("Carbon dioxide, in air", "resource/air"))  # USLCI's name
+    for name, context in uptake:
+        rows.append(
+            {
+                "source_flow": uuids.get((name, context, "kg"), ""),
+                "source_name": name,
                 "source_cas": "124-38-9",
                 "source_categories": context,
                 "source_unit": "kg",

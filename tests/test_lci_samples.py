@@ -386,10 +386,20 @@ def test_ecobalyse_imports_its_usable_processes_with_skip_invalid(home, tmp_path
         CliRunner().invoke(cli, ["data", "remove", "eco"])
 
 
-def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home):
+def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home, tmp_path):
     """767 datasets: 132 multi-output (no properties to allocate by) and 21 without a
-    reference product left out, 614 imported. Its elementary flows are FEDEFL's, so
-    most are dropped here (--allow-unlinked) until mapped. About 10 s."""
+    reference product left out, 614 imported. Its elementary flows (no compartments in
+    this export; FEDEFL or biosphere3 names) go through the built-in FEDEFL map; the rest
+    is left out as uncharacterised or dropped (--allow-unlinked). About 15 s.
+
+    Hand check, "Coal mine methane emissions; Production mix, surface mine" (1 unit, no
+    inputs): CO2 0.00182952 kg (FEDEFL's "Carbon dioxide", counted fossil) x 1 + methane,
+    fossil 0.00017472 kg x 29.8 = 0.007036176 kg CO2e (IPCC AR6 GWP100).
+    """
+    import re
+
+    from cfp_engine.user_store import read_registry
+
     source = SAMPLES / "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip"
     done = _import(
         str(source),
@@ -406,6 +416,14 @@ def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home):
         reasons = [r["reason"] for r in _listed("uslci")["skipped"]]
         assert reasons.count("multi-output, not allocated (no --allocation)") == 132
         assert reasons.count("no reference product with a non-zero amount") == 21
+        assert re.search(
+            r"mapped flows +\d+ exchange\(s\) by \d+ row\(s\) of the built-in", done.output
+        )
+        dropped = {d["name"] for d in read_registry()["databases"]["uslci"]["allow_unlinked"]}
+        assert not dropped & {"Carbon dioxide", "Carbon dioxide, fossil", "Methane, fossil"}
+        assert not dropped & {"Methane", "Nitrous oxide", "Dinitrogen monoxide"}
+        coal = "uslci::Coal mine methane emissions; Production mix, surface mine::US"
+        assert _calc_kg_co2e(tmp_path, coal, "1 unit") == pytest.approx(0.007036176, rel=1e-6)
     finally:
         CliRunner().invoke(cli, ["data", "remove", "uslci"])
 
