@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from .brightway_session import BIOSPHERE_DATABASE as BIOSPHERE
-from .dropped_flows import emitted_to_air, is_greenhouse_gas
+from .dropped_flows import is_greenhouse_gas
 from .fedefl import is_fedefl_air_emission, is_fedefl_context
 from .import_report import _describe
 
@@ -108,22 +108,3 @@ def might_be_characterised(
     return (
         is_greenhouse_gas(name) or name.strip().casefold() in names or (bool(cas) and cas in known)
     )
-
-
-def summarise_uncharacterised(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The registry's record: counts, and each greenhouse gas by name emitted to air (or
-    without compartment) once, with its number of exchanges; results warn of those."""
-    flows = {(r["name"], r["unit"], r["categories"] or r["flow"]) for r in rows}
-    ghg: dict[tuple, int] = {}
-    for r in rows:
-        if r["greenhouse_gas"] and emitted_to_air(r["categories"]):
-            key = (r["name"], r["unit"], r["categories"], r["cas"])
-            ghg[key] = ghg.get(key, 0) + 1
-    return {
-        "exchanges": len(rows),
-        "flows": len(flows),
-        "greenhouse_gases_to_air": [
-            {"name": n, "unit": u, "categories": c, "cas": cas, "exchanges": count}
-            for (n, u, c, cas), count in sorted(ghg.items())
-        ],
-    }

@@ -50,7 +50,10 @@ class ImportReport:
     builtin_flow_map: dict[str, Any] = field(default_factory=dict)  # FEDEFL map, when used
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        # thousands of rows for a real database: they are in the CSV report
+        data["uncharacterised"] = summarise_uncharacterised(self.uncharacterised)
+        return data
 
     def render(self) -> str:
         """The report as text for ``cfp data import``."""
@@ -211,3 +214,22 @@ def write_unlinked_report(report: ImportReport, path: Path) -> Path:
         writer.writeheader()
         writer.writerows(report.unlinked)
     return path
+
+
+def summarise_uncharacterised(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The registry's record: counts, and each greenhouse gas by name emitted to air (or
+    without compartment) once, with its number of exchanges; results warn of those."""
+    flows = {(r["name"], r["unit"], r["categories"] or r["flow"]) for r in rows}
+    ghg: dict[tuple, int] = {}
+    for r in rows:
+        if r["greenhouse_gas"] and emitted_to_air(r["categories"]):
+            key = (r["name"], r["unit"], r["categories"], r["cas"])
+            ghg[key] = ghg.get(key, 0) + 1
+    return {
+        "exchanges": len(rows),
+        "flows": len(flows),
+        "greenhouse_gases_to_air": [
+            {"name": n, "unit": u, "categories": c, "cas": cas, "exchanges": count}
+            for (n, u, c, cas), count in sorted(ghg.items())
+        ],
+    }

@@ -345,7 +345,7 @@ def _import_into(
 ) -> dict[str, Any]:
     """Read, link and write ``source`` into the current (staging) project; its registry record."""
     from . import importers
-    from .import_characterised import summarise_uncharacterised
+    from .import_report import summarise_uncharacterised
 
     name, format, mapping = report.name, report.format, flow_map
 
