@@ -280,3 +280,36 @@ def test_results_warn_of_greenhouse_gases_left_out_as_uncharacterised():
 
 def _name_element(name: str) -> bytes:
     return rf"<name[^>]*>{re.escape(name)}</name>".encode()
+
+
+def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_path, monkeypatch):
+    """The hand-made SimaPro export with two flows biosphere3 lacks in the steel: a dust
+    (no method could characterise it: left out, listed, same score) and "Carbon dioxide,
+    kiln" (a greenhouse gas by name: the import stops until mapped or dropped)."""
+    from cfp_engine.errors import DataError
+    from cfp_engine.store import open_store
+    from cfp_engine.user_store import import_database, list_databases
+
+    import make_databases as dbs
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
+    path = dbs.write_simapro(tmp_path / "sp")
+    text = path.read_text(encoding="cp1252")
+    biogenic = "Methane, biogenic;;kg;0.01;Undefined;0;0;0;"
+    dust = "\r\nKryptonite dust;;kg;0.2;Undefined;0;0;0;"
+    path.write_text(text.replace(biogenic, biogenic + dust), encoding="cp1252")
+    report = import_database(path, format="simapro-csv", name="sp")
+    assert [(r["name"], r["type"], r["greenhouse_gas"]) for r in report.uncharacterised] == [
+        ("Kryptonite dust", "biosphere", False)
+    ]
+    assert "not characterised by any method of the engine: 1 flow(s), 1 exchange(s)" in (
+        report.render()
+    )
+    table = open_store()
+    steel = table.find("sp::Widget steel::JP").index
+    gwp = ("IPCC 2021 GWP100", "total")
+    assert float(table.indicator(*gwp)[steel]) == pytest.approx(dbs.SP_STEEL, rel=1e-6)
+    assert list_databases()[0]["uncharacterised"] == 1
+    kiln = dbs.write_simapro(tmp_path / "kiln", kiln_flow=True)
+    with pytest.raises(DataError, match=r"(?s)1 unlinked exchange\(s\).*'Carbon dioxide, kiln'"):
+        import_database(kiln, format="simapro-csv", name="kiln")
