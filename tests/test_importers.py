@@ -208,6 +208,30 @@ def test_allow_unlinked_drops_and_records_in_provenance(home, tmp_path):
     assert dataset["activity"] == "es2::widget assembly::GLO" and dataset["source"] == "es2"
 
 
+def test_provenance_summarises_long_lists_of_a_database_record(home, tmp_path, monkeypatch):
+    """A result names the count of dropped exchanges, not the whole list (19,854 for USLCI)."""
+    from cfp_engine import core
+    from cfp_engine.spec import load_spec
+    from cfp_engine.user_store import import_database, read_registry
+
+    folder = dbs.write_ecospold2(tmp_path / "es2", extra_input=True)
+    import_database(folder, format="ecospold2", name="es2", allow_unlinked=True)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "product: {id: w, name: Widget, declared_unit: 1 piece}\n"
+        "components: []\n"
+        "stages:\n"
+        "  production: [{activity: 'es2::widget assembly::GLO', amount: 1 piece}]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(core, "PROVENANCE_LIST_LIMIT", 0)
+    record = core.calculate_footprint(load_spec(spec)).provenance["databases"]["es2"]
+    assert record["allow_unlinked"] == {"count": 1, "first": []}
+    assert record["sha256"] == read_registry()["databases"]["es2"]["sha256"]
+    kept = read_registry()["databases"]["es2"]["allow_unlinked"]
+    assert [d["name"] for d in kept] == ["mystery lubricant"]
+
+
 def test_spec_and_materials_table_use_an_imported_database(home, tmp_path):
     from cfp_engine.core import calculate_footprint
     from cfp_engine.spec import load_spec

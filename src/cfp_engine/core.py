@@ -476,6 +476,25 @@ def _component_result(
     )
 
 
+#: A list longer than this in a database's record (an import's dropped exchanges, left-out
+#: flows, skipped datasets: 19,854 rows for the US LCI export) is summarised in a result's
+#: provenance; the whole list stays in the store's registry (``imports/registry.json``) and
+#: in the import's report.
+PROVENANCE_LIST_LIMIT = 20
+
+
+def _summarised(record: dict) -> dict:
+    """A database record with each long list replaced by ``{"count", "first"}``."""
+    return {
+        key: (
+            {"count": len(value), "first": value[:PROVENANCE_LIST_LIMIT]}
+            if isinstance(value, list) and len(value) > PROVENANCE_LIST_LIMIT
+            else value
+        )
+        for key, value in record.items()
+    }
+
+
 def _provenance(
     product: ProductSpec,
     method: MethodSpec,
@@ -513,7 +532,7 @@ def _provenance(
         "brightway_project": manifest.get("project"),
         # Only the databases this result used (directly or through their links).
         "databases": {
-            name: record
+            name: _summarised(record)
             for name, record in manifest.get("databases", {}).items()
             if name in databases
         },
