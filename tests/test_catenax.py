@@ -88,8 +88,8 @@ def stages(payload):
 
 def near(value: float, text: str, also: float = 0.0) -> bool:
     """``value`` equals the decimal ``text`` within the rounding of both (plus ``also``)."""
-    slack = 2 * rounding_tolerance(text) + also
-    return abs(Decimal(repr(value)) - Decimal(text)) <= Decimal(repr(slack))
+    slack = 2 * rounding_tolerance(text) + Decimal(str(also))
+    return abs(Decimal(repr(value)) - Decimal(text)) <= slack
 
 
 @pytest.fixture(scope="module")
@@ -387,4 +387,7 @@ def test_rule_checks_pass_for_the_export(pet):
     information = first(late, "pcfAssessmentAndMethodology", "pcfAssessmentInformation")
     information["time"][0]["validityPeriodStart"] = "2025-06-01T00:00:00Z"
     failed = [c.name for c in rule_checks(late, engine_extension(late)) if c.passed is False]
-    assert failed == ["rule: validity starts after the reference period (retrospective PCF)"]
+    assert failed == [
+        "rule: validity starts after the reference period (retrospective PCF)",
+        "rule: validity within 3 years after the reference period",
+    ]

@@ -223,10 +223,13 @@ def test_changing_the_data_fails(spec_path, tmp_path):
 
 
 def test_validity_longer_than_three_years_fails(spec_path):
-    path, label = make_label(spec_path, "pact", "--validity-period", "2026-01-01:2029-06-30")
+    path, label = make_label(spec_path, "pact")
+    label["validityPeriodEnd"] = "2029-01-01T00:00:00Z"  # forged: one day over 3 years
+    path.write_text(json.dumps(label), encoding="utf-8")
     report = json.loads(verify(path, spec_path).stdout)
-    failed = {c["name"] for c in report["checks"] if c["status"] == "FAIL"}
-    assert failed == {"rule: validity <= 3 years after the reference period"}
+    failed = {c["name"]: c["detail"] for c in report["checks"] if c["status"] == "FAIL"}
+    assert list(failed) == ["rule: validity within 3 years after the reference period"]
+    assert "at most 2028-12-31" in failed["rule: validity within 3 years after the reference period"]
 
 
 def test_unusable_label_exits_2(spec_path, tmp_path):
@@ -263,8 +266,12 @@ def test_decimal_strings(value, text):
 
 
 def test_rounding_tolerance():
-    assert rounding_tolerance("0.116106") == pytest.approx(5e-7)
-    assert rounding_tolerance("1234570") == pytest.approx(5)
+    assert rounding_tolerance("0.116106") == Decimal("5e-7")
+    assert rounding_tolerance("1234570") == Decimal(5)
+    # exact far beyond the float range: never an infinite tolerance
+    assert rounding_tolerance("1e400") == Decimal("5e394")
+    with pytest.raises(ValueError, match="not a finite decimal"):
+        rounding_tolerance("Infinity")
 
 
 def test_examples_round_trip(tmp_path, builtin_table):

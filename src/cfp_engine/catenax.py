@@ -44,6 +44,7 @@ from .disclosure import Disclosure
 from .disclosure_statements import STAGE_NAMES
 from .errors import SpecError
 from .label_rounding import LABEL_SIGNIFICANT_DIGITS, decimal_string
+from .label_rules import exempted_problems
 
 MODEL_VERSIONS = ("9.0.0", "10.0.0")
 #: The DQRs of both versions and the worst value of their scale ("between 1 and 5").
@@ -202,11 +203,10 @@ def _check_facts(d: Disclosure) -> None:
             f"label.validity_period starts {facts.validity_period[0]}: for a retrospective "
             f"Catena-X PCF it starts after the reference period ends ({reference_end})"
         )
-    if not 0 <= facts.exempted_emissions_percent <= 10:
-        raise SpecError(
-            f"label.exempted_emissions.percent: Catena-X allows 0-10 %, got "
-            f"{facts.exempted_emissions_percent:g} %"
-        )
+    # The model allows 0-10 %, the PCF Rulebook (which `cfp verify` checks) at most 3 %.
+    problems = exempted_problems(facts.exempted_emissions_percent, "catena-x")
+    if problems:
+        raise SpecError(f"label.exempted_emissions.percent: {problems[0]} (Catena-X PCF Rulebook)")
     if d.geography_country and d.geography_country not in REGION_OF_COUNTRY:
         raise SpecError(
             f"product.geography: {d.geography_country!r} is not an ISO 3166-1 country with a "

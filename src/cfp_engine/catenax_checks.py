@@ -23,6 +23,8 @@ from .catenax import (
     STANDARDS_V10,
 )
 from .errors import SpecError
+from .label_reading import ids_of
+from .label_rules import exempted_problems
 
 # -- reading a payload back (cfp verify) ----------------------------------------------------
 
@@ -45,7 +47,8 @@ def detect_version(payload: Mapping[str, Any]) -> str:
 
 def engine_extension(payload: Mapping[str, Any]) -> dict[str, Any] | None:
     """The cfp-engine extension data (result, figures, integrity) of a payload, if any."""
-    for extension in payload.get("extensions") or []:
+    extensions = payload.get("extensions")
+    for extension in extensions if isinstance(extensions, list) else []:
         data = extension.get("data") if isinstance(extension, dict) else None
         if isinstance(data, dict) and data.get("engine") == "cfp-engine":
             return data
@@ -61,8 +64,8 @@ def facts_from(payload: Mapping[str, Any]) -> dict[str, Any]:
     boundary = _first(payload, *info, "boundarySpecifications")
     facts: dict[str, Any] = {
         "company_name": company.get("companyName"),
-        "company_ids": tuple(company.get("companyIds") or ()),
-        "product_ids": tuple(product.get("productIds") or ()),
+        "company_ids": ids_of(company.get("companyIds")),
+        "product_ids": ids_of(product.get("productIds")),
         "id": _first(payload, *info, "idAndVersion").get("id"),
     }
     for name, key in (
@@ -312,13 +315,10 @@ def check_official_schema(payload: Mapping[str, Any], schema_dir: str | Path) ->
 
 # -- rules (cfp verify) ----------------------------------------------------------------------
 
-#: Catena-X PCF Rulebook: "the cut-off shall not exceed 3 %" (exemptedEmissionsPercent).
-MAX_EXEMPTED_PERCENT = 3.0
-
 
 def rule_checks(payload: Mapping[str, Any], extension: Mapping[str, Any]) -> list:
     """The Catena-X rules ``cfp verify`` checks, as :class:`cfp_engine.verify.Check` s."""
-    from .verify_checks import Check
+    from .verify_checks import Check, validity_check
 
     info = ("pcfAssessmentAndMethodology", "pcfAssessmentInformation")
     stages = _first(payload, "productLifeCycleStagesAndEmissions")
@@ -327,30 +327,39 @@ def rule_checks(payload: Mapping[str, Any], extension: Mapping[str, Any]) -> lis
     exempted = _first(payload, *info, "boundarySpecifications").get("exemptedEmissionsPercent", 0)
     time = _first(payload, *info, "time")
     # Without validityPeriodStart, "created" is the start (the model's description).
-    valid_from = str(time.get("validityPeriodStart") or time.get("created", ""))
-    result = extension.get("result") or {}
+    valid_from = time.get("validityPeriodStart") or time.get("created")
+    result = extension.get("result") if isinstance(extension.get("result"), dict) else {}
+    problems = exempted_problems(exempted, "catena-x")
     checks = [
         Check(
             "rule: exempted emissions <= 3 % (Catena-X PCF Rulebook)",
-            isinstance(exempted, (int, float)) and exempted <= MAX_EXEMPTED_PERCENT,
-            f"{exempted} %",
+            isinstance(exempted, (int, float)) and not problems,
+            "; ".join(problems) or f"{exempted} %",
         ),
         Check(
             "rule: validity starts after the reference period (retrospective PCF)",
-            valid_from[:19] > str(time.get("referencePeriodEnd", ""))[:19],
-            f"validity from {valid_from}, reference period to {time.get('referencePeriodEnd')}",
+            isinstance(valid_from, str)
+            and valid_from[:19] > str(time.get("referencePeriodEnd", ""))[:19],
+            f"validity from {str(valid_from)[:40]}, reference period to "
+            f"{str(time.get('referencePeriodEnd'))[:40]}",
         ),
+        validity_check(time.get("referencePeriodEnd"), valid_from, time.get("validityPeriodEnd")),
     ]
     parts = [production.get("pcfExcludingBiogenicUptake", math.nan)]
     parts.append(distribution.get("distributionStagePcfExcludingBiogenicUptake", 0.0))
     total = result.get("total_kg_co2e")
-    tolerance = sum(abs(p) for p in parts) * 1e-5 + 1e-12  # each part has 6 digits
-    ok = isinstance(total, (int, float)) and abs(math.fsum(parts) - total) <= tolerance
+    numbers = all(
+        isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p)
+        for p in [*parts, total]
+    )
+    tolerance = sum(abs(p) for p in parts) * 1e-5 + 1e-12 if numbers else 0.0  # 6 digits each
+    ok = numbers and abs(math.fsum(parts) - total) <= tolerance
     checks.append(
         Check(
             "rule: production and distribution stages add up to the total",
             ok,
-            f"production {parts[0]!r} + distribution {parts[1]!r}, total {total!r}",
+            f"production {str(parts[0])[:40]} + distribution {str(parts[1])[:40]}, "
+            f"total {str(total)[:40]}",
         )
     )
     return checks

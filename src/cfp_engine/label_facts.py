@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .errors import SpecError
+from .label_rules import exempted_problems, urn_problems, validity_problems
 from .spec import ProductSpec
 from .units import parse_amount
 
@@ -69,6 +70,16 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
         else None
     )
     exempted = given.get("exempted_emissions") or {}
+    if not isinstance(exempted, Mapping):
+        raise SpecError(f"{where}.exempted_emissions: expected percent and description")
+    # The rules `cfp verify` checks (label_rules): what it would reject is never written.
+    problems = urn_problems("company_ids", given["company_ids"])
+    problems += urn_problems("product_ids", given["product_ids"])
+    if validity is not None:
+        problems += validity_problems(reference[1], *validity)
+    problems += exempted_problems(exempted.get("percent", 0))
+    if problems:
+        raise SpecError(f"{where}: {'; '.join(problems)}")
     mass = given.get("mass_per_declared_unit")
     return LabelFacts(
         company_name=str(given["company_name"]),
@@ -92,7 +103,7 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
         ),
         cross_sectoral_standards=tuple(given.get("cross_sectoral_standards", ("ISO14067",))),
         product_or_sector_specific_rules=tuple(given.get("product_or_sector_specific_rules", ())),
-        exempted_emissions_percent=float(exempted.get("percent", 0.0)),
+        exempted_emissions_percent=float(exempted.get("percent", 0)),
         exempted_emissions_description=exempted.get("description", NO_EXEMPTIONS),
         report_url=given.get("report_url"),
         comment=given.get("comment", ""),

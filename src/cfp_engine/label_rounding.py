@@ -8,7 +8,15 @@ is rounded once, by :data:`ROUNDING_RULE`; :func:`rounding_tolerance` is what
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 
 #: Significant digits of every figure written to a label (PACT decimal strings).
 LABEL_SIGNIFICANT_DIGITS = 6
@@ -37,9 +45,21 @@ def decimal_string(value: float, digits: int = LABEL_SIGNIFICANT_DIGITS) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def rounding_tolerance(text: str) -> float:
-    """Half a unit in the last significant digit of a label figure (its rounding)."""
-    value = Decimal(text)
+def rounding_tolerance(text: str) -> Decimal:
+    """Half a unit in the last significant digit of a label figure (its rounding), exactly.
+
+    A Decimal, never a float (a float overflows to infinity for a figure like ``1e400``
+    and would allow any difference); :class:`ValueError` if ``text`` is not a finite
+    decimal.
+    """
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a decimal: {str(text)[:40]!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a finite decimal: {str(text)[:40]!r}")
     if value == 0:
-        return 0.0
-    return float(Decimal(5).scaleb(value.adjusted() - LABEL_SIGNIFICANT_DIGITS))
+        return Decimal(0)
+    # scaleb is exact (one digit); only the exponent range must hold it.
+    with localcontext(Context(Emax=MAX_EMAX, Emin=MIN_EMIN)):
+        return Decimal(5).scaleb(value.adjusted() - LABEL_SIGNIFICANT_DIGITS)

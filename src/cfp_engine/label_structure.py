@@ -8,10 +8,11 @@ its files are at hand (Catena-X payloads go to :mod:`cfp_engine.catenax_checks`)
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .label_rules import finite_decimal, urn_problems
 from .pact import V2_DQR_WORST, V3_DQR_WORST
 
 #: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
@@ -98,14 +99,11 @@ _V2_NON_NEGATIVE = (
 
 
 def parse_decimal(value: Any) -> Decimal | None:
-    """``value`` as a finite Decimal if it is a decimal string, else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    """``value`` as a finite Decimal of sane size if it is a decimal string, else None.
+
+    See :func:`cfp_engine.label_rules.finite_decimal` (a JSON number is no decimal string).
+    """
+    return finite_decimal(value) if isinstance(value, str) else None
 
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -128,13 +126,7 @@ def check_pact(document: dict[str, Any], fmt: str) -> list[str]:
     pcf = document.get("pcf") if isinstance(document.get("pcf"), dict) else {}
     problems += [f"missing pcf.{key}" for key in pcf_required if key not in pcf]
     for key in ("companyIds", "productIds"):
-        values = document.get(key)
-        if (
-            not isinstance(values, list)
-            or not values
-            or not all(isinstance(v, str) and v.lower().startswith("urn:") for v in values)
-        ):
-            problems.append(f"{key} must be a non-empty list of URNs")
+        problems += urn_problems(key, document.get(key))
     for key, value in pcf.items():
         if (
             key in non_negative

@@ -141,6 +141,11 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
             "PACT v2 needs the product's UN CPC code: label.product_category_cpc "
             "in the spec (or --product-category-cpc)"
         )
+    from .label_rules import exempted_problems
+
+    problems = exempted_problems(facts.exempted_emissions_percent, "pact-v2")
+    if problems:  # what `cfp verify` would fail is never written
+        raise SpecError(f"label.exempted_emissions.percent: {problems[0]} (PACT v2.3)")
     if d.declared_unit_of_measurement in V2_UNITS:
         unit, amount, per = d.declared_unit_of_measurement, d.declared_unit_amount, 1.0
     else:

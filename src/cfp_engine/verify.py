@@ -89,7 +89,13 @@ def verify_label(
             f"{label_path}: no cfp-engine extension; the label does not say how it "
             "was calculated, so it cannot be re-computed"
         )
-    result = extension.get("result") or {}
+    result = extension.get("result") if isinstance(extension.get("result"), dict) else {}
+    for key in ("variant", "method", "approach"):
+        if not isinstance(result.get(key), str | None):
+            raise SpecError(
+                f"{label_path}: the cfp-engine extension's result.{key} is "
+                f"{str(result.get(key))[:40]!r}, not a name; the label cannot be re-computed"
+            )
     facts = facts_from(document, fmt)
     recomputed = make_disclosure(
         spec,

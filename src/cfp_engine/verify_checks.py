@@ -10,22 +10,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    Context,
+    Decimal,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from pathlib import Path
 from typing import Any
 
 from .label_integrity import labelled_figures, sha256_json
 from .label_rounding import rounding_tolerance
+from .label_rules import exempted_problems, finite_decimal, validity_problems
 from .label_structure import (
     DQR_RANGES,
     check_official_schema,
     check_pact,
     dqr_problems,
-    parse_decimal,
 )
-
-MAX_VALIDITY_YEARS = 3
-MAX_EXEMPTED_PERCENT_V2 = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,9 @@ def official_schema_check(document, fmt, schema_dir) -> Check:
     )
 
 
-def _numbers(document: Any, prefix: str = "") -> dict[str, str]:
-    """Every numeric leaf (decimal strings and JSON numbers) by its path."""
-    found: dict[str, str] = {}
+def _numbers(document: Any, prefix: str = "") -> dict[str, Any]:
+    """Every numeric leaf (decimal strings and JSON numbers) by its path, as written."""
+    found: dict[str, Any] = {}
     if isinstance(document, dict):
         for key, value in document.items():
             if key == "extensions":
@@ -82,66 +87,97 @@ def _numbers(document: Any, prefix: str = "") -> dict[str, str]:
     elif isinstance(document, bool):
         pass
     elif isinstance(document, (int, float)):
-        found[prefix[:-1]] = repr(document)
-    elif (
-        isinstance(document, str)
-        and parse_decimal(document) is not None
-        and prefix.startswith(("pcf.", "productLifeCycle", "carbonContent", "pcfAssessment"))
-    ):
         found[prefix[:-1]] = document
+    elif isinstance(document, str) and prefix.startswith(
+        ("pcf.", "productLifeCycle", "carbonContent", "pcfAssessment")
+    ):
+        try:
+            if Decimal(document.strip()).is_finite():
+                found[prefix[:-1]] = document
+        except InvalidOperation:
+            pass
     return found
+
+
+#: Exact arithmetic for figure comparisons: label figures are bounded by
+#: label_rules.MAX_DECIMAL_EXPONENT, re-computed ones by the float range, so a
+#: thousand digits hold every difference exactly.
+_EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])
+
+
+def figure_problem(label_value: Any, expected_value: Any) -> str | None:
+    """Why a label's figure differs from the re-computed one (None: it agrees).
+
+    Exact Decimal arithmetic: the allowed difference is the rounding of both figures plus
+    one part in 10^9 of the re-computed one; a figure that is not a finite decimal of
+    sane size (:func:`~cfp_engine.label_rules.finite_decimal`) never agrees.
+    """
+    got = finite_decimal(label_value)
+    if got is None:
+        return "not a finite decimal of sane size"
+    with localcontext(_EXACT):
+        text = repr(expected_value) if isinstance(expected_value, float) else str(expected_value)
+        want = Decimal(text)
+        slack = (
+            rounding_tolerance(str(got))
+            + rounding_tolerance(str(want))
+            + abs(want) * Decimal("1e-9")
+        )
+        return None if abs(got - want) <= slack else "differs"
 
 
 def figure_checks(document, expected, fmt) -> list[Check]:
     """Every figure of the label against the re-computed label, within the label's rounding."""
     label_numbers, expected_numbers = _numbers(document), _numbers(expected)
-    checks = []
     failures = []
     compared = 0
-    for path, text in expected_numbers.items():
+    for path, want in expected_numbers.items():
         if path not in label_numbers:
-            failures.append(f"{path}: missing (re-computed {text})")
+            failures.append(f"{path}: missing (re-computed {want})")
             continue
         compared += 1
-        got, want = Decimal(label_numbers[path]), Decimal(text)
-        slack = Decimal(
-            repr(rounding_tolerance(label_numbers[path]) + rounding_tolerance(text))
-        ) + abs(want) * Decimal("1e-9")
-        if abs(got - want) > slack:
-            failures.append(f"{path}: label {label_numbers[path]}, re-computed {text}")
+        got = label_numbers[path]
+        if figure_problem(got, want):
+            failures.append(f"{path}: label {str(got)[:40]}, re-computed {want}")
     # A rating the re-computation has no data for (no pedigree scores) must not be there.
     failures += [
-        f"{path}: label {text}, but no input of the re-computation has pedigree scores"
+        f"{path}: label {str(text)[:40]}, but no input of the re-computation has pedigree scores"
         for path, text in label_numbers.items()
         if path.endswith(("DQR", "coveragePercent")) and path not in expected_numbers
     ]
-    checks.append(
+    return [
         Check(
             "figures: label against re-computation",
             not failures,
             "; ".join(failures[:8]) or f"{compared} figures agree within the label's rounding",
         )
+    ]
+
+
+def _close(got: Any, want: float) -> bool:
+    """``got`` is a JSON number (not a bool) close to ``want`` (a finite float)."""
+    return (
+        isinstance(got, (int, float))
+        and not isinstance(got, bool)
+        and math.isfinite(float(got))
+        and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
     )
-    return checks
 
 
 def extension_checks(extension, recomputed) -> list[Check]:
     """The cfp-engine extension's result and figures against the re-computation."""
-    label_result = extension.get("result") or {}
+    label_result = _object(extension.get("result"))
     failures = []
     for key in ("total_kg_co2e", "virgin_baseline_kg_co2e", "recycled_content_share"):
         got, want = label_result.get(key), recomputed.result.get(key)
-        if not isinstance(got, (int, float)) or not math.isclose(
-            got, want, rel_tol=1e-9, abs_tol=1e-12
-        ):
+        if not _close(got, want):
             failures.append(f"result.{key}: label {got!r}, re-computed {want!r}")
     for stage, want in recomputed.result["stages_kg_co2e"].items():
-        got = (label_result.get("stages_kg_co2e") or {}).get(stage)
-        if not isinstance(got, (int, float)) or not math.isclose(
-            got, want, rel_tol=1e-9, abs_tol=1e-12
-        ):
+        stages = label_result.get("stages_kg_co2e")
+        got = stages.get(stage) if isinstance(stages, dict) else None
+        if not _close(got, want):
             failures.append(f"result.stages_kg_co2e.{stage}: label {got!r}, re-computed {want!r}")
-    figures = extension.get("figures") or {}
+    figures = _object(extension.get("figures"))
     for key, want in labelled_figures(recomputed).items():
         if figures.get(key) != want:
             failures.append(
@@ -158,7 +194,7 @@ def extension_checks(extension, recomputed) -> list[Check]:
 
 def hash_checks(extension, recomputed) -> list[Check]:
     """The integrity hashes: spec, data and engine as now, figures as in the label."""
-    given = extension.get("integrity") or {}
+    given = _object(extension.get("integrity"))
     now = recomputed.integrity
     checks = []
     names = {
@@ -177,7 +213,7 @@ def hash_checks(extension, recomputed) -> list[Check]:
                 else f"{meaning}: label {str(given.get(key))[:16]}..., now {now[key][:16]}...",
             )
         )
-    own = sha256_json(extension.get("figures") or {})
+    own = sha256_json(_object(extension.get("figures")))
     same = given.get("figures_sha256") == own
     checks.append(
         Check(
@@ -191,19 +227,53 @@ def hash_checks(extension, recomputed) -> list[Check]:
     return checks
 
 
-def _years_after(start: date, end: date) -> float:
-    return (end - start).days / 365.25
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _day(value: Any) -> date | None:
+    """The date of an RFC 3339 date-time (its first 10 characters), or None."""
+    try:
+        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def validity_check(reference_end: Any, validity_start: Any, validity_end: Any) -> Check:
+    """PACT's validity rules (:func:`~cfp_engine.label_rules.validity_problems`) on a label."""
+    name = "rule: validity within 3 years after the reference period"
+    if validity_end is None and validity_start is None:
+        return Check(name, None, "no validity period declared")
+    reference, start, end = (_day(v) for v in (reference_end, validity_start, validity_end))
+    unreadable = [
+        f"{key} {str(value)[:40]!r} is not a date"
+        for key, value, day in (
+            ("referencePeriodEnd", reference_end, reference),
+            ("validityPeriodStart", validity_start, start),
+            ("validityPeriodEnd", validity_end, end),
+        )
+        if day is None and (value is not None or key != "validityPeriodStart")
+    ]
+    if unreadable:
+        return Check(name, False, "; ".join(unreadable))
+    problems = validity_problems(reference, start, end)
+    return Check(
+        name,
+        not problems,
+        "; ".join(problems)
+        or f"validity {start or '(from creation)'} to {end}, reference period ends {reference}",
+    )
 
 
 def rule_checks(document, extension, fmt) -> list[Check]:
     """The rules: AR6, exemptions (PACT v2), DQR range, validity period, stage sums."""
     checks = []
-    result = extension.get("result") or {}
+    result = _object(extension.get("result"))
     if fmt == "catena-x":
         from . import catenax_checks as catenax
 
         return catenax.rule_checks(document, extension)
-    pcf = document.get("pcf") or {}
+    pcf = _object(document.get("pcf"))
     factors = (
         pcf.get("ipccCharacterizationFactors")
         if fmt == "pact"
@@ -213,16 +283,17 @@ def rule_checks(document, extension, fmt) -> list[Check]:
         Check(
             "rule: AR6 characterisation factors",
             factors == ["AR6"],
-            f"ipcc characterisation factors: {factors}",
+            f"ipcc characterisation factors: {str(factors)[:60]}",
         )
     )
     if fmt == "pact-v2":
-        exempted = float(pcf.get("exemptedEmissionsPercent", 0))
+        exempted = pcf.get("exemptedEmissionsPercent", 0)
+        problems = exempted_problems(exempted, fmt)
         checks.append(
             Check(
                 "rule: exempted emissions <= 5 % (PACT v2)",
-                exempted <= MAX_EXEMPTED_PERCENT_V2,
-                f"{exempted:g} %",
+                not problems,
+                "; ".join(problems) or f"{exempted} %",
             )
         )
     low, high = DQR_RANGES[fmt]
@@ -237,35 +308,24 @@ def rule_checks(document, extension, fmt) -> list[Check]:
             or "no dqi: no input above 5 % of the emissions has pedigree scores",
         )
     )
-    reference_end = str(pcf.get("referencePeriodEnd", ""))[:10]
-    validity_end = str(document.get("validityPeriodEnd", ""))[:10]
-    if validity_end:
-        years = _years_after(date.fromisoformat(reference_end), date.fromisoformat(validity_end))
-        checks.append(
-            Check(
-                "rule: validity <= 3 years after the reference period",
-                years <= MAX_VALIDITY_YEARS + 1e-9,
-                f"validity ends {validity_end}, {years:.2f} years after {reference_end}",
-            )
+    checks.append(
+        validity_check(
+            pcf.get("referencePeriodEnd"),
+            document.get("validityPeriodStart"),
+            document.get("validityPeriodEnd"),
         )
-    else:
-        checks.append(
-            Check(
-                "rule: validity <= 3 years after the reference period",
-                None,
-                "no validity period declared",
-            )
-        )
-    stages = result.get("stages_kg_co2e") or {}
-    total = result.get("total_kg_co2e")
-    ok = isinstance(total, (int, float)) and math.isclose(
-        math.fsum(stages.values()), total, rel_tol=1e-9, abs_tol=1e-12
     )
+    stages = result.get("stages_kg_co2e")
+    total = result.get("total_kg_co2e")
+    parts = list(stages.values()) if isinstance(stages, dict) else []
+    numbers = all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in parts)
+    ok = numbers and bool(parts) and _close(total, math.fsum(parts))
     checks.append(
         Check(
             "rule: stages add up to the total",
             ok,
-            f"sum of stages {math.fsum(stages.values())!r}, total {total!r}",
+            f"sum of stages {math.fsum(parts) if numbers else 'not numbers'!r}, "
+            f"total {str(total)[:40]}",
         )
     )
     return checks
