@@ -61,7 +61,6 @@ def facts_from(payload: Mapping[str, Any]) -> dict[str, Any]:
     product = _first(payload, "companyAndProductInformation", "productInformation")
     info = ("pcfAssessmentAndMethodology", "pcfAssessmentInformation")
     time = _first(payload, *info, "time")
-    boundary = _first(payload, *info, "boundarySpecifications")
     facts: dict[str, Any] = {
         "company_name": company.get("companyName"),
         "company_ids": ids_of(company.get("companyIds")),
@@ -75,11 +74,8 @@ def facts_from(payload: Mapping[str, Any]) -> dict[str, Any]:
         start, end = (str(time.get(f"{key}{s}", ""))[:10] for s in ("Start", "End"))
         if start and end:
             facts[name] = {"start": start, "end": end}
-    if "exemptedEmissionsPercent" in boundary:
-        facts["exempted_emissions"] = {
-            "percent": boundary["exemptedEmissionsPercent"],
-            "description": boundary.get("exemptedEmissionsDescription", ""),
-        }
+    # Not the exempted emissions: they are the spec's (label.exempted_emissions), as in
+    # PACT, so a label that declares others fails its figures instead of defining them.
     return facts
 
 
