@@ -389,6 +389,16 @@ def test_one_mutated_field_never_passes(labels, fast_verify, tmp_path, data, fmt
 
     document = copy.deepcopy(labels[1][fmt])
     figures = sorted(_figure_paths(document), key=repr)
+    # and the cfp-engine extension's own result and figures (checked against the re-computation)
+    for index, extension in enumerate(document["extensions"]):
+        for part in ("result", "figures"):
+            figures += [
+                ("extensions", index, "data", part, *path)
+                for path in _figure_paths(extension["data"][part])
+                # provenance is metadata (dataset years, versions), not a figure; mc has
+                # its own re-run check
+                if path[:1] not in (("mc",), ("provenance",))
+            ]
     if data.draw(st.booleans(), label="figure or rule"):
         path = data.draw(st.sampled_from(figures), label="figure")
         value = data.draw(

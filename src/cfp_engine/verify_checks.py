@@ -164,30 +164,70 @@ def _close(got: Any, want: float) -> bool:
     )
 
 
+#: Result keys not compared with the re-computation: the Monte Carlo statistics (re-run by
+#: :func:`monte_carlo_check`) and provenance (file paths differ between machines; its
+#: hashes are the hash checks).
+_RESULT_NOT_COMPARED = ("mc", "provenance")
+
+
+def _result_differences(got: Any, want: Any, where: str) -> list[str]:
+    """Where the label's result differs from the re-computed one (numbers within 1e-9)."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return [f"{where}: label {str(got)[:40]}, re-computed an object"]
+        found = [f"{where}.{key}: not in the re-computation" for key in got if key not in want]
+        for key, value in want.items():
+            found += _result_differences(got.get(key), value, f"{where}.{key}")
+        return found
+    if isinstance(want, list):
+        if not isinstance(got, list) or len(got) != len(want):
+            return [f"{where}: label {str(got)[:40]}, re-computed {len(want)} entries"]
+        return [
+            d
+            for i, (g, w) in enumerate(zip(got, want, strict=True))
+            for d in _result_differences(g, w, f"{where}[{i}]")
+        ]
+    if isinstance(want, (int, float)) and not isinstance(want, bool):
+        return (
+            [] if _close(got, want) else [f"{where}: label {str(got)[:40]}, re-computed {want!r}"]
+        )
+    return (
+        [] if got == want else [f"{where}: label {str(got)[:40]!r}, re-computed {str(want)[:40]!r}"]
+    )
+
+
 def extension_checks(extension, recomputed) -> list[Check]:
-    """The cfp-engine extension's result and figures against the re-computation."""
+    """The cfp-engine extension's result and figures against the re-computation.
+
+    Every entry of the result (totals, stages, components, line items, shares...) is
+    compared, not only the headline ones: a label must not carry a changed figure anywhere.
+    """
+    import json
+
     label_result = _object(extension.get("result"))
-    failures = []
-    for key in ("total_kg_co2e", "virgin_baseline_kg_co2e", "recycled_content_share"):
-        got, want = label_result.get(key), recomputed.result.get(key)
-        if not _close(got, want):
-            failures.append(f"result.{key}: label {got!r}, re-computed {want!r}")
-    for stage, want in recomputed.result["stages_kg_co2e"].items():
-        stages = label_result.get("stages_kg_co2e")
-        got = stages.get(stage) if isinstance(stages, dict) else None
-        if not _close(got, want):
-            failures.append(f"result.stages_kg_co2e.{stage}: label {got!r}, re-computed {want!r}")
+    want = json.loads(json.dumps(dict(recomputed.result), default=str))
+    failures = _result_differences(
+        {k: v for k, v in label_result.items() if k not in _RESULT_NOT_COMPARED},
+        {k: v for k, v in want.items() if k not in _RESULT_NOT_COMPARED},
+        "result",
+    )
     figures = _object(extension.get("figures"))
-    for key, want in labelled_figures(recomputed).items():
-        if figures.get(key) != want:
+    for key, want_figure in labelled_figures(recomputed).items():
+        if figures.get(key) != want_figure:
             failures.append(
-                f"extension figure {key}: label {figures.get(key)!r}, re-computed {want!r}"
+                f"extension figure {key}: label {str(figures.get(key))[:40]!r}, "
+                f"re-computed {want_figure!r}"
             )
+    failures += [
+        f"extension figure {key}: not in the re-computation"
+        for key in figures
+        if key not in labelled_figures(recomputed)
+    ]
     return [
         Check(
             "result: extension figures against re-computation",
             not failures,
-            "; ".join(failures[:8]) or "total, stages, baseline and figures agree",
+            "; ".join(failures[:8]) or "total, stages, components, line items and figures agree",
         )
     ]
 
