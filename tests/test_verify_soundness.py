@@ -99,6 +99,9 @@ def test_three_calendar_years_across_a_leap_year():
     assert "before the reference period ends" in early
     (backwards,) = validity_problems(end, date(2027, 1, 1), date(2026, 6, 1))
     assert "before it starts" in backwards
+    (no_start,) = validity_problems(end, None, date(2025, 6, 1))
+    assert "before the reference period ends" in no_start
+    assert validity_problems(end, None, date(2028, 12, 31)) == []
 
 
 @pytest.mark.parametrize(
@@ -218,6 +221,27 @@ def test_broken_facts_and_rules_never_pass(labels, tmp_path, where, key, value):
         result = verify_document(tmp_path, spec, document)
         no_traceback(result)
         assert result.exit_code in (1, 2), (fmt, key, value, result.output)
+
+
+@pytest.mark.parametrize(
+    "mc",
+    [
+        {"n": "x", "seed": 1},
+        {"n": 10**12, "seed": 1},
+        {"n": 100, "seed": -1},
+        {"n": True, "seed": 1},
+        "forged",
+    ],
+)
+def test_a_forged_monte_carlo_statement_fails_without_a_rerun(labels, tmp_path, mc):
+    spec, made = labels
+    document = copy.deepcopy(made["pact"])
+    document["extensions"][0]["data"]["result"]["mc"] = mc
+    result = verify_document(tmp_path, spec, document)
+    no_traceback(result)
+    assert result.exit_code == 1
+    failed = {c["name"] for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL"}
+    assert "uncertainty: Monte Carlo re-run with the recorded seed" in failed
 
 
 # -- cfp label refuses what verify would reject ----------------------------------------------

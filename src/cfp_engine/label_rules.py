@@ -79,6 +79,10 @@ def validity_problems(reference_end: date, start: date | None, end: date) -> lis
         )
     if start is not None and end < start:
         problems.append(f"the validity period ends {end}, before it starts ({start})")
+    elif start is None and end < reference_end:
+        problems.append(
+            f"the validity period ends {end}, before the reference period ends ({reference_end})"
+        )
     latest = add_years(reference_end, MAX_VALIDITY_YEARS)
     if end > latest:
         problems.append(

@@ -118,4 +118,10 @@ def verify_label(
     checks.extend(rule_checks(document, extension, fmt))
     if isinstance(result.get("mc"), dict):
         checks.append(monte_carlo_check(result["mc"], spec, result, inventories, materials))
+    elif result.get("mc") is not None:
+        checks.append(
+            Check(
+                "uncertainty: Monte Carlo re-run with the recorded seed", False, "mc is no object"
+            )
+        )
     return VerificationReport(str(label_path), fmt, tuple(checks))

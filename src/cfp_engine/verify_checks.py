@@ -32,6 +32,10 @@ from .label_structure import (
     dqr_problems,
 )
 
+#: The most Monte Carlo iterations verify re-runs for a label (a forged ``mc.n`` must not
+#: make it run for hours); labels with more fail that check.
+MAX_MC_RERUN = 1_000_000
+
 
 @dataclass(frozen=True)
 class Check:
@@ -376,24 +380,40 @@ def monte_carlo_check(stats, spec, result, inventories, materials) -> Check:
     from .core import FootprintCalculator
     from .uncertainty_analysis import sample_footprints
 
+    name = "uncertainty: Monte Carlo re-run with the recorded seed"
+    n, seed = stats.get("n"), stats.get("seed")
+    if not (
+        isinstance(n, int)
+        and isinstance(seed, int)
+        and not isinstance(n, bool)
+        and not isinstance(seed, bool)
+        and 1 <= n <= MAX_MC_RERUN
+        and 0 <= seed < 2**128
+    ):
+        return Check(
+            name,
+            False,
+            f"mc.n {str(n)[:20]} and mc.seed {str(seed)[:20]} are not an iteration count "
+            f"(1-{MAX_MC_RERUN}) and a seed (0 or more): not re-run",
+        )
     calculator = FootprintCalculator(
         method=result.get("method"), inventories=inventories, materials=materials
     )
     (again,) = sample_footprints(
         [(spec, result.get("variant"))],
         calculator,
-        iterations=int(stats["n"]),
-        seed=int(stats["seed"]),
+        iterations=n,
+        seed=seed,
         approach=result.get("approach"),
     )
     now = again.statistics()
     differ = [
-        f"{key}: label {stats.get(key)!r}, re-run {now[key]!r}"
+        f"{key}: label {str(stats.get(key))[:40]}, re-run {now[key]!r}"
         for key in ("mean", "median", "sd", "p2_5", "p97_5")
-        if not math.isclose(float(stats.get(key, math.nan)), now[key], rel_tol=1e-9, abs_tol=1e-12)
+        if not _close(stats.get(key), now[key])
     ]
     return Check(
-        "uncertainty: Monte Carlo re-run with the recorded seed",
+        name,
         not differ,
         "; ".join(differ) or f"{now['n']} iterations, seed {now['seed']}: statistics repeat",
     )
