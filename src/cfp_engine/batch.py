@@ -94,8 +94,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
 DEFAULT_CHUNK_ROWS = 500_000
 # 2: the last product is a chunk of its own (version 1 chunks cannot be mixed with these)
 # 3: a "mode" (grouped, or partitioned: spill files, then one chunk per partition)
-MANIFEST_VERSION = 3
-_HEAD_BYTES = 1 << 20
+# 4: the input fingerprint is the sha256 of the whole file (issue 13)
+MANIFEST_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -379,7 +379,7 @@ def score_catalogue(
         "method": model.method,
         "approach": model.approach,
         "data_fingerprint": model.fingerprint,
-        "materials": [_file_fingerprint(Path(p), full=True) for p in materials],
+        "materials": [_file_fingerprint(Path(p)) for p in materials],
         "chunk_rows": chunk_rows,
         "engine_version": __version__,
     }
@@ -421,22 +421,20 @@ def score_catalogue(
     )
 
 
-def _file_fingerprint(path: Path, *, full: bool = False) -> dict[str, Any]:
-    """Size, modification time and the sha256 of the first MB (or of all the bytes)."""
-    stat = path.stat()
+def _file_fingerprint(path: Path) -> dict[str, Any]:
+    """Size and the sha256 of all the bytes, read in 1 MiB blocks (issue 13).
+
+    The whole file is hashed: a change anywhere (even one that keeps size and
+    modification time) must not let ``--resume`` mix old chunks with new rows. Hashing
+    runs at disk speed, far below the cost of parsing the same bytes. The modification
+    time is left out on purpose: touching a file does not change what it says.
+    """
+    size = path.stat().st_size
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        if full:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        else:
-            digest.update(handle.read(_HEAD_BYTES))
-    return {
-        "path": str(path.resolve()),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        ("sha256" if full else "sha256_first_mb"): digest.hexdigest(),
-    }
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path.resolve()), "size": size, "sha256": digest.hexdigest()}
 
 
 def _start_manifest(work: Path, fingerprint: dict, options: dict, *, resume: bool) -> dict:

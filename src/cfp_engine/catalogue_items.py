@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import quote_input
 from .spec import STAGES
+from .units import parse_plain_number
 
 if TYPE_CHECKING:
     from .catalogue import ScoringModel
@@ -180,7 +182,10 @@ class LineItems:
                 problem = f"no activity matches {ref!r}; materials belong in raw_materials rows"
             return f"ref: {problem}"
         if code == _BAD_AMOUNT:
-            return f"amount: {self.cell('amount', row)!r} is not a number"
+            return (
+                f"amount: {quote_input(self.cell('amount', row))} is not a plain number; "
+                "write e.g. 1.5 or 2.5e3 (a decimal point, no thousand separators, no unit)"
+            )
         if code == _NEGATIVE:
             return f"amount: {self.cell('amount', row)!r} is negative; amounts must be >= 0"
         if code == _BAD_UNIT:
@@ -252,10 +257,13 @@ def _parse_share(text: str) -> float | str:
     """A share '30%', '30 %' or 0.3 (empty: 0) as a fraction, or an error message."""
     if text == "":
         return 0.0
-    try:
-        value = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
-    except ValueError:
-        return f"{text!r} is not a share; write e.g. '30 %' or 0.3"
+    number = parse_plain_number(text[:-1].strip() if text.endswith("%") else text)
+    if number is None:
+        return (
+            f"{quote_input(text)} is not a share; write e.g. '30 %', '12.5 %' or 0.3 "
+            "(a decimal point, no comma)"
+        )
+    value = number / 100.0 if text.endswith("%") else number
     if not (0.0 <= value <= 1.0):
-        return f"{text!r} is outside 0-100 %"
+        return f"{quote_input(text)} is outside 0-100 %"
     return value

@@ -46,3 +46,20 @@ class VerificationError(CfpError):
     """A label did not verify."""
 
     exit_code = 1
+
+
+def quote_input(text: object, *, limit: int = 80) -> str:
+    """Quote a piece of user input for a message: one line, at most ``limit`` characters.
+
+    ``repr`` escapes control characters and invisible format characters (the
+    bidirectional overrides U+202A-U+202E and U+2066-U+2069, zero-width spaces), so a
+    message can neither break the terminal line nor show text that reads differently
+    from what the file holds. Only the first line is kept, and long text is cut with
+    ``...`` (issue 13: messages echo at most one line of the offending input).
+    """
+    value = str(text)
+    lines = value.splitlines() or [""]
+    first = lines[0]
+    cut = len(lines) > 1 or len(first) > limit
+    shown = repr(first[:limit])
+    return f"{shown}..." if cut else shown

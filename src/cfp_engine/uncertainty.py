@@ -74,7 +74,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import SpecError, quote_input
+from .units import parse_plain_number
 
 PEDIGREE_FIELDS = ("reliability", "completeness", "temporal", "geographical", "technological")
 
@@ -265,11 +266,13 @@ def _relative(text: str, where: str) -> float | None:
     text = text.strip()
     if not text.endswith("%"):
         return None
-    try:
-        share = float(text[:-1]) / 100.0
-    except ValueError:
-        raise SpecError(f"{where}: ± {text!r} is not a percentage such as '5 %'") from None
-    return share
+    number = parse_plain_number(text[:-1].strip())
+    if number is None:
+        raise SpecError(
+            f"{where}: ± {quote_input(text)} is not a percentage such as '5 %' or '2.5 %' "
+            "(a decimal point, not a comma)"
+        )
+    return number / 100.0
 
 
 def parse_amount_distribution(
@@ -350,8 +353,13 @@ def _check_relative(relative: float, text: Any, where: str) -> None:
 
 
 def _positive_number(raw: Any, where: str, *, above: float) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > above:
-        raise SpecError(f"{where}: expected a number above {above:g}, got {raw!r}")
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, (int, float))
+        or not math.isfinite(raw)
+        or not raw > above
+    ):
+        raise SpecError(f"{where}: expected a finite number above {above:g}, got {raw!r}")
     return float(raw)
 
 

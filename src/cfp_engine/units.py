@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .errors import UnitError
+from .errors import UnitError, quote_input
 
 if TYPE_CHECKING:
     import pint
@@ -111,8 +111,21 @@ _AMBIGUOUS = {
     "tonkm": "write 't*km' (metric tonne kilometre)",
 }
 
-_NUMBER_RE = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+# One plain number: digits with an optional decimal point and exponent. No decimal
+# commas, no thousand separators (not even Python's "1_000"), no "inf" or "nan".
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
+_QUANTITY_RE = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>.*?)\s*$", re.DOTALL)
 _POWER_RE = re.compile(r"(?<=[A-Za-z])([23])\b")  # m2 -> m**2, m3 -> m**3
+
+# The tokens of a unit expression (issue 13: pint evaluates "10**10**10" as Python
+# would, which never ends; a unit is checked against this small grammar first).
+_UNIT_TOKEN = re.compile(
+    r"\s*(?:(?P<name>[A-Za-zµμΩ][A-Za-z0-9_]*|%)|(?P<power>(?:\*\*|\^)\s*(?P<exp>[-+]?\d+))"
+    r"|(?P<sup>[²³])|(?P<op>[*/·×])|(?P<open>\()|(?P<close>\)))"
+)
+MAX_EXPONENT = 4  # m**3 is the highest power the engine's data use; 4 leaves room
+_ACCEPTED = "write one number and one unit, e.g. '0.015 kWh', '1500 g', '2.5e3 kg', '7.7 t*km'"
 
 
 def _preprocess(text: str) -> str:
@@ -151,8 +164,51 @@ def describe_dimensionality(quantity: pint.Quantity) -> str:
     return f"of dimension {quantity.dimensionality}"
 
 
+def check_unit_text(unit: str, *, where: str, text: str) -> None:
+    """Check a unit expression against the engine's small grammar before pint sees it.
+
+    Names, ``*``, ``/``, ``·``, ``×``, parentheses and powers ``**n`` / ``^n`` / ``²``
+    / ``³`` with ``|n| <= MAX_EXPONENT`` and no power of a power; a bare number inside
+    the unit (``kg 2``, ``g 2``) or any other character is an error.
+    """
+    shown = quote_input(text)
+    position, depth, previous = 0, 0, "start"
+    while position < len(unit):
+        match = _UNIT_TOKEN.match(unit, position)
+        if match is None or match.end() == position:
+            rest = unit[position:].strip()
+            if rest[:1].isdigit() or rest[:1] in "+-.":
+                raise UnitError(
+                    f"{where}: {shown} has a second number {quote_input(rest.split()[0])} "
+                    f"after the first; {_ACCEPTED} (no thousand separators)"
+                )
+            raise UnitError(
+                f"{where}: {shown}: {quote_input(rest[:1])} is not allowed in a unit; {_ACCEPTED}"
+            )
+        kind = match.lastgroup if match.lastgroup != "exp" else "power"
+        if kind in ("power", "sup"):
+            if previous in ("power", "sup"):
+                raise UnitError(f"{where}: {shown}: a power of a power is not accepted")
+            if previous not in ("name", "close"):
+                raise UnitError(f"{where}: {shown}: a power needs a unit before it; {_ACCEPTED}")
+            if kind == "power" and abs(int(match.group("exp"))) > MAX_EXPONENT:
+                raise UnitError(
+                    f"{where}: {shown}: exponents of units are limited to "
+                    f"{-MAX_EXPONENT}..{MAX_EXPONENT}"
+                )
+        depth += {"open": 1, "close": -1}.get(kind, 0)
+        if depth < 0 or depth > 4:
+            raise UnitError(f"{where}: {shown}: unbalanced or deeply nested parentheses")
+        previous, position = kind, match.end()
+
+
 def parse_quantity(value: object, *, where: str) -> pint.Quantity:
-    """Parse ``"23 g"`` into a pint quantity; a bare number or unknown unit is an error.
+    """Parse ``"23 g"`` into a pint quantity: one plain number, then one unit.
+
+    A bare number, an unknown unit, a decimal comma (``0,5 kg``), a thousand separator
+    (``1,000 g``, ``1 000 g``), a second number (``1 g 2``) or a power tower
+    (``10**10**10 kg``) is a :class:`UnitError` that shows the accepted form (issue 13:
+    pint would read these as other numbers, or never finish).
 
     Parameters
     ----------
@@ -164,30 +220,64 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     import pint
 
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise UnitError(f"{where}: expected a quantity with a unit such as '2 kg', got {value!r}")
+        raise UnitError(
+            f"{where}: expected a quantity with a unit such as '2 kg', got {quote_input(value)}"
+        )
     text = str(value).strip()
+    shown = quote_input(text)
     if isinstance(value, (int, float)) or _NUMBER_RE.match(text):
         raise UnitError(
-            f"{where}: {text!r} has no unit; write the unit too, e.g. '{text} kg' or '{text} kWh'"
+            f"{where}: {shown} has no unit; write the unit too, e.g. '{text[:20]} kg' or "
+            f"'{text[:20]} kWh'"
         )
-    for token in re.findall(r"[A-Za-z_]+", text):
-        if token.lower() in _AMBIGUOUS and token in ("ton", "tons", "tonkm"):
-            raise UnitError(f"{where}: {text!r}: 'ton' is ambiguous: {_AMBIGUOUS[token]}")
+    match = _QUANTITY_RE.match(text)
+    if match is None:
+        raise UnitError(f"{where}: {shown} does not start with a number; {_ACCEPTED}")
+    number, unit = match.group("number"), match.group("unit")
+    if unit[:1] in ",_'’" and unit[1:2].isdigit():
+        raise UnitError(
+            f"{where}: {shown} has a comma or separator in the number; write a decimal "
+            f"point and no thousand separators: {_ACCEPTED}"
+        )
+    if unit.startswith(("**", "^")):
+        raise UnitError(
+            f"{where}: {shown}: powers of numbers are not accepted; write the number "
+            f"itself or with an exponent such as 1e10 ({_ACCEPTED})"
+        )
+    if not unit:
+        raise UnitError(f"{where}: {shown} has no unit; {_ACCEPTED}")
+    for token in re.findall(r"[A-Za-z_]+", unit):
+        if token in ("ton", "tons", "tonkm"):
+            raise UnitError(f"{where}: {shown}: 'ton' is ambiguous: {_AMBIGUOUS[token]}")
+    check_unit_text(unit, where=where, text=text)
+    magnitude = float(number)
+    if not math.isfinite(magnitude):
+        raise UnitError(f"{where}: {shown} is not a finite number")
     ureg = registry()
     try:
-        quantity = ureg.Quantity(text)
+        units = ureg.parse_units(unit)
     except pint.UndefinedUnitError as exc:
-        raise UnitError(f"{where}: {text!r}: unknown unit {exc.unit_names!s}") from None
+        raise UnitError(f"{where}: {shown}: unknown unit {exc.unit_names!s}") from None
     except Exception:  # noqa: BLE001 - pint raises several syntax errors
-        raise UnitError(f"{where}: {text!r} is not a quantity such as '2 kg'") from None
-    if not isinstance(quantity, ureg.Quantity) or quantity.dimensionless:
+        raise UnitError(f"{where}: {shown} is not a quantity; {_ACCEPTED}") from None
+    quantity = ureg.Quantity(magnitude, units)
+    if quantity.dimensionless:
         raise UnitError(
-            f"{where}: {text!r} has no unit; write the unit too, e.g. '{text} kg' or '{text} kWh'"
+            f"{where}: {shown} has no unit; write the unit too, e.g. '{number} kg' or "
+            f"'{number} kWh'"
         )
-    magnitude = float(quantity.magnitude)
-    if not math.isfinite(magnitude):
-        raise UnitError(f"{where}: {text!r} is not a finite number")
     return quantity
+
+
+def parse_plain_number(text: str) -> float | None:
+    """``float(text)`` for one plain finite number (``0.3``, ``2.5e3``), else ``None``.
+
+    Unlike ``float`` this refuses ``1_000``, ``inf``, ``nan`` and decimal commas.
+    """
+    if not _NUMBER_RE.match(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def check_dimension(quantity: pint.Quantity, dimension: str, *, where: str, text: str) -> None:
@@ -247,14 +337,15 @@ def parse_share(value: object, *, where: str) -> float:
         share = float(value)
     elif isinstance(value, str):
         text = value.strip()
-        try:
-            share = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
-        except ValueError:
+        number = parse_plain_number(text[:-1] if text.endswith("%") else text)
+        if number is None:
             raise UnitError(
-                f"{where}: {value!r} is not a share; write e.g. '30 %' or 0.3"
-            ) from None
+                f"{where}: {quote_input(value)} is not a share; write e.g. '30 %', '12.5 %' "
+                "or 0.3 (a decimal point, not a comma)"
+            )
+        share = number / 100.0 if text.endswith("%") else number
     else:
         raise UnitError(f"{where}: expected a share such as '30 %' or 0.3, got {value!r}")
     if not math.isfinite(share) or share < 0.0 or share > 1.0:
-        raise UnitError(f"{where}: {value!r} is outside 0-100 %")
+        raise UnitError(f"{where}: {quote_input(value)} is outside 0-100 %")
     return share
