@@ -11,13 +11,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SpecError
+from .documents import DocumentError, load_json, load_yaml
+from .errors import SpecError, quote_input
 from .uncertainty import (
     Distribution,
     parse_amount_distribution,
@@ -155,40 +157,24 @@ def canonical_json(document: Any) -> str:
 # -- parsing ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _loader():
-    """PyYAML's safe loader, with dates kept as text (as in JSON specs)."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class SpecLoader(base):  # type: ignore[misc, valid-type]
-        pass
-
-    SpecLoader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in base.yaml_implicit_resolvers.items()
-    }
-    return SpecLoader
-
-
 def yaml_load(text: str) -> Any:
-    """Parse YAML safely (no Python objects), keeping dates as strings."""
-    import yaml
-
-    return yaml.load(text, Loader=_loader())  # noqa: S506 - a safe loader
+    """Parse YAML safely (no Python objects, dates kept as strings, bounded size)."""
+    return load_yaml(text)
 
 
 def _parse_text(text: str, path: Path) -> Any:
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
     import yaml
 
+    kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        return yaml_load(text)
+        return load_json(text) if kind == "JSON" else load_yaml(text)
+    except DocumentError as exc:
+        line = f":{exc.line}" if exc.line else ""
+        raise SpecError(f"{path}{line}: {exc.problem}") from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    except RecursionError:  # a safety net: depth is checked before decoding
+        raise SpecError(f"{path}: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -228,9 +214,9 @@ def _schema_message(error) -> str:
     if error.validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"{where}: expected {expected}, got {error.instance!r}"
+        return f"{where}: expected {expected}, got {quote_input(error.instance)}"
     if error.validator == "pattern" and where.endswith("geography"):
-        return f"{where}: {error.instance!r} is not an ISO 3166-1 alpha-2 code or GLO"
+        return f"{where}: {quote_input(error.instance)} is not an ISO 3166-1 alpha-2 code or GLO"
     return f"{where}: {error.message}"
 
 
@@ -255,7 +241,7 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
         for i, item in enumerate(document.get("components", []))
     )
     ids = [c.id for c in components]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
         raise SpecError(f"{source}: components: duplicate id {', '.join(duplicates)}")
     stages = {
