@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .circularity import (
     DEFAULT_A,
@@ -25,11 +27,11 @@ from .circularity import (
     allocation_coefficients,
 )
 from .dropped_flows import dropped_flow_warnings, used_databases
-from .errors import DataError, SpecError
+from .errors import CalculationError, DataError, SpecError
 from .materials import MaterialSpec, MaterialsTable, load_materials
 from .methods import GHG_INDICATORS, INDICATORS, MethodSpec, resolve_method
 from .paths import inventories_dir
-from .results import ComponentResult, FootprintResult, LineItem
+from .results import ComponentResult, FootprintResult, LineItem, check_finite
 from .scores import ActivityInfo, ScoreTable
 from .spec import STAGES, ComponentSpec, ProductSpec
 from .treatments import (
@@ -158,9 +160,17 @@ class FootprintCalculator:
         demands = _demand(plans, product, table, approach)
         baseline_plans = [replace(p, parameters=replace(p.parameters, R1=0.0)) for p in plans]
         baseline = _demand(baseline_plans, product, table, approach)
-        return _score(
-            product, self.method, approach, plans, demands, baseline, table, material_files
-        )
+        # Huge inputs overflow: no numpy warnings, an error naming the input (issue 13).
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                result = _score(
+                    product, self.method, approach, plans, demands, baseline, table, material_files
+                )
+            except OverflowError:  # math.fsum of finite parts too large
+                raise CalculationError(
+                    f"{product.source}: the footprint overflows; check for very large amounts"
+                ) from None
+        return check_finite(result, source=product.source)
 
 
 # -- the demand -----------------------------------------------------------------------

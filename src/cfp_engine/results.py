@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import CalculationError
 from .spec import STAGES
 
 
@@ -145,3 +147,52 @@ class FootprintResult:
             "warnings": list(self.warnings),
             "exemptions": list(self.exemptions),
         }
+
+
+# -- finite figures (issue 13) ---------------------------------------------------------
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a JSON-like value holds a float that is infinite or NaN."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    return False
+
+
+def check_finite(result: FootprintResult, *, source: str) -> FootprintResult:
+    """Return ``result`` if every figure it writes is finite, else raise an error.
+
+    A huge input (a mass of ``1e308 kg``, a CFF ratio of ``1e308``) overflows to
+    ``inf`` or ``nan``, which is no number and not valid JSON. The message names the
+    component or line item whose figures overflowed, and its inputs.
+
+    Raises
+    ------
+    CalculationError
+        Naming ``source`` (the spec) and the first component or activity at fault.
+    """
+    if not _non_finite(result.to_dict()):
+        return result
+    hint = "check the amounts and ratios given for it (a realistic value is far below 1e300)"
+    for component in result.components:
+        if _non_finite(component.to_dict()):
+            ratios = {k: v for k, v in component.parameters.items() if abs(v) > 1e6}
+            given = f", parameters {ratios}" if ratios else ""
+            raise CalculationError(
+                f"{source}: component {component.id!r} (mass {component.mass_kg:g} kg{given}) "
+                f"gives a footprint that is not a finite number; {hint}"
+            )
+    for item in result.line_items:
+        if _non_finite(item.to_dict()):
+            raise CalculationError(
+                f"{source}: {item.stage} item {item.activity!r} (amount {item.amount:g} "
+                f"{item.unit}) gives a footprint that is not a finite number; {hint}"
+            )
+    raise CalculationError(
+        f"{source}: the footprint overflows (the sum of its parts is not a finite number); "
+        "check for very large amounts"
+    )
