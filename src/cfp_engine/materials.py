@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 import difflib
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DataError, SpecError
+from .errors import DataError, SpecError, quote_input
+from .units import parse_plain_number
 
 REQUIRED_COLUMNS = ("material", "virgin")
 KNOWN_COLUMNS = (
@@ -70,13 +70,16 @@ def _number(row: Mapping[str, str], column: str, where: str, *, share: bool) -> 
     text = (row.get(column) or "").strip()
     if not text:
         return None
-    try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise SpecError(f"{where}: column {column}: {text!r} is not a number") from None
-    if not math.isfinite(value) or (share and not 0.0 <= value <= 1.0) or value < 0:
+    number = parse_plain_number(text[:-1].strip() if text.endswith("%") else text)
+    if number is None:
+        raise SpecError(
+            f"{where}: column {column}: {quote_input(text)} is not a plain number; write "
+            "e.g. 0.5, 1.2e3 or 30 % (a decimal point, no thousand separators)"
+        )
+    value = number / 100 if text.endswith("%") else number
+    if (share and not 0.0 <= value <= 1.0) or value < 0:
         bound = "a share in 0-1" if share else "a number >= 0"
-        raise SpecError(f"{where}: column {column}: {text!r} must be {bound}")
+        raise SpecError(f"{where}: column {column}: {quote_input(text)} must be {bound}")
     return value
 
 
