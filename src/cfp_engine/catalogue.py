@@ -26,7 +26,7 @@ import numpy as np
 from .catalogue_items import STAGE_INDEX, LineItems
 from .core import FootprintCalculator, plan_component
 from .dropped_flows import dropped_flow_warnings
-from .errors import CfpError
+from .errors import CfpError, quote_input
 from .methods import INDICATORS
 from .references import ReferenceIndex
 from .spec import STAGES, spec_from_dict
@@ -234,17 +234,35 @@ def score_line_items(
         share_out = np.where(mass > 0, recycled / np.where(mass > 0, mass, 1.0), 0.0)
         reduction = 1.0 - total / np.where(baseline != 0, baseline, 1.0)
 
+    # A product whose figures overflow (issue 13: "1e308" kg) is an error row naming
+    # the first row that overflowed, never "ok" with inf or nan.
+    overflow = ~np.isfinite(np.column_stack([total, by_stage, baseline, share_out])).all(axis=1)
+    overflow |= (baseline != 0) & ~np.isfinite(reduction)
+    bad_products = np.bincount(segment, weights=bad, minlength=n_products) > 0
+    overflow &= ~bad_products
+
     # Messages, in Python but only for the products with a problem.
     messages: list[str] | pa.Array
-    if bad.any():
-        product_bad = np.bincount(segment, weights=bad, minlength=n_products) > 0
+    if bad.any() or overflow.any():
+        product_bad = bad_products | overflow
         first_bad = np.full(n_products, n, dtype=np.int64)
         np.minimum.at(first_bad, segment[bad], np.flatnonzero(bad))
+        row_overflow = ~(np.isfinite(main) & np.isfinite(eol_weights) & np.isfinite(virgin))
+        first_overflow = np.full(n_products, n, dtype=np.int64)
+        np.minimum.at(first_overflow, segment[row_overflow], np.flatnonzero(row_overflow))
         lines = table[LINE_COLUMN].chunk(0)
         messages = [""] * n_products
         for p in np.flatnonzero(product_bad):
-            row = int(first_bad[p])
-            detail = rows.message(row)
+            if overflow[p]:
+                row = int(first_overflow[p]) if first_overflow[p] < n else int(starts[p])
+                amount = quote_input(rows.cell("amount", row))
+                detail = (
+                    f"amount: {amount} gives a footprint that is not a finite number; "
+                    "check the amounts of this product"
+                )
+            else:
+                row = int(first_bad[p])
+                detail = rows.message(row)
             messages[p] = f"{source}: line {lines[row].as_py()}: {detail}"
         messages = pa.array(messages, pa.string())
         status = pc.if_else(pa.array(product_bad), "error", "ok")

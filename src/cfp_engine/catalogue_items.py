@@ -195,7 +195,7 @@ class LineItems:
             if not isinstance(detail, str):
                 detail = f"cannot be converted to {goal}"
             detail = detail.replace(f"'1 {unit}'", repr(unit))
-            if "unknown unit" in detail or "no unit" in detail or "not a quantity" in detail:
+            if "is measured in" not in detail:  # not a dimension mismatch: say what it is
                 return f"unit: {detail}"
             if self.raw[row]:
                 return f"unit: {unit!r} is not a mass; material {ref!r} needs kg, g or t"
