@@ -252,7 +252,9 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     check_unit_text(unit, where=where, text=text)
     magnitude = float(number)
     if not math.isfinite(magnitude):
-        raise UnitError(f"{where}: {shown} is not a finite number")
+        raise UnitError(
+            f"{where}: {shown} is not a finite number; write a number below 1e308 ({_ACCEPTED})"
+        )
     ureg = registry()
     try:
         units = ureg.parse_units(unit)

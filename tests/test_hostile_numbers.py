@@ -1,0 +1,370 @@
+"""Issue 13: no silent wrong number, bounded parsing.
+
+A generated corpus of hostile inputs (functions write the files; no bombs are stored):
+decimal commas, thousand separators, second numbers, power towers, non-finite and
+overflowing amounts, duplicate keys, alias bombs, deep nesting, control and
+bidirectional-override characters. Each case runs the command line and asserts exit 2
+with one ``Error:`` line and the expected message, or the correct number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfp_engine.cli import cli
+from cfp_engine.errors import SpecError, UnitError, quote_input
+from cfp_engine.materials import load_materials_table
+from cfp_engine.paths import inventories_dir
+from cfp_engine.units import parse_quantity, parse_share
+
+BASE_SPEC = """\
+product: {{id: p, name: P, declared_unit: 1 piece, geography: JP}}
+components:
+  - id: body
+    material: PET
+    mass: {mass}
+stages:
+  production:
+    - {{activity: "electricity, grid, JP", amount: {energy}}}
+"""
+
+
+def _spec(tmp_path, *, mass="23 g", energy="0.015 kWh", name="spec.yaml"):
+    path = tmp_path / name
+    path.write_text(BASE_SPEC.format(mass=json.dumps(mass), energy=json.dumps(energy)), "utf-8")
+    return path
+
+
+def _calc(*args):
+    return CliRunner().invoke(cli, ["calc", *map(str, args), "--format", "json"])
+
+
+def _assert_refused(result, pattern):
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert re.search(pattern, result.stderr), result.stderr
+
+
+# -- quantities in specs: one number and one unit -------------------------------------------
+
+QUANTITY_CASES = [
+    # (field, text, message)   decimal commas: once read as 0, 0, 15 g and 225 kg
+    ("energy", "0,015 kWh", r"'0,015 kWh' has a comma or separator in the number"),
+    ("mass", "0,5 kg", r"'0,5 kg' has a comma"),
+    ("mass", "1,5 g", r"'1,5 g' has a comma"),
+    ("mass", "2,25 kg", r"'2,25 kg' has a comma"),
+    # thousand separators
+    ("mass", "1,000 g", r"'1,000 g' has a comma"),
+    ("mass", "1 000 g", r"'1 000 g' has a second number '000'"),
+    ("mass", "1_000 g", r"'1_000 g' has a comma or separator"),
+    ("mass", "1'000 g", r"has a comma or separator"),
+    # trailing garbage: once read as 2 g
+    ("mass", "1 g 2", r"'1 g 2' has a second number '2'"),
+    ("energy", "1 kWh 3", r"has a second number '3'"),
+    # power towers (pint evaluated them: a hang) and unbounded exponents
+    ("mass", "10**10**10 kg", r"powers of numbers are not accepted"),
+    ("mass", "9**9**9 g", r"powers of numbers are not accepted"),
+    ("mass", "2^1000 kg", r"powers of numbers are not accepted"),
+    ("mass", "1 kg**2**3", r"a power of a power is not accepted"),
+    ("mass", "1 kg**9999999", r"exponents of units are limited to -4..4"),
+    # not finite
+    ("mass", "1e400 kg", r"'1e400 kg' is not a finite number"),
+    ("mass", "inf kg", r"does not start with a number"),
+    ("mass", "nan kg", r"does not start with a number"),
+    ("mass", "kg", r"does not start with a number"),
+]
+
+
+@pytest.mark.parametrize(("field", "text", "message"), QUANTITY_CASES)
+def test_a_hostile_quantity_is_refused_with_the_accepted_form(
+    builtin_table, tmp_path, field, text, message
+):
+    spec = _spec(tmp_path, **{field: text})
+    result = _calc(spec)
+    _assert_refused(result, rf"spec\.yaml: .*{message}")
+    if "power" not in message and "exponent" not in message:
+        assert "write" in result.stderr  # shows the accepted form
+
+
+def test_the_plain_forms_still_give_the_hand_calculated_numbers(builtin_table, tmp_path):
+    """23 g written four ways is the same footprint; 0.023 kg doubles when doubled."""
+    totals = []
+    for mass in ("23 g", "0.023 kg", "2.3e1 g", "23g", "46 g"):
+        result = _calc(_spec(tmp_path, mass=mass))
+        assert result.exit_code == 0, result.output
+        totals.append(json.loads(result.stdout)["components_kg_co2e"]["body"])
+    assert totals[1:4] == [pytest.approx(totals[0], rel=1e-12)] * 3
+    assert totals[4] == pytest.approx(2 * totals[0], rel=1e-12)
+
+
+def test_an_overflowing_mass_is_an_error_not_infinity(builtin_table, tmp_path):
+    result = _calc(_spec(tmp_path, mass="1e308 kg"))
+    _assert_refused(result, r"component 'body' \(mass 1e\+308 kg\).*not a finite number")
+    assert "Infinity" not in result.output and "NaN" not in result.output
+    assert "RuntimeWarning" not in result.stderr
+
+
+def test_an_overflowing_cff_ratio_is_an_error_naming_the_component(builtin_table, tmp_path):
+    lines = (inventories_dir() / "materials.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = next(csv.reader([lines[0]]))
+    pet = next(r for r in csv.DictReader(lines) if r["material"].lower() == "pet")
+    pet.update(Qsin_Qp="1e308", material="hostile-pet")
+    table = tmp_path / "materials.csv"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(pet)
+    table.write_text(buffer.getvalue(), encoding="utf-8")
+    spec = _spec(tmp_path, mass="1000 kg")
+    spec.write_text(
+        spec.read_text("utf-8").replace(
+            "material: PET", "material: hostile-pet\n    recycled_content: 50 %"
+        )
+        + "approach: cff\n",
+        "utf-8",
+    )
+    result = _calc(spec, "--materials", table)
+    _assert_refused(result, r"component 'body' .*not a finite number")
+
+
+# -- duplicate keys, bombs, depth ---------------------------------------------------------
+
+
+def test_a_duplicate_key_in_a_yaml_spec_is_an_error_with_its_line(builtin_table, tmp_path):
+    spec = _spec(tmp_path)
+    text = spec.read_text("utf-8").replace('mass: "23 g"', "mass: 23 g\n    mass: 2300 g")
+    spec.write_text(text, "utf-8")
+    result = _calc(spec)
+    _assert_refused(result, r"spec\.yaml:6: duplicate key 'mass' \(first on line 5\)")
+
+
+def test_a_duplicate_key_in_a_json_spec_is_an_error_with_its_line(builtin_table, tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        '{"product": {"id": "p", "name": "P", "declared_unit": "1 piece"},\n'
+        ' "components": [{"id": "body", "material": "PET",\n'
+        '   "mass": "23 g",\n'
+        '   "mass": "2300 g"}]}\n',
+        "utf-8",
+    )
+    result = _calc(spec)
+    _assert_refused(result, r"spec\.json:4: duplicate key 'mass'")
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    from cfp_engine.spec import yaml_load
+
+    assert yaml_load("b: &b {x: 1, y: 2}\nv:\n  <<: *b\n  x: 3\n")["v"] == {"x": 3, "y": 2}
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    lines = ["a0: &a0 [" + ", ".join(['"lol"'] * width) + "]"]
+    for level in range(1, levels + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_small_and_fast(builtin_table, tmp_path):
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text(_alias_bomb(), "utf-8")  # 9^10 = 3.5e9 strings once expanded
+    assert spec.stat().st_size < 1000
+    result = _calc(spec)
+    _assert_refused(result, r"bomb\.yaml:\d+: expands to more than 1,000,000 values")
+
+
+def test_a_self_referencing_yaml_alias_is_refused(builtin_table, tmp_path):
+    spec = tmp_path / "loop.yaml"
+    spec.write_text("product: &p {id: p, self: *p}\n", "utf-8")
+    _assert_refused(_calc(spec), r"loop\.yaml:1: an alias refers to a node that contains it")
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_deeply_nested_json_is_an_error_not_recursion(builtin_table, tmp_path, depth):
+    spec = tmp_path / "deep.json"
+    spec.write_text('{"product": ' + "[" * depth + "]" * depth + "}", "utf-8")
+    _assert_refused(_calc(spec), r"deep\.json:1: nested more than 64 levels deep")
+
+
+def test_json_nested_64_levels_is_read(tmp_path):
+    from cfp_engine.documents import load_json
+
+    expected: list = []
+    for _ in range(63):
+        expected = [expected]
+    assert load_json("[" * 64 + "]" * 64) == expected
+
+
+def test_deeply_nested_yaml_is_an_error(builtin_table, tmp_path):
+    spec = tmp_path / "deep.yaml"
+    spec.write_text("product: " + "[" * 100 + "]" * 100 + "\n", "utf-8")
+    _assert_refused(_calc(spec), r"deep\.yaml:1: nested more than 64 levels deep")
+
+
+# -- what messages echo -------------------------------------------------------------------
+
+
+def test_messages_escape_control_and_bidi_characters(builtin_table, tmp_path):
+    hostile = "1 \u202ekg\x1b[31m"
+    result = _calc(_spec(tmp_path, mass=hostile))
+    _assert_refused(result, r"\\u202e")
+    assert "\u202e" not in result.stderr and "\x1b" not in result.stderr
+
+
+def test_messages_echo_at_most_one_line_of_the_input(builtin_table, tmp_path):
+    result = _calc(_spec(tmp_path, mass="1 g\n" + "2 kg\n" * 1000))
+    _assert_refused(result, r"'1 g'\.\.\.")
+    assert len(result.stderr) < 400
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("kg", "'kg'"),
+        ("a\nb", "'a'..."),
+        ("\u2066x\u2069", "'\\u2066x\\u2069'"),
+        ("x" * 100, "'" + "x" * 80 + "'..."),
+        ("tab\there", "'tab\\there'"),
+    ],
+)
+def test_quote_input(text, shown):
+    assert quote_input(text) == shown
+
+
+# -- shares and materials tables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0,3", "30,5 %", "0.1_5", "1_0 %", "nan", "inf %", "3O %"])
+def test_a_share_that_is_not_one_plain_number_is_refused(text):
+    with pytest.raises(UnitError, match=r"is not a share; write e\.g\. '30 %'"):
+        parse_share(text, where="spec.yaml: components[0].recycled_content")
+
+
+def test_a_materials_table_with_a_decimal_comma_is_refused(tmp_path):
+    table = tmp_path / "m.csv"
+    lines = (inventories_dir() / "materials.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = next(csv.reader([lines[0]]))
+    row = next(csv.DictReader(lines))
+    row["A"] = "0,5"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    table.write_text(buffer.getvalue(), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"column A: '0,5' is not a plain number; write"):
+        load_materials_table(table)
+
+
+# -- catalogues (cfp batch) ---------------------------------------------------------------
+
+HEADER = ["product_id", "stage", "item", "ref", "amount", "unit", "recycled_content"]
+
+
+def _catalogue(path, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_catalogue_hostile_rows_are_error_rows_and_good_ones_are_scored(builtin_table, tmp_path):
+    rows = [
+        ["unit2", "raw_materials", "c", "pet", "1", "kg 2", ""],
+        ["comma", "raw_materials", "c", "pet", "0,5", "kg", ""],
+        ["sep", "raw_materials", "c", "pet", "1,000", "g", ""],
+        ["share", "raw_materials", "c", "pet", "1", "kg", "0,3"],
+        ["tower", "raw_materials", "c", "pet", "1", "9**9**9 g", ""],
+        ["big", "raw_materials", "c", "pet", "1e308", "kg", ""],
+        ["big", "raw_materials", "d", "pet", "1e308", "kg", ""],
+        ["one", "raw_materials", "c", "pet", "1", "kg", ""],
+        ["thousand", "raw_materials", "c", "pet", "1000", "g", ""],
+    ]
+    source = _catalogue(tmp_path / "cat.csv", rows)
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["batch", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as handle:
+        got = {r["product_id"]: r for r in csv.DictReader(handle)}
+    expected = {
+        "unit2": r"line 2: unit: 'kg 2' has a second number '2'",
+        "comma": r"line 3: amount: '0,5' is not a plain number; write e\.g\. 1\.5",
+        "sep": r"line 4: amount: '1,000' is not a plain number",
+        "share": r"line 5: recycled_content: '0,3' is not a share; write e\.g\.",
+        "tower": r"line 6: unit: .*'9\*\*9\*\*9",
+        "big": r"line 7: amount: '1e308' gives a footprint that is not a finite number",
+    }
+    for pid, message in expected.items():
+        assert got[pid]["status"] == "error", pid
+        assert re.search(message, got[pid]["error"]), got[pid]["error"]
+        assert got[pid]["total_kg_co2e"] == ""
+    assert got["one"]["status"] == got["thousand"]["status"] == "ok"
+    assert float(got["thousand"]["total_kg_co2e"]) == pytest.approx(
+        float(got["one"]["total_kg_co2e"]), rel=1e-12
+    )
+    assert "inf" not in out.read_text("utf-8").lower().replace("line", "")
+    assert "nan" not in out.read_text("utf-8").lower()
+
+
+def test_resume_refuses_an_input_changed_after_the_first_mib(builtin_table, tmp_path):
+    """Same size, same modification time, one byte changed far into the file."""
+    rows = [["one", "raw_materials", "c", "pet", "1", "kg", ""]]
+    rows += [
+        [f"p{i:07d}", "use", "", "electricity, grid, jp", "1", "kWh", ""] for i in range(40_000)
+    ]
+    source = _catalogue(tmp_path / "cat.csv", rows)
+    assert source.stat().st_size > 1 << 20
+    work = tmp_path / "w"
+    from cfp_engine.batch import _file_fingerprint, _start_manifest
+
+    options = {"o": 1}
+    _start_manifest(work, _file_fingerprint(source), options, resume=False)
+    stat = source.stat()
+    data = bytearray(source.read_bytes())
+    position = data.rindex(b"1,kWh")
+    assert position > 1 << 20  # the old fingerprint hashed only the first MiB
+    data[position] = ord("9")  # 1 kWh -> 9 kWh in the last row
+    source.write_bytes(bytes(data))
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert source.stat().st_size == stat.st_size
+    with pytest.raises(SpecError, match="another input or other options"):
+        _start_manifest(work, _file_fingerprint(source), options, resume=True)
+
+
+# -- properties ---------------------------------------------------------------------------
+
+UNITS = {"g": 1e-3, "kg": 1.0, "t": 1e3, "mg": 1e-6}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False),
+    st.sampled_from(sorted(UNITS)),
+)
+def test_any_plain_number_and_unit_round_trips(value, unit):
+    quantity = parse_quantity(f"{value!r} {unit}", where="w")
+    assert quantity.magnitude == value
+    assert quantity.to("kilogram").magnitude == pytest.approx(value * UNITS[unit], rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.from_regex(r"\A[0-9]{1,6}\Z"),
+    st.from_regex(r"\A[0-9]{1,6}\Z"),
+    st.sampled_from(["g", "kg", "kWh", "t*km"]),
+    st.sampled_from(["", " "]),
+)
+def test_any_comma_between_digits_is_refused(whole, fraction, unit, space):
+    with pytest.raises(UnitError, match="has a comma or separator in the number"):
+        parse_quantity(f"{whole},{fraction}{space}{unit}", where="w")
