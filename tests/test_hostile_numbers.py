@@ -72,6 +72,10 @@ QUANTITY_CASES = [
     # trailing garbage: once read as 2 g
     ("mass", "1 g 2", r"'1 g 2' has a second number '2'"),
     ("energy", "1 kWh 3", r"has a second number '3'"),
+    # a product of quantities needs a unit on every number, and only '*'
+    ("energy", "1 kWh * 2", r"the unit is incomplete"),
+    ("energy", "1 kWh * 2 * 3 h", r"each number needs its unit"),
+    ("energy", "1 kWh / 2 h", r"has a second number '2'"),
     # power towers (pint evaluated them: a hang) and unbounded exponents
     ("mass", "10**10**10 kg", r"powers of numbers are not accepted"),
     ("mass", "9**9**9 g", r"powers of numbers are not accepted"),
@@ -106,6 +110,15 @@ def test_the_plain_forms_still_give_the_hand_calculated_numbers(builtin_table, t
         totals.append(json.loads(result.stdout)["components_kg_co2e"]["body"])
     assert totals[1:4] == [pytest.approx(totals[0], rel=1e-12)] * 3
     assert totals[4] == pytest.approx(2 * totals[0], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "kg_km"),
+    [("0.25 kg * 3000 km", 750.0), ("750 kg*km", 750.0), ("0.75 t * 1 km", 750.0)],
+)
+def test_a_product_of_quantities_is_its_hand_calculated_value(text, kg_km):
+    quantity = parse_quantity(text, where="w")
+    assert quantity.to("kilogram * kilometer").magnitude == pytest.approx(kg_km, rel=1e-12)
 
 
 def test_an_overflowing_mass_is_an_error_not_infinity(builtin_table, tmp_path):

@@ -121,11 +121,15 @@ _POWER_RE = re.compile(r"(?<=[A-Za-z])([23])\b")  # m2 -> m**2, m3 -> m**3
 # The tokens of a unit expression (issue 13: pint evaluates "10**10**10" as Python
 # would, which never ends; a unit is checked against this small grammar first).
 _UNIT_TOKEN = re.compile(
-    r"\s*(?:(?P<name>[A-Za-zµμΩ][A-Za-z0-9_]*|%)|(?P<power>(?:\*\*|\^)\s*(?P<exp>[-+]?\d+))"
-    r"|(?P<sup>[²³])|(?P<op>[*/·×])|(?P<open>\()|(?P<close>\)))"
+    r"\s*(?:(?P<name>[A-Za-zµμΩ][A-Za-z0-9_]*|%)|(?P<power>(?:\*\*|\^)\s*(?P<exp>[-+]?\d{1,3}))"
+    r"|(?P<sup>[²³])|(?P<mul>[*·×])|(?P<op>/)|(?P<open>\()|(?P<close>\))"
+    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?))"
 )
 MAX_EXPONENT = 4  # m**3 is the highest power the engine's data use; 4 leaves room
-_ACCEPTED = "write one number and one unit, e.g. '0.015 kWh', '1500 g', '2.5e3 kg', '7.7 t*km'"
+_ACCEPTED = (
+    "write one number and one unit, e.g. '0.015 kWh', '1500 g', '2.5e3 kg', '7.7 t*km' "
+    "(or a product such as '0.25 kg * 3000 km')"
+)
 
 
 def _preprocess(text: str) -> str:
@@ -164,15 +168,17 @@ def describe_dimensionality(quantity: pint.Quantity) -> str:
     return f"of dimension {quantity.dimensionality}"
 
 
-def check_unit_text(unit: str, *, where: str, text: str) -> None:
+def check_unit_text(unit: str, *, where: str, text: str) -> bool:
     """Check a unit expression against the engine's small grammar before pint sees it.
 
     Names, ``*``, ``/``, ``·``, ``×``, parentheses and powers ``**n`` / ``^n`` / ``²``
-    / ``³`` with ``|n| <= MAX_EXPONENT`` and no power of a power; a bare number inside
-    the unit (``kg 2``, ``g 2``) or any other character is an error.
+    / ``³`` with ``|n| <= MAX_EXPONENT`` and no power of a power. A further number is
+    accepted only as a factor of a product of quantities, after ``*`` and before its
+    unit (``0.25 kg * 3000 km``); a bare number inside the unit (``kg 2``, ``g 2``) or
+    any other character is an error. Returns whether there were such factors.
     """
     shown = quote_input(text)
-    position, depth, previous = 0, 0, "start"
+    position, depth, previous, factors = 0, 0, "start", 0
     while position < len(unit):
         match = _UNIT_TOKEN.match(unit, position)
         if match is None or match.end() == position:
@@ -196,15 +202,28 @@ def check_unit_text(unit: str, *, where: str, text: str) -> None:
                     f"{where}: {shown}: exponents of units are limited to "
                     f"{-MAX_EXPONENT}..{MAX_EXPONENT}"
                 )
+        if kind == "number":
+            if previous != "mul" or depth or factors >= 2:
+                raise UnitError(
+                    f"{where}: {shown} has a second number {quote_input(match.group().strip())} "
+                    f"after the first; {_ACCEPTED} (no thousand separators)"
+                )
+            factors += 1
+        elif previous == "number" and kind != "name":
+            raise UnitError(f"{where}: {shown}: each number needs its unit; {_ACCEPTED}")
         depth += {"open": 1, "close": -1}.get(kind, 0)
         if depth < 0 or depth > 4:
             raise UnitError(f"{where}: {shown}: unbalanced or deeply nested parentheses")
         previous, position = kind, match.end()
+    if previous in ("number", "mul", "op", "open") or depth:
+        raise UnitError(f"{where}: {shown}: the unit is incomplete; {_ACCEPTED}")
+    return factors > 0
 
 
 def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     """Parse ``"23 g"`` into a pint quantity: one plain number, then one unit.
 
+    A product of up to three such quantities (``0.25 kg * 3000 km``) is accepted too.
     A bare number, an unknown unit, a decimal comma (``0,5 kg``), a thousand separator
     (``1,000 g``, ``1 000 g``), a second number (``1 g 2``) or a power tower
     (``10**10**10 kg``) is a :class:`UnitError` that shows the accepted form (issue 13:
@@ -249,25 +268,45 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     for token in re.findall(r"[A-Za-z_]+", unit):
         if token in ("ton", "tons", "tonkm"):
             raise UnitError(f"{where}: {shown}: 'ton' is ambiguous: {_AMBIGUOUS[token]}")
-    check_unit_text(unit, where=where, text=text)
+    product = check_unit_text(unit, where=where, text=text)
     magnitude = float(number)
     if not math.isfinite(magnitude):
         raise UnitError(
             f"{where}: {shown} is not a finite number; write a number below 1e308 ({_ACCEPTED})"
         )
     ureg = registry()
+    if product:  # "0.25 kg * 3000 km": checked above, at most three bounded factors
+        return _parse_product(text, shown, where)
     try:
         units = ureg.parse_units(unit)
     except pint.UndefinedUnitError as exc:
         raise UnitError(f"{where}: {shown}: unknown unit {exc.unit_names!s}") from None
     except Exception:  # noqa: BLE001 - pint raises several syntax errors
         raise UnitError(f"{where}: {shown} is not a quantity; {_ACCEPTED}") from None
-    quantity = ureg.Quantity(magnitude, units)
+    # Whole numbers stay int, as pint keeps them ("3 kg", not "3.0 kg", in messages).
+    exact = int(number) if number.lstrip("+-").isdigit() and len(number) <= 15 else magnitude
+    quantity = ureg.Quantity(exact, units)
     if quantity.dimensionless:
         raise UnitError(
             f"{where}: {shown} has no unit; write the unit too, e.g. '{number} kg' or "
             f"'{number} kWh'"
         )
+    return quantity
+
+
+def _parse_product(text: str, shown: str, where: str) -> pint.Quantity:
+    import pint
+
+    try:
+        quantity = registry().parse_expression(text)
+    except pint.UndefinedUnitError as exc:
+        raise UnitError(f"{where}: {shown}: unknown unit {exc.unit_names!s}") from None
+    except Exception:  # noqa: BLE001 - pint raises several syntax errors
+        raise UnitError(f"{where}: {shown} is not a quantity; {_ACCEPTED}") from None
+    if not math.isfinite(float(quantity.magnitude)):
+        raise UnitError(f"{where}: {shown} is not a finite number")
+    if quantity.dimensionless:
+        raise UnitError(f"{where}: {shown} has no unit; {_ACCEPTED}")
     return quantity
 
 
