@@ -209,6 +209,27 @@ def test_deeply_nested_json_is_an_error_not_recursion(builtin_table, tmp_path, d
     _assert_refused(_calc(spec), r"deep\.json:1: nested more than 64 levels deep")
 
 
+def test_nan_and_infinity_in_a_json_spec_are_refused(builtin_table, tmp_path):
+    spec = tmp_path / "nan.json"
+    spec.write_text(
+        '{"product": {"id": "p", "name": "P", "declared_unit": "1 piece"},\n'
+        ' "components": [{"id": "b", "material": "PET", "mass": "1 g",\n'
+        '   "cff": {"A": NaN}}]}\n',
+        "utf-8",
+    )
+    _assert_refused(_calc(spec), r"nan\.json:3: NaN is not a JSON number")
+
+
+@pytest.mark.parametrize("value", [".inf", ".nan"])
+def test_a_non_finite_cff_ratio_in_yaml_is_refused(builtin_table, tmp_path, value):
+    spec = _spec(tmp_path)
+    text = spec.read_text("utf-8").replace(
+        "    mass:", f"    recycled_content: 30 %\n    cff: {{Qsin_Qp: {value}}}\n    mass:"
+    )
+    spec.write_text(text, "utf-8")
+    _assert_refused(_calc(spec, "--approach", "cff"), r"Qsin_Qp = (inf|nan) must be a finite")
+
+
 def test_json_nested_64_levels_is_read(tmp_path):
     from cfp_engine.documents import load_json
 

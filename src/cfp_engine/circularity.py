@@ -24,6 +24,7 @@ Brightway here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
@@ -64,11 +65,11 @@ class AllocationParameters:
         if self.R2 + self.R3 > 1.0 + 1e-12:
             raise SpecError(f"R2 + R3 = {self.R2 + self.R3:g} is more than 1")
         for name in ("Qsin_Qp", "Qsout_Qp"):
-            if not getattr(self, name) > 0.0:
-                raise SpecError(f"{name} = {getattr(self, name):g} must be > 0")
+            if not 0.0 < getattr(self, name) < math.inf:
+                raise SpecError(f"{name} = {getattr(self, name):g} must be a finite number > 0")
         for name in ("heat_MJ_per_kg", "electricity_MJ_per_kg"):
-            if getattr(self, name) < 0.0:
-                raise SpecError(f"{name} = {getattr(self, name):g} must be >= 0")
+            if not 0.0 <= getattr(self, name) < math.inf:
+                raise SpecError(f"{name} = {getattr(self, name):g} must be a finite number >= 0")
 
     def warnings(self) -> list[str]:
         """Values allowed but outside what PEF expects (not errors)."""

@@ -147,7 +147,7 @@ def load_yaml(text: str) -> Any:
 
 
 def load_json(text: str) -> Any:
-    """Parse JSON with no duplicate keys and at most :data:`MAX_DEPTH` levels.
+    """Parse JSON with no duplicate keys, no ``NaN``/``Infinity``, at most :data:`MAX_DEPTH` levels.
 
     Raises :class:`DocumentError` for those, ``json.JSONDecodeError`` for malformed JSON.
     """
@@ -161,7 +161,12 @@ def load_json(text: str) -> Any:
             document[key] = value
         return document
 
-    return json.loads(text, object_pairs_hook=unique)
+    def no_constant(name: str) -> Any:
+        found = re.search(rf"[:\[,]\s*{re.escape(name)}", text)
+        line = text.count("\n", 0, found.end()) + 1 if found else None
+        raise DocumentError(f"{name} is not a JSON number; write a finite number", line)
+
+    return json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
 
 
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
