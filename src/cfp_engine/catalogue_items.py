@@ -183,8 +183,9 @@ class LineItems:
             return f"ref: {problem}"
         if code == _BAD_AMOUNT:
             return (
-                f"amount: {quote_input(self.cell('amount', row))} is not a plain number; "
-                "write e.g. 1.5 or 2.5e3 (a decimal point, no thousand separators, no unit)"
+                f"amount: {quote_input(self.cell('amount', row))} is not a number; write a "
+                "plain number such as 1.5 or 2.5e3 (a decimal point, no thousand separators, "
+                "no unit)"
             )
         if code == _NEGATIVE:
             return f"amount: {self.cell('amount', row)!r} is negative; amounts must be >= 0"

@@ -66,10 +66,10 @@ class AllocationParameters:
             raise SpecError(f"R2 + R3 = {self.R2 + self.R3:g} is more than 1")
         for name in ("Qsin_Qp", "Qsout_Qp"):
             if not 0.0 < getattr(self, name) < math.inf:
-                raise SpecError(f"{name} = {getattr(self, name):g} must be a finite number > 0")
+                raise SpecError(f"{name} = {getattr(self, name):g} must be > 0 and finite")
         for name in ("heat_MJ_per_kg", "electricity_MJ_per_kg"):
             if not 0.0 <= getattr(self, name) < math.inf:
-                raise SpecError(f"{name} = {getattr(self, name):g} must be a finite number >= 0")
+                raise SpecError(f"{name} = {getattr(self, name):g} must be >= 0 and finite")
 
     def warnings(self) -> list[str]:
         """Values allowed but outside what PEF expects (not errors)."""
