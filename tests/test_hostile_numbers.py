@@ -72,6 +72,10 @@ QUANTITY_CASES = [
     # trailing garbage: once read as 2 g
     ("mass", "1 g 2", r"'1 g 2' has a second number '2'"),
     ("energy", "1 kWh 3", r"has a second number '3'"),
+    # uncertainty: the spread follows the same rules
+    ("mass", "23 g ± 5,5 %", r"± '5,5 %' is not a percentage; write e\.g\. '5 %'"),
+    ("mass", "23 g ± 1,5 g", r"'1,5 g' has a comma"),
+    ("mass", "23 g ± 1 g 2", r"'1 g 2' has a second number"),
     # a product of quantities needs a unit on every number, and only '*'
     ("energy", "1 kWh * 2", r"the unit is incomplete"),
     ("energy", "1 kWh * 2 * 3 h", r"each number needs its unit"),

@@ -269,7 +269,7 @@ def _relative(text: str, where: str) -> float | None:
     number = parse_plain_number(text[:-1].strip())
     if number is None:
         raise SpecError(
-            f"{where}: ± {quote_input(text)} is not a percentage such as '5 %' or '2.5 %' "
+            f"{where}: ± {quote_input(text)} is not a percentage; write e.g. '5 %' or '2.5 %' "
             "(a decimal point, not a comma)"
         )
     return number / 100.0
