@@ -8,6 +8,7 @@ No Brightway here.
 
 from __future__ import annotations
 
+import collections
 import copy
 import hashlib
 import json
@@ -255,7 +256,7 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
         for i, item in enumerate(document.get("components", []))
     )
     ids = [c.id for c in components]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in collections.Counter(ids).items() if n > 1)
     if duplicates:
         raise SpecError(f"{source}: components: duplicate id {', '.join(duplicates)}")
     stages = {
@@ -418,8 +419,9 @@ def _parse_stage_item(item: Mapping[str, Any], where: str) -> ActivityAmountSpec
 
 
 def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source: str) -> None:
+    known = set(ids)  # not ``in ids``: a list scan per override is quadratic (issue 13)
     for component_id, override in (variant.get("components") or {}).items():
-        if component_id not in ids:
+        if component_id not in known:
             raise SpecError(
                 f"{source}: variants.{name}.components: unknown component "
                 f"{component_id!r} (components: {', '.join(ids)})"
