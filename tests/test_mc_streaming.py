@@ -139,3 +139,29 @@ def test_above_the_limit_only_statistics_are_kept(builtin_table, can, monkeypatc
         for key in ("median", "p2_5", "p97_5"):
             assert abs(got[key] - want[key]) <= got["quantile_error"], key
     assert streamed[1].paired["p_lower_than_base"] == exact[1].paired["p_lower_than_base"]
+
+
+# -- command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "target"),
+    [("calc", "--samples", "s.parquet"), ("compare", "--plot", "p.png")],
+)
+def test_options_that_need_every_sample_are_refused_above_the_limit(
+    tmp_path, monkeypatch, command, option, target
+):
+    from click.testing import CliRunner
+
+    from cfp_engine.cli import cli
+
+    from conftest import EXAMPLES
+
+    monkeypatch.setattr(mc_statistics, "EXACT_LIMIT", 1_000)
+    path = tmp_path / target
+    spec = str(EXAMPLES / "aluminium-can.yaml")
+    result = CliRunner().invoke(cli, [command, spec, "--mc", "1001", option, str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{option} needs every sample" in result.output
+    assert "up to 1,000 iterations" in result.output
+    assert not path.exists()
