@@ -422,7 +422,15 @@ def _score(
     total = math.fsum(stages.values())
     ghg = {ind: math.fsum(i.ghg_kg_co2e[ind] for i in items) for ind in GHG_INDICATORS}
     baseline_total = math.fsum(d.amount * scores[total_row, d.activity_index] for d in baseline)
-    components = tuple(_component_result(p, items, table) for p in plans)
+    # One pass over the line items, then one look-up per component: linear in the number
+    # of components (a scan of all items per component took minutes for 10^5; issue 13).
+    items_by_component: dict[str, list[LineItem]] = {}
+    for item in items:
+        if item.component is not None:
+            items_by_component.setdefault(item.component, []).append(item)
+    components = tuple(
+        _component_result(p, items_by_component.get(p.component.id, []), table) for p in plans
+    )
     mass = math.fsum(c.mass_kg for c in components)
     recycled = math.fsum(c.mass_kg * c.recycled_content for c in components)
     eol_recycled = math.fsum(c.mass_kg * c.eol_recycling for c in components)
@@ -459,10 +467,10 @@ def _score(
 
 
 def _component_result(
-    plan: _ComponentPlan, items: list[LineItem], table: ScoreTable
+    plan: _ComponentPlan, mine: list[LineItem], table: ScoreTable
 ) -> ComponentResult:
+    """The result of ``plan``'s component from its own line items ``mine``."""
     component = plan.component
-    mine = [i for i in items if i.component == component.id]
     raw = math.fsum(i.kg_co2e for i in mine if i.stage == "raw_materials")
     eol = math.fsum(i.kg_co2e for i in mine if i.stage == "end_of_life")
     activities = {item.role: item.activity for item in mine}

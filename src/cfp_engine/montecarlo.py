@@ -312,6 +312,52 @@ def _block_worker(args):
     return _WORKER_SAMPLER.scores_for_block(seed, block, count)
 
 
+def iter_scores(
+    system: BackgroundSystem,
+    columns: Sequence[int],
+    iterations: int,
+    seed: int,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    workers: int = 1,
+    part: int = 200 * BLOCK_SIZE,
+):
+    """Per-unit scores of ``columns`` for ``iterations`` iterations, ``part`` at a time.
+
+    Yields arrays of shape ``(count, len(columns))`` for consecutive iterations (``count``
+    is ``part``, a multiple of :data:`BLOCK_SIZE`, except for the last), so a caller can
+    fold them into statistics without holding every iteration (issue 13). The
+    factorisation (or the worker pool) is set up once for all parts.
+    """
+    if iterations < 1:
+        raise CalculationError(
+            f"the number of Monte Carlo iterations must be >= 1, got {iterations}"
+        )
+    if part < BLOCK_SIZE or part % BLOCK_SIZE:
+        raise CalculationError(f"part must be a multiple of {BLOCK_SIZE}, got {part}")
+    blocks = [
+        (b, min(BLOCK_SIZE, iterations - b * BLOCK_SIZE))
+        for b in range(math.ceil(iterations / BLOCK_SIZE))
+    ]
+    per_part = part // BLOCK_SIZE
+    groups = [blocks[i : i + per_part] for i in range(0, len(blocks), per_part)]
+    if workers > 1 and len(blocks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_init_worker, initargs=(system, columns, chunk)
+        ) as pool:
+            for group in groups:
+                parts = pool.map(_block_worker, [(seed, b, count) for b, count in group])
+                yield np.concatenate(list(parts), axis=0)
+    else:
+        sampler = BackgroundSampler(system, columns=columns, chunk=chunk)
+        for group in groups:
+            yield np.concatenate(
+                [sampler.scores_for_block(seed, b, count) for b, count in group], axis=0
+            )
+
+
 def sample_scores(
     system: BackgroundSystem,
     columns: Sequence[int],
@@ -331,22 +377,13 @@ def sample_scores(
     numpy.ndarray
         Shape ``(iterations, len(columns))``, kg CO2e per unit of each activity.
     """
-    if iterations < 1:
-        raise CalculationError(
-            f"the number of Monte Carlo iterations must be >= 1, got {iterations}"
-        )
-    blocks = [
-        (b, min(BLOCK_SIZE, iterations - b * BLOCK_SIZE))
-        for b in range(math.ceil(iterations / BLOCK_SIZE))
-    ]
-    if workers > 1 and len(blocks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_init_worker, initargs=(system, columns, chunk)
-        ) as pool:
-            parts = list(pool.map(_block_worker, [(seed, b, count) for b, count in blocks]))
-    else:
-        sampler = BackgroundSampler(system, columns=columns, chunk=chunk)
-        parts = [sampler.scores_for_block(seed, b, count) for b, count in blocks]
-    return np.concatenate(parts, axis=0)
+    parts = iter_scores(
+        system,
+        columns,
+        iterations,
+        seed,
+        chunk=chunk,
+        workers=workers,
+        part=math.ceil(iterations / BLOCK_SIZE) * BLOCK_SIZE,
+    )
+    return np.concatenate(list(parts), axis=0)

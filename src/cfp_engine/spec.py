@@ -404,8 +404,9 @@ def _parse_stage_item(item: Mapping[str, Any], where: str) -> ActivityAmountSpec
 
 
 def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source: str) -> None:
+    known = set(ids)  # not ``in ids``: a list scan per override is quadratic (issue 13)
     for component_id, override in (variant.get("components") or {}).items():
-        if component_id not in ids:
+        if component_id not in known:
             raise SpecError(
                 f"{source}: variants.{name}.components: unknown component "
                 f"{component_id!r} (components: {', '.join(ids)})"

@@ -38,7 +38,8 @@ from .core import (
     role_activity,
 )
 from .errors import CalculationError, SpecError
-from .montecarlo import BLOCK_SIZE, DEFAULT_CHUNK, sample_scores
+from .mc_statistics import StreamingSummary, summarise
+from .montecarlo import BLOCK_SIZE, DEFAULT_CHUNK, iter_scores
 from .results import FootprintResult
 from .spec import ACTIVITY_STAGES, STAGES, ProductSpec
 from .uncertainty import Distribution
@@ -168,24 +169,31 @@ def build_model(
 # -- sampling -------------------------------------------------------------------------
 
 
-def parameter_uniforms(seed: int, key: str, iterations: int) -> np.ndarray:
-    """The uniform numbers of one spec parameter, block by block (see module docstring)."""
+def parameter_uniforms(seed: int, key: str, iterations: int, first_block: int = 0) -> np.ndarray:
+    """The uniform numbers of one spec parameter, block by block (see module docstring).
+
+    ``iterations`` numbers from block ``first_block`` on (iteration ``first_block *
+    BLOCK_SIZE``): a part of a longer run gets the same numbers as the whole run.
+    """
     tag = zlib.crc32(key.encode("utf-8"))
     parts = []
-    for block in range(math.ceil(iterations / BLOCK_SIZE)):
+    for block in range(first_block, first_block + math.ceil(iterations / BLOCK_SIZE)):
         sequence = np.random.SeedSequence(seed, spawn_key=(1, block, tag))
         parts.append(np.random.Generator(np.random.PCG64(sequence)).random(BLOCK_SIZE))
     return np.concatenate(parts)[:iterations]
 
 
-def _parameter_values(model: McModel, seed: int, iterations: int) -> dict[str, np.ndarray]:
+def _parameter_values(
+    model: McModel, seed: int, iterations: int, first_block: int = 0
+) -> dict[str, np.ndarray]:
     values = {}
     for key, value in model.nominal.items():
         distribution = model.distributions.get(key)
         if distribution is None:
             values[key] = np.full(iterations, value)
         else:
-            values[key] = distribution.ppf(parameter_uniforms(seed, key, iterations))
+            uniforms = parameter_uniforms(seed, key, iterations, first_block)
+            values[key] = distribution.ppf(uniforms)
     for r2_key, r3_key in model.share_pairs:
         total = values[r2_key] + values[r3_key]
         over = total > 1.0
@@ -197,25 +205,51 @@ def _parameter_values(model: McModel, seed: int, iterations: int) -> dict[str, n
 
 @dataclass(frozen=True)
 class McResult:
-    """Monte Carlo samples of one product (or variant), with its deterministic result."""
+    """Monte Carlo statistics of one product (or variant), with its deterministic result.
+
+    The samples themselves (:attr:`total`, :attr:`stages`) are kept up to
+    :data:`cfp_engine.mc_statistics.EXACT_LIMIT` iterations; beyond it only streamed
+    statistics are (:mod:`cfp_engine.mc_statistics`).
+    """
 
     result: FootprintResult
     seed: int
-    total: np.ndarray  # (n,) kg CO2e per declared unit
-    stages: dict[str, np.ndarray]  # stage -> (n,)
+    n: int
+    summaries: dict[str, StreamingSummary]  # "total" and each stage
+    #: Paired with the first product of the run: ``p_lower_than_base``,
+    #: ``difference_kg_co2e`` and ``reduction`` (None for the first product itself).
+    paired: dict[str, Any] | None = None
 
     @property
-    def n(self) -> int:
-        return int(self.total.size)
+    def total(self) -> np.ndarray:
+        """(n,) kg CO2e per declared unit."""
+        return self._samples("total")
+
+    @property
+    def stages(self) -> dict[str, np.ndarray]:
+        """stage -> (n,) kg CO2e per declared unit."""
+        return {stage: self._samples(stage) for stage in STAGES}
+
+    def _samples(self, key: str) -> np.ndarray:
+        summary = self.summaries[key]
+        if not summary.exact:
+            raise SpecError(
+                f"--mc {self.n}: the samples of more than {summary.exact_limit:,} iterations "
+                f"are not kept (only their statistics); use --mc {summary.exact_limit} or fewer"
+            )
+        return summary.samples
 
     def statistics(self) -> dict[str, Any]:
         """The ``"mc"`` block of contract section 9, with per-stage statistics."""
         document: dict[str, Any] = {"n": self.n, "seed": self.seed}
-        document.update(summarise(self.total))
+        document.update(self.summaries["total"].statistics())
         document["deterministic"] = self.result.total_kg_co2e
         document["stages"] = {
-            stage: {**summarise(values), "deterministic": self.result.stages_kg_co2e[stage]}
-            for stage, values in self.stages.items()
+            stage: {
+                **self.summaries[stage].statistics(),
+                "deterministic": self.result.stages_kg_co2e[stage],
+            }
+            for stage in STAGES
         }
         return document
 
@@ -223,19 +257,6 @@ class McResult:
         document = self.result.to_dict()
         document["mc"] = self.statistics()
         return document
-
-
-def summarise(samples: np.ndarray) -> dict[str, float]:
-    """Mean, median, sd (n-1), 2.5th and 97.5th percentiles of ``samples``."""
-    samples = np.asarray(samples, dtype=np.float64)
-    low, median, high = np.percentile(samples, [2.5, 50.0, 97.5])
-    return {
-        "mean": float(samples.mean()),
-        "median": float(median),
-        "sd": float(samples.std(ddof=1)) if samples.size > 1 else 0.0,
-        "p2_5": float(low),
-        "p97_5": float(high),
-    }
 
 
 def draw_seed() -> int:
@@ -290,31 +311,92 @@ def sample_footprints(
     activities = sorted({item.activity for m in models for item in m.items})
     position = {a: i for i, a in enumerate(activities)}
     if activities:
-        scores = sample_scores(
+        parts = iter_scores(
             background,
             background.activity_rows[activities],
             iterations,
             seed,
             chunk=chunk,
             workers=workers,
+            part=PART_ITERATIONS,
         )
     else:
-        scores = np.zeros((iterations, 0))
-    if not np.all(np.isfinite(scores)):
-        raise CalculationError("a Monte Carlo iteration gave a non-finite score")
-    results = []
-    for model in models:
-        values = _parameter_values(model, seed, iterations)
-        stages = {stage: np.zeros(iterations) for stage in STAGES}
-        for item in model.items:
-            coefficient = np.full(iterations, item.coefficient)
-            for key, slope, at in item.gradients:
-                coefficient += slope * (values[key] - at)
-            amount = item.unit * values[item.size_key] * coefficient
-            stages[item.stage] += amount * scores[:, position[item.activity]]
-        total = np.sum([stages[s] for s in STAGES], axis=0)
-        results.append(McResult(model.result, seed, total, stages))
-    return results
+        parts = (
+            np.zeros((min(PART_ITERATIONS, iterations - start), 0))
+            for start in range(0, iterations, PART_ITERATIONS)
+        )
+    summaries = [{key: StreamingSummary() for key in ("total", *STAGES)} for _ in models]
+    paired = [_PairedSummary() for _ in models[1:]]
+    done = 0
+    for scores in parts:
+        if not np.all(np.isfinite(scores)):
+            raise CalculationError("a Monte Carlo iteration gave a non-finite score")
+        count = scores.shape[0]
+        base_total = None
+        for index, model in enumerate(models):
+            stages = _stage_samples(model, seed, scores, position, done // BLOCK_SIZE)
+            total = np.sum([stages[s] for s in STAGES], axis=0)
+            summaries[index]["total"].add(total)
+            for stage in STAGES:
+                summaries[index][stage].add(stages[stage])
+            if index == 0:
+                base_total = total
+            else:
+                paired[index - 1].add(base_total, total)
+        done += count
+    return [
+        McResult(
+            model.result, seed, iterations, summary, None if i == 0 else paired[i - 1].result()
+        )
+        for i, (model, summary) in enumerate(zip(models, summaries, strict=True))
+    ]
+
+
+#: Iterations sampled and folded into the statistics at a time (a multiple of
+#: BLOCK_SIZE): memory ~ PART_ITERATIONS x (activities + parameters) x 8 bytes.
+PART_ITERATIONS = 100_000
+
+
+def _stage_samples(
+    model: McModel, seed: int, scores: np.ndarray, position: dict[int, int], first_block: int
+) -> dict[str, np.ndarray]:
+    """The stage footprints of ``model`` in one part of the iterations."""
+    count = scores.shape[0]
+    values = _parameter_values(model, seed, count, first_block)
+    stages = {stage: np.zeros(count) for stage in STAGES}
+    for item in model.items:
+        coefficient = np.full(count, item.coefficient)
+        for key, slope, at in item.gradients:
+            coefficient += slope * (values[key] - at)
+        amount = item.unit * values[item.size_key] * coefficient
+        stages[item.stage] += amount * scores[:, position[item.activity]]
+    return stages
+
+
+class _PairedSummary:
+    """:func:`compare_statistics` folded in part by part (the same numbers while exact)."""
+
+    def __init__(self):
+        self.n = 0
+        self.lower = 0
+        self.difference = StreamingSummary()
+        self.reduction = StreamingSummary()
+
+    def add(self, base: np.ndarray, variant: np.ndarray) -> None:
+        difference = variant - base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reduction = np.where(base != 0, -difference / base, np.nan)
+        self.n += base.size
+        self.lower += int(np.count_nonzero(variant < base))
+        self.difference.add(difference)
+        self.reduction.add(reduction[np.isfinite(reduction)])
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "p_lower_than_base": self.lower / self.n,
+            "difference_kg_co2e": self.difference.statistics(),
+            "reduction": self.reduction.statistics() if self.reduction.n else None,
+        }
 
 
 # -- comparisons ----------------------------------------------------------------------
@@ -441,7 +523,7 @@ def compare_with_uncertainty(
             document = entry.to_dict()
             document["mc"] = mc.statistics()
             if index > 0:
-                paired = compare_statistics(results[0], mc)
+                paired = mc.paired
                 document["p_lower_than_base"] = paired["p_lower_than_base"]
                 document["mc"]["difference_to_base_kg_co2e"] = paired["difference_kg_co2e"]
                 document["mc"]["reduction_vs_base"] = paired["reduction"]

@@ -110,6 +110,8 @@ def _calc_mc(
         raise SpecError("--samples needs --mc N (the number of Monte Carlo iterations)")
     if fmt == "csv":
         raise SpecError("--mc prints a table or JSON; use --samples FILE.parquet for the samples")
+    if samples_path is not None:
+        _check_samples_kept(mc, "--samples")
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
     (result,) = sample_footprints(
         [(spec, variant)], calculator, iterations=mc, seed=seed, approach=approach, workers=workers
@@ -159,6 +161,17 @@ def compare(
         click.echo(render_comparison(compared))
 
 
+def _check_samples_kept(mc: int, option: str) -> None:
+    """Refuse (before any work) an option that needs samples the run will not keep."""
+    from ..mc_statistics import EXACT_LIMIT
+
+    if mc > EXACT_LIMIT:
+        raise SpecError(
+            f"{option} needs every sample, which --mc keeps up to {EXACT_LIMIT:,} "
+            f"iterations (above, only streamed statistics); use --mc {EXACT_LIMIT} or fewer"
+        )
+
+
 def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
     from ..uncertainty_analysis import (
         compare_with_uncertainty,
@@ -172,6 +185,8 @@ def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
         raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")
     if fmt == "csv":
         raise SpecError("--mc prints a table or JSON")
+    if plot_path is not None:
+        _check_samples_kept(mc, "--plot")
     documents, samples = compare_with_uncertainty(
         specs, calculator, iterations=mc, seed=seed, approach=approach, workers=workers
     )
