@@ -54,7 +54,10 @@ def _brightway():
 
 
 def _reset_project(bd, project: str) -> None:
-    if project in bd.projects:
-        if bd.projects.current == project:
-            bd.projects.set_current("default")
-        bd.projects.delete_project(project, delete_dir=True)
+    # Not bw2data's delete_project: it refuses a project whose folder a killed build
+    # already removed, which would break every later build (issue 13).
+    from .store_staging import drop_project
+
+    if bd.projects.current == project:
+        bd.projects.set_current("default")
+    drop_project(bd, project)

@@ -9,23 +9,26 @@ corrupting it. Fingerprints are cheap: they import no Brightway.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import importlib.metadata
 import json
 import logging
-import shutil
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import CorruptCacheError, StoreError
 from .inventories import builtin_inventory_files
 from .methods import bw2io_lcia_zip
 from .paths import data_home, methods_dir
 from .scores import ScoreTable
 
 #: Bump when the way projects or score tables are built changes.
-BUILD_VERSION = 3  # 3: pedigree lognormal uncertainty on built-in exchanges
+BUILD_VERSION = 4  # 4: checksums of the score files in the manifest (issue 13)
 LOCK_TIMEOUT_S = 900
 
 logger = logging.getLogger("cfp_engine")
@@ -72,23 +75,75 @@ def _scores_dir(project: str) -> Path:
 
 def _read_manifest(project: str) -> dict[str, Any] | None:
     try:
-        return json.loads((_scores_dir(project) / "manifest.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        manifest = json.loads((_scores_dir(project) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # missing, unreadable, truncated or not UTF-8
         return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _load_current(project: str, fingerprint: str) -> ScoreTable | None:
+    """The saved table if it is intact and built from ``fingerprint``; else None.
+
+    A corrupt table (checksum mismatch, missing or truncated file) is reported on the
+    ``cfp_engine`` logger (stderr in the CLI) and treated as missing, so it is rebuilt.
+    """
+    manifest = _read_manifest(project)
+    if not manifest or manifest.get("fingerprint") != fingerprint:
+        if manifest is None and (_scores_dir(project) / "manifest.json").exists():
+            logger.warning("%s: the score cache is unreadable; rebuilding it", project)
+        return None
+    try:
+        table = ScoreTable.load(_scores_dir(project))
+    except CorruptCacheError as exc:
+        logger.warning("%s; rebuilding it", exc)
+        return None
+    _touch(project)
+    return table
+
+
+def _touch(project: str) -> None:
+    """Record that ``project``'s table was used (``cfp data clean`` goes by this)."""
+    with contextlib.suppress(OSError):  # a read-only store: nothing to record
+        os.utime(_scores_dir(project))
+
+
+def not_writable(exc: OSError) -> StoreError:
+    """The error for a store the engine cannot write to."""
+    where = exc.filename or data_home()
+    return StoreError(
+        f"{where}: the store is not writable ({exc.strerror or type(exc).__name__}); set "
+        "CFP_ENGINE_HOME to a writable folder, or build it first with `cfp data build` "
+        "as a user who can write it"
+    )
 
 
 def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
-    manifest = _read_manifest(project)
-    if manifest and manifest.get("fingerprint") == fingerprint:
-        return ScoreTable.load(_scores_dir(project))
+    table = _load_current(project, fingerprint)
+    if table is not None:
+        return table
+    try:
+        return _build_locked(project, fingerprint, build, files)
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        raise not_writable(exc) from None
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            raise not_writable(exc) from None
+        raise
+
+
+def _build_locked(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
     from filelock import FileLock
 
     lock_dir = data_home() / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_dir / f"{project}.lock"), timeout=LOCK_TIMEOUT_S):
-        manifest = _read_manifest(project)  # another process may have built it meanwhile
+        # Another process may have built it meanwhile.
+        manifest = _read_manifest(project)
         if manifest and manifest.get("fingerprint") == fingerprint:
-            return ScoreTable.load(_scores_dir(project))
+            try:
+                return ScoreTable.load(_scores_dir(project))
+            except CorruptCacheError:
+                pass  # already reported by _load_current
         logger.info(
             "Building Brightway project %s in %s (first use or data changed) ...",
             project,
@@ -97,8 +152,7 @@ def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> Sco
         started = time.perf_counter()
         table = build(project, fingerprint, files)
         table.manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        shutil.rmtree(_scores_dir(project), ignore_errors=True)
-        table.save(_scores_dir(project))
+        table.save(_scores_dir(project))  # replaces the old table in one step
         logger.info(
             "Built %s: %d activities in %.1f s",
             project,

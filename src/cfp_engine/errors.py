@@ -48,6 +48,18 @@ class VerificationError(CfpError):
     exit_code = 1
 
 
+class StoreError(CfpError, OSError):
+    """The engine's store cannot be used: not writable, or a cache cannot be repaired."""
+
+
+class CorruptCacheError(StoreError):
+    """A saved score table is missing a file, truncated or changed since it was written.
+
+    The engine catches it and rebuilds the table; it reaches the user only when the
+    rebuild is impossible.
+    """
+
+
 def quote_input(text: object, *, limit: int = 80) -> str:
     """Quote a piece of user input for a message: one line, at most ``limit`` characters.
 

@@ -25,7 +25,15 @@ def data_home() -> Path:
         import platformdirs
 
         home = Path(platformdirs.user_data_dir("cfp-engine", appauthor=False))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, a read-only disk, no permission
+        from .errors import StoreError
+
+        raise StoreError(
+            f"{home}: cannot create the engine's store ({exc.strerror or exc}); set "
+            f"{HOME_ENV_VAR} to a writable folder"
+        ) from None
     return home.resolve()
 
 

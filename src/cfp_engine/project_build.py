@@ -19,6 +19,7 @@ from .errors import DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files, read_builtin_datasets
 from .score_solve import _compute_score_table
 from .scores import ScoreTable
+from .store_staging import kill_point
 
 USER_FORMATS = {".xlsx": "excel", ".xls": "excel", ".csv": "csv"}
 
@@ -37,6 +38,7 @@ def _build_builtin(project: str, fingerprint: str, files: Sequence[Path]) -> Sco
         methods.data = build_method_data()
         methods.write_methods(overwrite=True, verbose=False)
         _write_builtin_inventories(bd)
+        kill_point("build-written")
         sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
         return _compute_score_table(bd, project, fingerprint, sources)
 
@@ -122,6 +124,7 @@ def _build_user(
             for path in files:
                 name = _import_user_file(bd, path)
                 sources[name] = {"file": str(path), "sha256": _file_digest(path)}
+            kill_point("build-written")
             return _compute_score_table(bd, project, fingerprint, sources)
         except BaseException:
             _reset_project(bd, project)

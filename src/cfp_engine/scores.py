@@ -5,11 +5,20 @@ They come from one adjoint solve per indicator on the Brightway project
 demand ``d`` is the dot product ``x . d``: exactly what bw2calc's ``LCA(d).score`` is,
 without factorising again. A table is saved as ``scores.npz`` plus ``activities.json``
 beside the project, so a calculation reads two small files and imports no Brightway.
+
+A table is written into a temporary folder and moved into place complete, with the
+sha256 of each file recorded in ``manifest.json`` (written last); :meth:`ScoreTable.load`
+checks them and raises :class:`~cfp_engine.errors.CorruptCacheError` on a missing,
+truncated or changed file, which :mod:`cfp_engine.build_cache` answers by rebuilding
+(issue 13).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from .errors import CorruptCacheError, DataError
 from .methods import INDICATORS
 from .references import REFERENCE_SEPARATOR, ReferenceIndex
 
@@ -60,27 +69,72 @@ class ScoreTable:
 
     # -- persistence ---------------------------------------------------------------
     def save(self, directory: Path) -> None:
-        """Write atomically: a reader never sees a half-written table."""
-        directory.mkdir(parents=True, exist_ok=True)
-        arrays = {name: values for name, values in self.scores.items()}
-        records = [{k: v for k, v in a.__dict__.items()} for a in self.activities]
-        _atomic_write(directory / "scores.npz", lambda f: np.savez(f, **arrays))
-        _atomic_write(
-            directory / "activities.json",
-            lambda f: f.write(json.dumps(records, ensure_ascii=False).encode()),
-        )
-        _atomic_write(
-            directory / "manifest.json",
-            lambda f: f.write(json.dumps(self.manifest, indent=2).encode()),
-        )
+        """Write the table to ``directory`` atomically, with a checksum of every file.
+
+        The files go into a temporary sibling folder, the manifest (with the checksums)
+        last; the folder then replaces ``directory``. A kill at any point leaves the old
+        table, no table, or the new one, never a mix; a temporary folder it leaves is
+        removed by the next save or by ``cfp data doctor``.
+        """
+        from .store_staging import kill_point
+
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            records = [dict(a.__dict__) for a in self.activities]
+            _atomic_write(tmp / "scores.npz", lambda f: np.savez(f, **self.scores))
+            kill_point("cache-half-written")
+            _atomic_write(
+                tmp / "activities.json",
+                lambda f: f.write(json.dumps(records, ensure_ascii=False).encode()),
+            )
+            self.manifest["files"] = {name: _sha256(tmp / name) for name in CACHE_FILES}
+            _atomic_write(
+                tmp / "manifest.json",
+                lambda f: f.write(json.dumps(self.manifest, indent=2).encode()),
+            )
+            _replace_dir(tmp, directory)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> ScoreTable:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        records = json.loads((directory / "activities.json").read_text(encoding="utf-8"))
-        with np.load(directory / "scores.npz") as data:
-            scores = {name: data[name] for name in data.files}
-        return cls([ActivityInfo(**r) for r in records], scores, manifest)
+        """Read a saved table, checking every file against the manifest's checksums.
+
+        Raises
+        ------
+        CorruptCacheError
+            A file is missing, unreadable, or differs from what was written.
+        """
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+            recorded = manifest["files"]
+            for name in CACHE_FILES:
+                if _sha256(directory / name) != recorded[name]:
+                    raise CorruptCacheError(
+                        f"{directory / name}: the score cache changed since it was written "
+                        "(checksum mismatch)"
+                    )
+            records = json.loads((directory / "activities.json").read_text(encoding="utf-8"))
+            with np.load(directory / "scores.npz") as data:
+                scores = {name: data[name] for name in data.files}
+            activities = [ActivityInfo(**r) for r in records]
+        except CorruptCacheError:
+            raise
+        except FileNotFoundError as exc:
+            raise CorruptCacheError(
+                f"{directory}: the score cache is incomplete ({Path(exc.filename).name} "
+                "is missing)"
+            ) from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors; a manifest
+            # without checksums (an older engine's) is a KeyError.
+            raise CorruptCacheError(
+                f"{directory}: the score cache is unreadable ({type(exc).__name__})"
+            ) from None
+        return cls(activities, scores, manifest)
 
     # -- lookups -------------------------------------------------------------------
     @property
@@ -135,6 +189,30 @@ def resolve_reference(table: ScoreTable, reference: str, *, where: str = "") -> 
         No activity matches, or several do; the message lists the candidates.
     """
     return table.activities[table.references.resolve(reference, where=where)]
+
+
+#: The files of a saved table whose checksums the manifest records.
+CACHE_FILES = ("scores.npz", "activities.json")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move folder ``new`` to ``target``, replacing it (two renames; no mixed state)."""
+    from .store_staging import kill_point
+
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+        kill_point("cache-swapped")
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .brightway_session import BUILTIN_PROJECT, USER_PROJECT_PREFIX
-from .build_cache import _ensure, _read_manifest, builtin_fingerprint, user_fingerprint
+from .build_cache import _ensure, _read_manifest, _scores_dir, builtin_fingerprint, user_fingerprint
 from .paths import data_home
 from .project_build import _build_builtin, _build_user, _check_user_files
 from .scores import ScoreTable
@@ -53,14 +53,42 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     build = functools.partial(
         _build_user, base=table.manifest["project"], base_sources=table.manifest["databases"]
     )
-    return _ensure(project, fingerprint, build, files)
+    built = (_scores_dir(project) / "manifest.json").exists()
+    table = _ensure(project, fingerprint, build, files)
+    if not built:  # a new per-inventory project: drop old unused ones (issue 13)
+        _auto_clean(keep=project)
+    return table
 
 
-def store_status() -> dict[str, Any]:
-    """What is built and where, for ``cfp data status``."""
+def _auto_clean(*, keep: str) -> None:
+    import logging
+
+    from .store_health import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
+
+    removed = clean_user_projects(
+        older_than_days=AUTO_CLEAN_DAYS, max_bytes=AUTO_CLEAN_BYTES, keep=frozenset({keep})
+    )
+    if removed:
+        logging.getLogger("cfp_engine").info(
+            "Removed %d unused per-inventory project(s), %.1f MB (cfp data clean)",
+            len(removed),
+            sum(row["bytes"] for row in removed) / 1e6,
+        )
+
+
+def store_status(*, check: bool = True) -> dict[str, Any]:
+    """What is built and where, for ``cfp data status``.
+
+    With ``check``, every score table is read and checked against its checksums and the
+    problems :func:`cfp_engine.store_health.inspect_store` finds are listed.
+    """
+    from .store_health import findings_as_dicts, inspect_store, is_builtin_corrupt
+
     home = data_home()
     expected = builtin_fingerprint()
     manifest = _read_manifest(BUILTIN_PROJECT)
+    findings = inspect_store() if check else []
+    corrupt = is_builtin_corrupt(findings)
     users = sorted(p.name for p in (home / "scores").glob(USER_PROJECT_PREFIX + "*"))
     from .user_store import read_registry
 
@@ -71,7 +99,9 @@ def store_status() -> dict[str, Any]:
         "builtin_project": BUILTIN_PROJECT,
         "builtin_fingerprint": expected,
         "built": manifest is not None,
-        "up_to_date": bool(manifest and manifest.get("fingerprint") == expected),
+        "up_to_date": bool(manifest and manifest.get("fingerprint") == expected and not corrupt),
+        "corrupt": corrupt,
+        "problems": findings_as_dicts(findings),
         "manifest": manifest,
         "user_projects": users,
         "user_store": registry.get("project"),

@@ -17,7 +17,11 @@ by the next calculation when a staging folder shows that a run was cut short
 holds the lock).
 
 Tests stop a run at named stages with ``CFP_ENGINE_TEST_KILL_AT=<stage>``
-(:func:`kill_point`): ``extracted``, ``written``, ``scored``, ``committed``.
+(:func:`kill_point`): ``extracted``, ``written``, ``scored``, ``committed``; and in
+a build of the built-in or a per-inventory project (issue 13): ``build-written`` (the
+Brightway project written, no scores yet), ``cache-half-written`` (one score file in
+the temporary folder) and ``cache-swapped`` (the old table moved aside, the new one
+not yet in place).
 """
 
 from __future__ import annotations
@@ -35,7 +39,15 @@ from .paths import data_home
 
 #: Environment variable naming the stage at which a test kills the process (SIGKILL).
 KILL_ENV_VAR = "CFP_ENGINE_TEST_KILL_AT"
-KILL_STAGES = ("extracted", "written", "scored", "committed")
+KILL_STAGES = (
+    "extracted",
+    "written",
+    "scored",
+    "committed",
+    "build-written",
+    "cache-half-written",
+    "cache-swapped",
+)
 
 
 def kill_point(stage: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -25,12 +26,14 @@ from .build_cache import (
     _scores_dir,
     builtin_fingerprint,
 )
-from .errors import DataError, SpecError
+from .errors import CorruptCacheError, DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files
 from .paths import data_home
 from .project_build import _build_builtin
 from .score_solve import _compute_score_table
 from .scores import ScoreTable
+
+logger = logging.getLogger("cfp_engine")
 
 # -- the user store: imported databases ------------------------------------------------
 #
@@ -113,8 +116,9 @@ def open_user_store(registry: dict[str, Any]) -> ScoreTable:
         if manifest and manifest.get("fingerprint") == _store_fingerprint(registry):
             try:
                 return ScoreTable.load(_scores_dir(registry["project"]))
-            except FileNotFoundError:  # collected by an import that just committed
-                pass
+            except CorruptCacheError as exc:  # or collected by an import that just committed
+                if (_scores_dir(registry["project"]) / "manifest.json").exists():
+                    logger.warning("%s; rebuilding it", exc)
     with _store_lock():
         registry = read_registry()
         if not registry["databases"]:  # all removed meanwhile

@@ -26,7 +26,9 @@ def data_status(fmt):
         return
     manifest = status["manifest"] or {}
     state = (
-        "up to date"
+        "corrupt score cache (rebuilt on next use; cfp data doctor)"
+        if status["corrupt"]
+        else "up to date"
         if status["up_to_date"]
         else "out of date (rebuilt on next use)"
         if status["built"]
@@ -56,6 +58,71 @@ def data_status(fmt):
         f"User store:       {status['user_store'] or 'none'}: {len(imported)} imported "
         "database(s)" + (f" ({', '.join(imported)}; cfp data list)" if imported else "")
     )
+    _echo_findings(status["problems"], "cfp data doctor fixes them")
+
+
+def _echo_findings(problems, hint: str) -> None:
+    if not problems:
+        click.echo("Problems:         none found")
+        return
+    click.echo(f"Problems:         {len(problems)} ({hint})")
+    for item in problems:
+        click.echo(f"  {item['kind']:<15} {item['path']}: {item['detail']} -> {item['fix']}")
+
+
+@data.command("doctor")
+@format_option("table", "json", default="table")
+def data_doctor(fmt):
+    """Find and fix what a crash or a changed file left: corrupt caches, orphans, temp folders."""
+    from ..store_health import findings_as_dicts, repair_store
+
+    fixed = findings_as_dicts(repair_store())
+    if fmt == "json":
+        click.echo(json.dumps({"fixed": fixed}, indent=2))
+        return
+    if not fixed:
+        click.echo("Store is healthy: nothing to fix.")
+        return
+    click.echo(f"Fixed {len(fixed)} problem(s):")
+    for item in fixed:
+        click.echo(f"  {item['kind']:<15} {item['path']}: {item['detail']} -> {item['fix']}")
+
+
+@data.command("clean")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="DAYS",
+    help="Remove per-inventory projects not used for DAYS days.",
+)
+@click.option(
+    "--max-size",
+    "max_size",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="MB",
+    help="Then remove the least recently used until the rest take at most MB megabytes.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def data_clean(older_than, max_size, dry_run):
+    """Remove per-inventory projects (--inventory files); all of them without options.
+
+    They are rebuilt (a few seconds) when their files are used again.
+    """
+    from ..store_health import clean_user_projects
+
+    removed = clean_user_projects(
+        older_than_days=older_than,
+        max_bytes=None if max_size is None else int(max_size * 1e6),
+        dry_run=dry_run,
+    )
+    verb = "Would free" if dry_run else "Freed"
+    for row in removed:
+        click.echo(f"  {row['project']}  {row['bytes'] / 1e6:.1f} MB")
+    total = sum(row["bytes"] for row in removed)
+    click.echo(f"{verb} {total / 1e6:.1f} MB ({len(removed)} per-inventory project(s)).")
 
 
 @data.command("build")

@@ -1,0 +1,218 @@
+"""Check, repair and clean the store (issue 13): ``cfp data status``, ``doctor``, ``clean``.
+
+What can go wrong in the store, and what fixes it:
+
+* a **corrupt score table** (a file missing, truncated or changed: checksum mismatch,
+  see :meth:`cfp_engine.scores.ScoreTable.load`): deleted and rebuilt;
+* a **temporary folder** a build cut short left under ``scores/`` (``.<name>.tmp-<pid>``
+  or ``.<name>.old-<pid>``): deleted;
+* a **staging folder** an import or remove cut short left (:mod:`cfp_engine.store_staging`):
+  collected with its project;
+* a **per-inventory project** (``cfp-user-<hash>``, one per distinct set of
+  ``--inventory`` files, about 5 MB each) whose score table is missing, as a killed build
+  leaves it: deleted. Per-inventory projects are reused while their files do not change;
+  :func:`clean_user_projects` removes those unused for a while or beyond a total size.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .brightway_session import BUILTIN_PROJECT, USER_PROJECT_PREFIX, _brightway
+from .build_cache import _scores_dir
+from .errors import CorruptCacheError
+from .paths import data_home
+from .scores import ScoreTable
+
+#: Per-inventory projects unused for longer than this are removed after a new one is built.
+AUTO_CLEAN_DAYS = 30.0
+#: ... and the least recently used ones beyond this total size (bytes).
+AUTO_CLEAN_BYTES = 500 * 1024**2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the store, and what :func:`repair_store` does about it."""
+
+    kind: str  # corrupt-cache, temporary, staging, orphan-project
+    path: str
+    detail: str
+    fix: str
+
+
+def inspect_store(*, projects: bool = True) -> list[Finding]:
+    """What is wrong in the store; an empty list when nothing is.
+
+    Parameters
+    ----------
+    projects
+        Also look for per-inventory Brightway projects without a score table (imports
+        Brightway: about a second).
+    """
+    from .store_staging import _staging_root, garbage_pending
+
+    findings = []
+    scores = data_home() / "scores"
+    for folder in sorted(scores.iterdir()) if scores.is_dir() else ():
+        if folder.name.startswith("."):
+            findings.append(
+                Finding("temporary", str(folder), "left by a build cut short", "deleted")
+            )
+            continue
+        try:
+            ScoreTable.load(folder)
+        except CorruptCacheError as exc:
+            findings.append(Finding("corrupt-cache", str(folder), str(exc), "rebuilt"))
+    if garbage_pending():
+        for folder in sorted(_staging_root().iterdir()):
+            findings.append(
+                Finding(
+                    "staging",
+                    str(folder),
+                    "an import or remove in progress or cut short",
+                    "collected (when no import is running)",
+                )
+            )
+    if projects:
+        for name, folder in _user_projects().items():
+            if not (_scores_dir(name) / "manifest.json").exists():
+                findings.append(
+                    Finding(
+                        "orphan-project",
+                        str(folder),
+                        f"per-inventory project {name} has no score table (a build cut short)",
+                        "deleted (rebuilt when used)",
+                    )
+                )
+    return findings
+
+
+def repair_store() -> list[Finding]:
+    """Fix what :func:`inspect_store` finds, rebuild the tables calculations read.
+
+    Returns the findings that were fixed.
+    """
+    from .store import open_store
+    from .store_staging import drop_project
+    from .user_store import collect_garbage_if_idle
+
+    findings = inspect_store()
+    for finding in findings:
+        if finding.kind in ("temporary", "corrupt-cache"):
+            shutil.rmtree(finding.path, ignore_errors=True)
+    if any(f.kind == "orphan-project" for f in findings):
+        names = [n for n in _user_projects() if not (_scores_dir(n) / "manifest.json").exists()]
+        with _brightway() as bd:
+            for name in names:
+                drop_project(bd, name)
+    collect_garbage_if_idle()
+    open_store()  # rebuilds the built-in table and the user store's if they were removed
+    return findings
+
+
+def _user_projects() -> dict[str, Path]:
+    """Per-inventory Brightway projects by name, with their folders."""
+    from bw2data.project import ProjectDataset
+    from bw_processing import safe_filename
+
+    with _brightway() as bd:
+        base = Path(bd.projects._base_data_dir)
+        return {
+            row.name: base / safe_filename(row.name, full=row.full_hash)
+            for row in ProjectDataset.select()
+            if row.name.startswith(USER_PROJECT_PREFIX)
+        }
+
+
+def _size(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def user_project_usage() -> list[dict[str, Any]]:
+    """Each per-inventory project: name, size in bytes, last use (epoch seconds)."""
+    rows = []
+    for name, folder in _user_projects().items():
+        scores = _scores_dir(name)
+        used = max(
+            (p.stat().st_mtime for p in (scores, folder) if p.exists()),
+            default=0.0,
+        )
+        rows.append({"project": name, "bytes": _size(folder) + _size(scores), "last_used": used})
+    return sorted(rows, key=lambda row: row["last_used"], reverse=True)
+
+
+def clean_user_projects(
+    *,
+    older_than_days: float | None = None,
+    max_bytes: int | None = None,
+    keep: frozenset[str] = frozenset(),
+    dry_run: bool = False,
+) -> list[dict[str, Any]]:
+    """Remove per-inventory projects unused for ``older_than_days``, then beyond ``max_bytes``.
+
+    Both limits None removes them all. A project being built or read by another process
+    (its lock held) is skipped. Each is rebuilt (a few seconds) when its inventory files
+    are used again.
+
+    Parameters
+    ----------
+    older_than_days
+        Remove projects whose last use is older than this many days.
+    max_bytes
+        Then remove the least recently used until the rest take at most this many bytes.
+    keep
+        Names never to remove.
+    dry_run
+        Only list what would be removed.
+
+    Returns
+    -------
+    list of dict
+        The removed projects: ``project``, ``bytes``, ``last_used``.
+    """
+    from filelock import FileLock, Timeout
+
+    from .store_staging import drop_project
+
+    rows = [row for row in user_project_usage() if row["project"] not in keep]
+    everything = older_than_days is None and max_bytes is None
+    cutoff = time.time() - (older_than_days or 0) * 86400
+    chosen, kept_bytes = [], 0
+    for row in rows:  # most recently used first
+        old = older_than_days is not None and row["last_used"] < cutoff
+        too_big = max_bytes is not None and kept_bytes + row["bytes"] > max_bytes
+        if everything or old or too_big:
+            chosen.append(row)
+        else:
+            kept_bytes += row["bytes"]
+    if dry_run or not chosen:
+        return chosen
+    removed = []
+    lock_dir = data_home() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with _brightway() as bd:
+        for row in chosen:
+            try:
+                with FileLock(str(lock_dir / f"{row['project']}.lock"), timeout=0):
+                    # Score table first: a table without its project would be served
+                    # to calculations; a project without a table is rebuilt.
+                    shutil.rmtree(_scores_dir(row["project"]), ignore_errors=True)
+                    drop_project(bd, row["project"])
+            except Timeout:
+                continue
+            removed.append(row)
+    return removed
+
+
+def findings_as_dicts(findings: list[Finding]) -> list[dict[str, str]]:
+    return [asdict(f) for f in findings]
+
+
+def is_builtin_corrupt(findings: list[Finding]) -> bool:
+    return any(f.kind == "corrupt-cache" and Path(f.path).name == BUILTIN_PROJECT for f in findings)
