@@ -66,7 +66,10 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
         try:
             ScoreTable.load(folder)
         except CorruptCacheError as exc:
-            findings.append(Finding("corrupt-cache", str(folder), str(exc), "rebuilt"))
+            fix = "deleted (rebuilt when used)"
+            if not folder.name.startswith(USER_PROJECT_PREFIX):
+                fix = "rebuilt"
+            findings.append(Finding("corrupt-cache", str(folder), str(exc), fix))
     if garbage_pending():
         for folder in sorted(_staging_root().iterdir()):
             findings.append(
@@ -104,7 +107,8 @@ def repair_store() -> list[Finding]:
     for finding in findings:
         if finding.kind in ("temporary", "corrupt-cache"):
             shutil.rmtree(finding.path, ignore_errors=True)
-    if any(f.kind == "orphan-project" for f in findings):
+    # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
+    if any(f.kind in ("orphan-project", "corrupt-cache") for f in findings):
         names = [n for n in _user_projects() if not (_scores_dir(n) / "manifest.json").exists()]
         with _brightway() as bd:
             for name in names:
@@ -116,10 +120,10 @@ def repair_store() -> list[Finding]:
 
 def _user_projects() -> dict[str, Path]:
     """Per-inventory Brightway projects by name, with their folders."""
-    from bw2data.project import ProjectDataset
-    from bw_processing import safe_filename
+    with _brightway() as bd:  # imports bw2data quietly: import nothing of it before
+        from bw2data.project import ProjectDataset
+        from bw_processing import safe_filename
 
-    with _brightway() as bd:
         base = Path(bd.projects._base_data_dir)
         return {
             row.name: base / safe_filename(row.name, full=row.full_hash)

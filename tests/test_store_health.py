@@ -1,0 +1,255 @@
+"""The store survives corrupt caches, kills during a build and a store it cannot write (issue 13).
+
+Score tables carry the sha256 of their files (:mod:`cfp_engine.scores`); a table that
+fails the check is rebuilt with a message. End-to-end cases run ``cfp`` in a subprocess on
+a private copy of a store holding the built-in project and a per-inventory project of
+the hand-made inventory; a build is killed with SIGKILL at named stages
+(``CFP_ENGINE_TEST_KILL_AT``). The expected figure is by hand: 2 kWh of ``hand
+electricity`` (0.4 kg CO2 + 0.001 kg N2O x 273 per kWh, IPCC AR6) = 1.346 kg CO2e.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cfp_engine.errors import CorruptCacheError
+from cfp_engine.scores import ActivityInfo, ScoreTable
+
+from conftest import ROOT
+
+HAND_KG_CO2E = 2 * (0.4 * 1.0 + 0.001 * 273.0)  # 1.346
+REL = 1e-6  # float32 matrices
+SPEC = (
+    "product: {id: w, name: W, declared_unit: 1 piece}\n"
+    "components: []\n"
+    "stages:\n"
+    "  production: [{activity: 'handmade::hand electricity::JP', amount: 2 kWh}]\n"
+)
+
+
+# -- checksums on a small table (no Brightway) ---------------------------------------------
+
+
+def _small_table() -> ScoreTable:
+    activities = [
+        ActivityInfo(index=0, database="d", code="a", name="a", location="GLO", unit="kg")
+    ]
+    return ScoreTable(activities, {"m": np.array([[1.5]])}, {"fingerprint": "f", "project": "p"})
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {"truncate": _truncate, "flip": _flip, "delete": Path.unlink}
+
+
+def test_a_saved_table_reads_back_and_leaves_no_temporary_folder(tmp_path):
+    _small_table().save(tmp_path / "t")
+    _small_table().save(tmp_path / "t")  # replaces the first
+    table = ScoreTable.load(tmp_path / "t")
+    assert table.scores["m"][0, 0] == 1.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]
+    assert set(table.manifest["files"]) == {"scores.npz", "activities.json"}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+@pytest.mark.parametrize("name", ["scores.npz", "activities.json", "manifest.json"])
+def test_every_kind_of_damage_to_every_cache_file_is_detected(tmp_path, name, damage):
+    _small_table().save(tmp_path / "t")
+    DAMAGE[damage](tmp_path / "t" / name)
+    with pytest.raises(CorruptCacheError, match=r"score cache (changed|is incomplete|is unread)"):
+        ScoreTable.load(tmp_path / "t")
+
+
+# -- end to end: cfp in a subprocess on a copy of a built store -----------------------------
+
+
+def _cfp(home: Path, *args: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CFP_ENGINE_HOME=str(home))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    env.pop("CFP_ENGINE_TEST_KILL_AT", None)
+    if kill_at:
+        env["CFP_ENGINE_TEST_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "cfp_engine", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, builtin_table, engine_home, handmade):
+    """A store with the built-in project and the hand-made per-inventory project."""
+    root = tmp_path_factory.mktemp("health")
+    home = root / "home"
+    shutil.copytree(engine_home, home)
+    assert _cfp(home, "data", "clean").returncode == 0  # other tests' per-inventory projects
+    spec = root / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    result = _cfp(home, "calc", str(spec), "--inventory", str(handmade["inventory"]))
+    assert result.returncode == 0, result.stderr
+    (user,) = (home / "scores").glob("cfp-user-*")
+    return {"home": home, "spec": spec, "inventory": handmade["inventory"], "user": user.name}
+
+
+@pytest.fixture
+def store(built, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(built["home"], home)
+    return home
+
+
+def _total(built, home: Path, *, kill_at: str | None = None) -> tuple[float, str]:
+    result = _cfp(
+        home,
+        "calc",
+        str(built["spec"]),
+        "--inventory",
+        str(built["inventory"]),
+        "--format",
+        "json",
+        kill_at=kill_at,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["total_kg_co2e"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [("scores.npz", "flip"), ("activities.json", "truncate"), ("scores.npz", "delete")],
+)
+def test_a_damaged_cache_is_rebuilt_with_a_message_and_the_same_number(built, store, name, damage):
+    DAMAGE[damage](store / "scores" / built["user"] / name)
+    total, stderr = _total(built, store)
+    assert "rebuilding it" in stderr and name in stderr
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+    total, stderr = _total(built, store)  # repaired: read, not rebuilt
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+    assert "Building" not in stderr
+
+
+def test_a_deleted_manifest_is_rebuilt(built, store):
+    (store / "scores" / built["user"] / "manifest.json").unlink()
+    total, stderr = _total(built, store)
+    assert "Building Brightway project " + built["user"] in stderr
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+@pytest.mark.parametrize("stage", ["build-written", "cache-half-written", "cache-swapped"])
+def test_a_build_killed_at_any_stage_is_recovered_by_the_next_run(built, store, stage):
+    # Force a rebuild of the per-inventory table over an existing one (the swap case).
+    _flip(store / "scores" / built["user"] / "scores.npz")
+    killed = _cfp(
+        store,
+        "calc",
+        str(built["spec"]),
+        "--inventory",
+        str(built["inventory"]),
+        kill_at=stage,
+    )
+    assert killed.returncode == -9, killed.stderr
+    total, _ = _total(built, store)
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+    leftovers = [p.name for p in (store / "scores").iterdir() if p.name.startswith(".")]
+    status = _cfp(store, "data", "status", "--format", "json")
+    assert status.returncode == 0, status.stderr
+    problems = json.loads(status.stdout)["problems"]
+    assert [p["kind"] for p in problems] == ["temporary"] * len(leftovers)
+    doctor = _cfp(store, "data", "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"] == []
+
+
+def test_the_builtin_build_killed_after_writing_the_project_is_rebuilt(built, store):
+    before = (store / "scores" / "cfp-builtin" / "manifest.json").read_bytes()
+    _truncate(store / "scores" / "cfp-builtin" / "scores.npz")
+    status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
+    assert status["corrupt"] and not status["up_to_date"]
+    killed = _cfp(store, "data", "build", kill_at="build-written")
+    assert killed.returncode == -9
+    result = _cfp(store, "data", "build")
+    assert result.returncode == 0, result.stderr
+    assert "rebuilding it" in result.stderr
+    after = json.loads((store / "scores" / "cfp-builtin" / "manifest.json").read_text())
+    assert after["fingerprint"] == json.loads(before)["fingerprint"]
+    status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
+    assert status["up_to_date"] and status["problems"] == []
+    total, _ = _total(built, store)
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+def test_doctor_repairs_a_corrupt_builtin_cache_and_a_half_built_project(built, store):
+    _flip(store / "scores" / "cfp-builtin" / "activities.json")
+    shutil.rmtree(store / "scores" / built["user"])  # as a build killed before its save
+    (store / "scores" / ".cfp-builtin.tmp-12345").mkdir()
+    status = _cfp(store, "data", "status")
+    assert "corrupt score cache" in status.stdout
+    assert "Problems:         3" in status.stdout
+    doctor = _cfp(store, "data", "doctor", "--format", "json")
+    assert doctor.returncode == 0, doctor.stderr
+    kinds = sorted(item["kind"] for item in json.loads(doctor.stdout)["fixed"])
+    assert kinds == ["corrupt-cache", "orphan-project", "temporary"]
+    status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
+    assert status["up_to_date"] and status["problems"] == []
+    assert not list((store / "brightway").glob("cfp-user-*"))
+
+
+def test_clean_removes_per_inventory_projects_by_age_and_size(built, store):
+    dry = _cfp(store, "data", "clean", "--older-than", "1", "--dry-run")
+    assert dry.returncode == 0 and "Would free 0.0 MB (0 per-inventory project(s))" in dry.stdout
+    old = 1_000_000_000  # 2001: older than any --older-than below
+    os.utime(store / "scores" / built["user"], (old, old))
+    for folder in (store / "brightway").glob("cfp-user-*"):
+        os.utime(folder, (old, old))
+    result = _cfp(store, "data", "clean", "--older-than", "30")
+    assert result.returncode == 0, result.stderr
+    assert built["user"] in result.stdout and "(1 per-inventory project(s))" in result.stdout
+    assert not (store / "scores" / built["user"]).exists()
+    assert not list((store / "brightway").glob("cfp-user-*"))
+    total, stderr = _total(built, store)  # rebuilt on use
+    assert "Building" in stderr
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+    result = _cfp(store, "data", "clean", "--max-size", "0")
+    assert "(1 per-inventory project(s))" in result.stdout
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path, built):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = _cfp(blocker / "home", "calc", str(built["spec"]))
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: ") and "CFP_ENGINE_HOME" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_built_store_still_calculates(built, store):
+    for path in [store, *store.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+    try:
+        total, _ = _total(built, store)
+        assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+    finally:
+        for path in [store, *store.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
