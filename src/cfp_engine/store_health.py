@@ -109,10 +109,18 @@ def repair_store() -> list[Finding]:
             shutil.rmtree(finding.path, ignore_errors=True)
     # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
     if any(f.kind in ("orphan-project", "corrupt-cache") for f in findings):
+        from filelock import FileLock, Timeout
+
         names = [n for n in _user_projects() if not (_scores_dir(n) / "manifest.json").exists()]
+        lock_dir = data_home() / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
         with _brightway() as bd:
             for name in names:
-                drop_project(bd, name)
+                try:  # not one another process is building right now
+                    with FileLock(str(lock_dir / f"{name}.lock"), timeout=0):
+                        drop_project(bd, name)
+                except Timeout:
+                    continue
     collect_garbage_if_idle()
     open_store()  # rebuilds the built-in table and the user store's if they were removed
     return findings
