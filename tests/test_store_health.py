@@ -253,3 +253,35 @@ def test_a_read_only_built_store_still_calculates(built, store):
         for path in [store, *store.rglob("*")]:
             if path.is_dir():
                 path.chmod(0o755)
+
+
+def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path, monkeypatch):
+    # Root writes through chmod, so the failure is injected where the table is saved.
+    import errno
+
+    from cfp_engine import build_cache
+    from cfp_engine.errors import StoreError
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path))
+
+    def refuse(self, directory):
+        raise PermissionError(errno.EACCES, "Permission denied", str(directory))
+
+    monkeypatch.setattr(ScoreTable, "save", refuse)
+    with pytest.raises(StoreError, match=r"scores/t-ro: the store is not writable \(Permission"):
+        build_cache._ensure("t-ro", "f", lambda *args: _small_table(), ())
+
+
+def test_an_unreadable_input_is_not_called_a_read_only_store(tmp_path, monkeypatch):
+    import errno
+
+    from cfp_engine import build_cache
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
+    outside = str(tmp_path / "inventory.xlsx")
+
+    def unreadable(*args):
+        raise PermissionError(errno.EACCES, "Permission denied", outside)
+
+    with pytest.raises(PermissionError, match="inventory.xlsx"):
+        build_cache._ensure("t-in", "f", unreadable, ())

@@ -123,10 +123,9 @@ def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> Sco
         return table
     try:
         return _build_locked(project, fingerprint, build, files)
-    except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
-        raise not_writable(exc) from None
     except OSError as exc:
-        if exc.errno == errno.EROFS:
+        in_store = exc.filename is None or data_home() in Path(exc.filename).resolve().parents
+        if in_store and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR):
             raise not_writable(exc) from None
         raise
 
