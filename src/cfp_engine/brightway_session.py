@@ -49,7 +49,11 @@ def _brightway():
                 bd.projects.change_base_directories(base, base_logs_dir=log_dir)
             yield bd
     finally:
-        with (log_dir / "brightway.log").open("a", encoding="utf-8") as log:
+        # Best effort: a read-only store is still read (issue 13).
+        with (
+            contextlib.suppress(OSError),
+            (log_dir / "brightway.log").open("a", encoding="utf-8") as log,
+        ):
             log.write(sink.getvalue())
 
 

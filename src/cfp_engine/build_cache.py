@@ -109,12 +109,23 @@ def _touch(project: str) -> None:
 
 def not_writable(exc: OSError) -> StoreError:
     """The error for a store the engine cannot write to."""
-    where = exc.filename or data_home()
+    where = exc.filename if exc.filename and Path(exc.filename).is_absolute() else data_home()
     return StoreError(
         f"{where}: the store is not writable ({exc.strerror or type(exc).__name__}); set "
         "CFP_ENGINE_HOME to a writable folder, or build it first with `cfp data build` "
         "as a user who can write it"
     )
+
+
+def as_store_error(exc: OSError) -> StoreError | None:
+    """The :class:`StoreError` for ``exc`` if it is a write refused in the store, else None."""
+    name = exc.filename
+    # shutil.rmtree reports names relative to the folder it is in: those are in the store.
+    in_store = name is None or not Path(name).is_absolute()
+    in_store = in_store or data_home() in Path(name).resolve().parents
+    if in_store and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR):
+        return not_writable(exc)
+    return None
 
 
 def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
@@ -124,10 +135,7 @@ def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> Sco
     try:
         return _build_locked(project, fingerprint, build, files)
     except OSError as exc:
-        in_store = exc.filename is None or data_home() in Path(exc.filename).resolve().parents
-        if in_store and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR):
-            raise not_writable(exc) from None
-        raise
+        raise as_store_error(exc) or exc from None
 
 
 def _build_locked(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:

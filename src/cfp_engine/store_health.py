@@ -16,6 +16,7 @@ What can go wrong in the store, and what fixes it:
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .brightway_session import BUILTIN_PROJECT, USER_PROJECT_PREFIX, _brightway
-from .build_cache import _scores_dir
+from .build_cache import _scores_dir, as_store_error
 from .errors import CorruptCacheError
 from .paths import data_home
 from .scores import ScoreTable
@@ -98,7 +99,19 @@ def repair_store() -> list[Finding]:
     """Fix what :func:`inspect_store` finds, rebuild the tables calculations read.
 
     Returns the findings that were fixed.
+
+    Raises
+    ------
+    StoreError
+        The store is not writable.
     """
+    try:
+        return _repair_store()
+    except OSError as exc:
+        raise as_store_error(exc) or exc from None
+
+
+def _repair_store() -> list[Finding]:
     from .store import open_store
     from .store_staging import drop_project
     from .user_store import collect_garbage_if_idle
@@ -106,7 +119,8 @@ def repair_store() -> list[Finding]:
     findings = inspect_store()
     for finding in findings:
         if finding.kind in ("temporary", "corrupt-cache"):
-            shutil.rmtree(finding.path, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                shutil.rmtree(finding.path)  # other errors: a read-only store
     # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
     if any(f.kind in ("orphan-project", "corrupt-cache") for f in findings):
         from filelock import FileLock, Timeout
@@ -188,9 +202,6 @@ def clean_user_projects(
     list of dict
         The removed projects: ``project``, ``bytes``, ``last_used``.
     """
-    from filelock import FileLock, Timeout
-
-    from .store_staging import drop_project
 
     rows = [row for row in user_project_usage() if row["project"] not in keep]
     everything = older_than_days is None and max_bytes is None
@@ -205,6 +216,17 @@ def clean_user_projects(
             kept_bytes += row["bytes"]
     if dry_run or not chosen:
         return chosen
+    try:
+        return _remove_user_projects(chosen)
+    except OSError as exc:
+        raise as_store_error(exc) or exc from None
+
+
+def _remove_user_projects(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from filelock import FileLock, Timeout
+
+    from .store_staging import drop_project
+
     removed = []
     lock_dir = data_home() / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
