@@ -125,8 +125,7 @@ class ScoreTable:
             raise
         except FileNotFoundError as exc:
             raise CorruptCacheError(
-                f"{directory}: the score cache is incomplete ({Path(exc.filename).name} "
-                "is missing)"
+                f"{directory}: the score cache is incomplete ({Path(exc.filename).name} is missing)"
             ) from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # json.JSONDecodeError and UnicodeDecodeError are ValueErrors; a manifest
