@@ -23,12 +23,14 @@ import report. No Brightway here.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError, UnitError
+from .io_checks import read_text_file
 
 COLUMNS = (
     "source_name",
@@ -250,12 +252,10 @@ def load_flow_map(path: str | Path) -> FlowMap:
     from .units import pint_unit_for
 
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such flow map file") from None
+    # Missing, folder, binary or not UTF-8: a SpecError naming the file (issue 13).
+    text = read_text_file(path, what="flow map file")
     flow_map = FlowMap(path)
-    with handle:
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DataError, SpecError, quote_input
+from .io_checks import read_text_file
 from .units import parse_plain_number
 
 REQUIRED_COLUMNS = ("material", "virgin")
@@ -90,11 +92,9 @@ def _text(row: Mapping[str, str], column: str) -> str | None:
 def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
     """Read one materials table (CSV, UTF-8 with or without BOM)."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such materials table") from None
-    with handle:
+    # Missing, folder, binary or not UTF-8: a SpecError naming the file (issue 13).
+    text = read_text_file(path, what="materials table")
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]

@@ -14,6 +14,7 @@ import click
 
 from .. import __version__
 from ..errors import CfpError
+from ..io_checks import check_input_path, check_output_folder, check_output_path, escape_controls
 
 APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
 INTERNAL_ERROR_EXIT = 70
@@ -28,7 +29,8 @@ class CfpGroup(click.Group):
         except CfpError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            # Messages may quote hostile input: no control or bidi characters on the terminal.
+            click.echo(f"Error: {escape_controls(str(exc), keep_newlines=True)}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -36,7 +38,7 @@ class CfpGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(
-                f"Error: internal error ({type(exc).__name__}: {exc}); "
+                f"Error: internal error ({type(exc).__name__}: {escape_controls(str(exc))}); "
                 "rerun with --debug for the traceback",
                 err=True,
             )
@@ -57,6 +59,34 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if debug else logging.INFO)
     logger.propagate = False
+
+
+def check_paths(
+    *,
+    inventories=(),
+    materials=(),
+    inputs: tuple[tuple[str, str, str | None], ...] = (),
+    outputs: dict[str, str | None] | None = None,
+    folders: dict[str, str | None] | None = None,
+) -> None:
+    """Check a command's input and output paths before any work (issue 13, item 5).
+
+    ``inputs`` holds ``(option, what, path)``; ``outputs`` and ``folders`` map an option
+    name to a path; ``None`` paths (option not given) are skipped.
+    """
+    for path in inventories:
+        check_input_path(path, what="inventory file", option="--inventory")
+    for path in materials:
+        check_input_path(path, what="materials table", option="--materials")
+    for option, what, path in inputs:
+        if path is not None:
+            check_input_path(path, what=what, option=option)
+    for option, path in (outputs or {}).items():
+        if path is not None:
+            check_output_path(path, option=option)
+    for option, path in (folders or {}).items():
+        if path is not None:
+            check_output_folder(path, option=option)
 
 
 def inventory_option(help: str = "Extra inventory file (Brightway Excel/CSV); repeatable."):

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._base import _calculation_options, _warn, cli
+from ._base import _calculation_options, _warn, check_paths, cli
 
 
 @cli.command()
@@ -58,6 +58,13 @@ def batch(
     """Score a catalogue of products (.csv or .parquet line items) into OUT."""
     from ..batch import DEFAULT_CHUNK_ROWS, score_catalogue
 
+    check_paths(
+        inputs=(("CATALOGUE", "catalogue file", catalogue),),
+        inventories=inventories,
+        materials=materials,
+        outputs={"--output": output},
+        folders={"--work-dir": work_dir},
+    )
     bar = None
     if not quiet and sys.stderr.isatty():
         from tqdm import tqdm

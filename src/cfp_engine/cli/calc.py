@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import SpecError
-from ._base import _calculation_options, _mc_options, _warn, cli, format_option
+from ._base import _calculation_options, _mc_options, _warn, check_paths, cli, format_option
 
 
 @cli.command()
@@ -47,6 +47,12 @@ def calc(
     from ..report import render_csv, render_table
     from ..spec import load_spec
 
+    check_paths(
+        inputs=(("SPEC", "spec file", spec_path),),
+        inventories=inventories,
+        materials=materials,
+        outputs={"--samples": samples_path},
+    )
     spec = load_spec(spec_path)
     if mc is not None or samples_path is not None:
         return _calc_mc(
@@ -147,6 +153,14 @@ def compare(
     from ..report import render_comparison, render_comparison_csv
     from ..spec import load_spec
 
+    check_paths(
+        inputs=tuple(("SPEC", "spec file", path) for path in spec_paths),
+        inventories=inventories,
+        materials=materials,
+        outputs={"--plot": plot_path},
+    )
+    if plot_path is not None and not plot_path.lower().endswith(".png"):
+        raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")
     specs = [load_spec(path) for path in spec_paths]
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
     if mc is not None or plot_path is not None:
@@ -251,6 +265,12 @@ def sweep(
     from ..spec import load_spec
     from ..units import parse_share
 
+    check_paths(
+        inputs=(("SPEC", "spec file", spec_path),),
+        inventories=inventories,
+        materials=materials,
+        outputs={"--plot": plot_path},
+    )
     spec = load_spec(spec_path)
     shares = parse_percent_range(recycled_range)
     target_share = parse_share(target, where="--target") if target is not None else None

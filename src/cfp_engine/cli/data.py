@@ -6,7 +6,16 @@ import json
 
 import click
 
-from ._base import CfpGroup, cli, format_option, inventory_option, materials_option, method_option
+from ..io_checks import check_input_path
+from ._base import (
+    CfpGroup,
+    check_paths,
+    cli,
+    format_option,
+    inventory_option,
+    materials_option,
+    method_option,
+)
 
 
 @cli.group(cls=CfpGroup)
@@ -148,6 +157,7 @@ def data_materials(materials, inventories, method, fmt):
     from ..report import render_material_factors
     from ..store import open_store
 
+    check_paths(inventories=inventories, materials=materials)
     rows = list_material_factors(open_store(inventories), materials=materials, method=method)
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -165,6 +175,7 @@ def data_show(reference, inventories, fmt):
     from ..report import render_activity
     from ..store import open_store
 
+    check_paths(inventories=inventories)
     details = describe_activity(open_store(inventories), reference)
     if fmt == "json":
         click.echo(json.dumps(details, indent=2, ensure_ascii=False))
@@ -223,6 +234,9 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
     """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
     from ..user_store import import_database
 
+    check_input_path(path, what="database file or folder", option="PATH", folder_ok=True)
+    if flow_map is not None:
+        check_input_path(flow_map, what="flow map file", option="--flow-map")
     report = import_database(
         path,
         format=fmt,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from ..errors import SpecError
+from ..io_checks import check_input_path, quote_input
 from ._base import (
     _calculation_options,
     _warn,
+    check_paths,
     cli,
     format_option,
     inventory_option,
@@ -117,6 +120,12 @@ def label(
     from ..labels import make_disclosure, render_label, write_atomically
     from ..spec import load_spec
 
+    check_paths(
+        inputs=(("SPEC", "spec file", spec_path),),
+        inventories=inventories,
+        materials=materials,
+        outputs={"--output": output},
+    )
     spec = load_spec(spec_path)
     created_at = None
     if created:
@@ -183,6 +192,15 @@ def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
     from ..spec import load_spec
     from ..verify import verify_label
 
+    check_paths(
+        inputs=(("LABEL", "label file", label_path), ("--spec", "spec file", spec_path)),
+        inventories=inventories,
+        materials=materials,
+    )
+    if schema_dir is not None:
+        check_input_path(schema_dir, what="schema folder", option="--schema-dir", folder_ok=True)
+        if not Path(schema_dir).is_dir():
+            raise SpecError(f"--schema-dir {quote_input(schema_dir)}: is a file, not a folder")
     report = verify_label(
         label_path,
         load_spec(spec_path),
