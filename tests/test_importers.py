@@ -475,3 +475,48 @@ def test_flow_map_converts_units(tmp_path):
         "kilogram",
     )
     assert exchange["amount"] == pytest.approx(0.25, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "where"),
+    [
+        # A comment holding "<a>" before the DTD: the old check took it for the root.
+        (
+            "comment",
+            b'<?xml version="1.0"?>\n<!-- <a> -->\n<!DOCTYPE r [<!ENTITY x "boom">]>\n<r>&x;</r>',
+            ":3:",
+        ),
+        ("pi", b'<?xml version="1.0"?><?tool <a> ?>\n<!DOCTYPE r SYSTEM "x.dtd"><r/>', ":2:"),
+        ("bom", '\ufeff<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>'.encode(), ":1:"),
+        (
+            "utf16-bom",
+            '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE r [<!ENTITY x "y">]>\n<r/>'.encode(
+                "utf-16"
+            ),
+            ":2:",
+        ),
+        # No BOM: only libxml2's own encoding detection sees the declaration.
+        (
+            "utf16-no-bom",
+            '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE r [<!ENTITY x "y">]>\n<r/>'.encode(
+                "utf-16-le"
+            ),
+            ": ",
+        ),
+    ],
+)
+def test_a_dtd_anywhere_in_the_prolog_is_refused(tmp_path, name, document, where):
+    target = tmp_path / f"{name}.spold"
+    target.write_bytes(document)
+    with pytest.raises(SpecError, match=rf"{name}\.spold{where}.*DOCTYPE declaration is refused"):
+        check_xml_prolog(target)
+
+
+def test_comments_and_instructions_without_a_dtd_pass_and_garbage_is_malformed(tmp_path):
+    good = tmp_path / "good.spold"
+    good.write_bytes(b'<?xml version="1.0"?>\n<!-- <!DOCTYPE x> -->\n<?pi <b> ?>\n<root/>')
+    check_xml_prolog(good)
+    bad = tmp_path / "bad.spold"
+    bad.write_bytes(b"junk before <root/>")
+    with pytest.raises(SpecError, match=r"bad\.spold:1: malformed XML"):
+        check_xml_prolog(bad)

@@ -8,11 +8,13 @@ before bw2io sees them:
   the bytes actually written, not the sizes the archive declares), no member whose path
   leaves the target folder (absolute paths, ``..``, drive letters: "zip-slip"), no
   symbolic links;
-* every XML file is refused if its prolog holds a ``<!DOCTYPE`` or ``<!ENTITY``
-  declaration. bw2io parses ecospold2 with ``lxml.objectify`` and lxml's default parser;
-  lxml >= 5 no longer loads external entities by default, but a DTD is never part of an
-  ecospold2 dataset, so refusing it outright also stops entity expansion ("billion
-  laughs") and does not depend on the lxml version;
+* every XML file is refused if it has a document type declaration (``<!DOCTYPE``,
+  where ``<!ENTITY`` lives), found by walking the prolog and confirmed by libxml2 with
+  DTD loading and entity resolution off (:func:`check_xml_prolog`). bw2io parses
+  ecospold2 with ``lxml.objectify`` and lxml's default parser; lxml >= 5 no longer
+  loads external entities by default, but a DTD is never part of an ecospold2 dataset,
+  so refusing it outright also stops entity expansion ("billion laughs") and does not
+  depend on the lxml version;
 * when a parser fails, the file and line are found by re-reading the files with a safe
   parser (only on that failure path, so a good import pays nothing for it).
 
@@ -35,8 +37,6 @@ MAX_ARCHIVE_MEMBERS = 100_000
 MAX_UNPACKED_BYTES = 16 * 1024**3
 #: XML files are checked for declarations in this many leading bytes (the prolog).
 PROLOG_BYTES = 64 * 1024
-
-_ROOT_START = re.compile(r"<[A-Za-z_]")
 
 
 def safe_extract_zip(
@@ -115,29 +115,85 @@ def _check_member(archive: Path, member: zipfile.ZipInfo, target: Path) -> None:
 
 
 def check_xml_files(paths: Iterable[Path]) -> None:
-    """Refuse XML files whose prolog declares a DTD or entities (see module docstring)."""
+    """Refuse XML files that declare a DTD or entities (see :func:`check_xml_prolog`)."""
     for path in paths:
         check_xml_prolog(path)
 
 
 def check_xml_prolog(path: Path) -> None:
-    """Raise :class:`SpecError` if ``path`` has ``<!DOCTYPE`` or ``<!ENTITY`` before its root."""
+    """Raise :class:`SpecError` if ``path`` declares a DTD (``<!DOCTYPE``) before its root.
+
+    Two checks, both needed (issue 13, item 6). First the prolog is walked construct by
+    construct (XML declaration, processing instructions, comments, white space) up to the
+    root element, so a ``<a>`` inside a comment or a processing instruction is not taken
+    for the root; this gives the line of the declaration. Then libxml2 itself, with DTD
+    loading, entity resolution and network access off, reads up to the root element and
+    reports whether the document has a document type declaration: this decides for any
+    encoding libxml2 accepts (UTF-16 without a BOM, a declared legacy encoding), exactly
+    as the parser bw2io uses would read it. Entities are only declared inside a DTD, so no
+    DTD means no entity expansion.
+    """
     with path.open("rb") as handle:
         head = handle.read(PROLOG_BYTES)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = head.decode("utf-16", errors="replace")
     else:
         text = head.decode("utf-8", errors="replace")
-    root = _ROOT_START.search(text)
-    prolog = text[: root.start()] if root else text
-    for declaration in ("<!DOCTYPE", "<!ENTITY"):
-        position = prolog.find(declaration)
-        if position >= 0:
-            line = prolog.count("\n", 0, position) + 1
-            raise SpecError(
-                f"{path}:{line}: XML with a {declaration[2:]} declaration is refused "
-                "(entities are never resolved from imported files; ecospold2 has no DTD)"
-            )
+    position = _prolog_declaration(text)
+    if position is not None:
+        line = text.count("\n", 0, position) + 1
+        _refuse_doctype(path, f":{line}")
+    _check_doctype_with_libxml2(path)
+
+
+def _refuse_doctype(path: Path, where: str = "") -> None:
+    raise SpecError(
+        f"{path}{where}: XML with a DOCTYPE declaration is refused "
+        "(entities are never resolved from imported files; ecospold2 has no DTD)"
+    )
+
+
+def _prolog_declaration(text: str) -> int | None:
+    """Offset of a ``<!`` declaration (DOCTYPE, ENTITY, ...) before the root, or ``None``."""
+    position = 1 if text.startswith("\ufeff") else 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        if text.startswith("<?", position):
+            end = text.find("?>", position + 2)
+        elif text.startswith("<!--", position):
+            end = text.find("-->", position + 4)
+        elif text.startswith("<!", position):
+            return position
+        else:
+            # The root element, text that libxml2 will refuse, or a prolog longer than
+            # PROLOG_BYTES: libxml2 decides (below).
+            return None
+        if end < 0:
+            return None
+        position = end + 2 if text[end] == "?" else end + 3
+
+
+def _check_doctype_with_libxml2(path: Path) -> None:
+    from lxml import etree
+
+    events = etree.iterparse(
+        str(path),
+        events=("start",),
+        load_dtd=False,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+    )
+    try:
+        for _event, element in events:
+            info = element.getroottree().docinfo
+            if info.doctype or info.internalDTD is not None or info.system_url:
+                _refuse_doctype(path)
+            return
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or (exc.position[0] if exc.position else 0)
+        raise SpecError(f"{path}:{line}: malformed XML ({exc.msg})") from None
 
 
 def locate_xml_error(paths: Iterable[Path]) -> str | None:
