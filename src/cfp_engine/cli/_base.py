@@ -14,7 +14,13 @@ import click
 
 from .. import __version__
 from ..errors import CfpError
-from ..io_checks import check_input_path, check_output_folder, check_output_path, escape_controls
+from ..io_checks import (
+    check_input_path,
+    check_output_folder,
+    check_output_path,
+    escape_controls,
+    read_text_file,
+)
 
 APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
 INTERNAL_ERROR_EXIT = 70
@@ -76,8 +82,8 @@ def check_paths(
     """
     for path in inventories:
         check_input_path(path, what="inventory file", option="--inventory")
-    for path in materials:
-        check_input_path(path, what="materials table", option="--materials")
+    for path in materials:  # small text tables: binary data is refused here, before any work
+        read_text_file(path, what="materials table", option="--materials")
     for option, what, path in inputs:
         if path is not None:
             check_input_path(path, what=what, option=option)

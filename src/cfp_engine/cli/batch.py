@@ -84,7 +84,7 @@ def batch(
             approach=approach,
             inventories=inventories,
             materials=materials,
-            chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
             workers=workers,
             dask=dask_address,
             resume=resume,
