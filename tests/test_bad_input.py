@@ -259,3 +259,49 @@ def test_quoted_input_is_one_escaped_line():
     assert quote_input("plain.csv") == "'plain.csv'"
     assert escape_controls("tab\there\x1b[31m") == "tab\\x09here\\x1b[31m"
     assert escape_controls("two\nlines\u2066", keep_newlines=True) == "two\nlines\\u2066"
+
+
+def _spec_on(tmp_path: Path, database: str) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "product: {id: t, name: T, declared_unit: 1 piece}\n"
+        f'components: [{{id: shell, virgin: "{database}::hand heat", mass: 1 g}}]\n',
+        encoding="utf-8",
+    )
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("duplicate code", r"'hand electricity' and 'hand, electricity' have the same code"),
+        ("nan amount", r"'Carbon dioxide, fossil' has the amount 'nan'"),
+        ("infinite amount", r"'Carbon dioxide, fossil' has the amount 'inf'"),
+        ("singular", r"technosphere matrix is singular.*consumes as much of its own product"),
+    ],
+)
+def test_a_broken_inventory_is_exit_2_naming_the_file(tmp_path, builtin_table, case, message):
+    import re
+
+    from make_inventories import ACTIVITIES, write_inventory_csv
+
+    activities = dict(ACTIVITIES)
+    if case == "duplicate code":  # both become the code "hand-electricity"
+        activities["hand, electricity"] = ACTIVITIES["hand electricity"]
+    elif case == "singular":  # makes 1 MJ and consumes 1 MJ of itself: (1 - 1) = 0
+        activities["hand heat"] = (
+            "megajoule",
+            "GLO",
+            [("hand heat", 1.0, "megajoule", "technosphere", "GLO")],
+        )
+    else:
+        amount = float("nan") if case == "nan amount" else float("inf")
+        emission = ("Carbon dioxide, fossil", amount, "kilogram", "biosphere", "air")
+        activities["hand heat"] = ("megajoule", "GLO", [emission])
+    database = "bad" + case.replace(" ", "")
+    inventory = write_inventory_csv(tmp_path / f"{database}.csv", activities, database)
+    spec = _spec_on(tmp_path, database)
+    before = _files(tmp_path)
+    result = CliRunner().invoke(cli, ["calc", str(spec), "--inventory", str(inventory)])
+    _assert_clean_refusal(result, inventory.name, "--inventory", before, tmp_path)
+    assert re.search(message, result.stderr), result.stderr

@@ -9,14 +9,16 @@ biosphere3, the built-in data and the same file. Each build ends in the score ta
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .brightway_session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway, _reset_project
 from .build_cache import _file_digest
-from .errors import DataError, SpecError
+from .errors import CalculationError, DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files, read_builtin_datasets
+from .io_checks import quote_input
 from .score_solve import _compute_score_table
 from .scores import ScoreTable
 from .store_staging import kill_point
@@ -125,10 +127,44 @@ def _build_user(
                 name = _import_user_file(bd, path)
                 sources[name] = {"file": str(path), "sha256": _file_digest(path)}
             kill_point("build-written")
-            return _compute_score_table(bd, project, fingerprint, sources)
+            try:
+                return _compute_score_table(bd, project, fingerprint, sources)
+            except CalculationError as exc:  # name the files that made it (issue 13)
+                named = ", ".join(str(path) for path in files)
+                raise CalculationError(
+                    f"{named}: {exc}; check that no activity consumes as much of its own "
+                    "product as it makes (directly or through a loop)"
+                ) from None
         except BaseException:
             _reset_project(bd, project)
             raise
+
+
+def _check_codes_and_amounts(path: Path, datasets: list[dict]) -> None:
+    """Duplicate activity codes and non-finite amounts are input errors, not bw2data's
+    NonuniqueCode or a NaN in the matrix (issue 13, item 5)."""
+    seen: dict[str, str] = {}
+    for dataset in datasets:
+        code = dataset.get("code")
+        name = quote_input(dataset.get("name"))
+        if code is not None and code in seen:
+            raise SpecError(
+                f"{path}: activities {seen[code]} and {name} have the same code "
+                f"{quote_input(code)}; give each activity its own code"
+            )
+        if code is not None:
+            seen[code] = name
+        for exchange in dataset.get("exchanges", ()):
+            amount = exchange.get("amount")
+            try:
+                finite = math.isfinite(float(amount))
+            except (TypeError, ValueError):
+                finite = False
+            if not finite:
+                raise SpecError(
+                    f"{path}: activity {name}: exchange {quote_input(exchange.get('name'))} "
+                    f"has the amount {quote_input(amount)}; amounts are finite numbers"
+                )
 
 
 def _import_user_file(bd, path: Path) -> str:
@@ -148,6 +184,7 @@ def _import_user_file(bd, path: Path) -> str:
             f"{path}: database name {name!r} is already used "
             f"({'built-in data' if name == BUILTIN_DATABASE else 'another file'})"
         )
+    _check_codes_and_amounts(path, importer.data)
     importer.match_database(fields=("name", "unit", "location"))  # same-file inputs
     importer.match_database(BUILTIN_DATABASE, fields=("name", "unit", "location"))
     unlinked = _unlinked(importer)
