@@ -305,3 +305,24 @@ def test_a_broken_inventory_is_exit_2_naming_the_file(tmp_path, builtin_table, c
     result = CliRunner().invoke(cli, ["calc", str(spec), "--inventory", str(inventory)])
     _assert_clean_refusal(result, inventory.name, "--inventory", before, tmp_path)
     assert re.search(message, result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]\n", r"label\.json: a label is a JSON object, not list"),
+        ("null\n", r"label\.json: a label is a JSON object, not NoneType"),
+        ('{"specVersion": "9.9"}\n', r"label\.json: neither a PACT ProductFootprint"),
+    ],
+)
+def test_a_label_of_the_wrong_shape_is_exit_2_naming_the_file(
+    tmp_path, builtin_table, text, message
+):
+    import re
+
+    label = tmp_path / "label.json"
+    label.write_text(text, encoding="utf-8")
+    before = _files(tmp_path)
+    result = CliRunner().invoke(cli, ["verify", str(label), "--spec", PET])
+    _assert_clean_refusal(result, "label.json", "LABEL", before, tmp_path)
+    assert re.search(message, result.stderr), result.stderr

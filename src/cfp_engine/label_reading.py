@@ -56,7 +56,7 @@ def read_label(path: str | Path) -> dict[str, Any]:
     return document
 
 
-def label_format(document: dict[str, Any]) -> str:
+def label_format(document: dict[str, Any], *, where: str = "the label") -> str:
     version = str(document.get("specVersion", ""))
     if version.startswith("3."):
         return "pact"
@@ -68,7 +68,7 @@ def label_format(document: dict[str, Any]) -> str:
     ):
         return "catena-x"
     raise SpecError(
-        "the label is neither a PACT ProductFootprint (specVersion 2.x or 3.x) nor "
+        f"{where}: neither a PACT ProductFootprint (specVersion 2.x or 3.x) nor "
         "a Catena-X PCF payload"
     )
 

@@ -82,7 +82,7 @@ def verify_label(
     from .labels import make_disclosure, render_label
 
     document = read_label(label_path)
-    fmt = label_format(document)
+    fmt = label_format(document, where=str(label_path))
     extension = engine_extension(document, fmt)
     if extension is None:
         raise SpecError(
