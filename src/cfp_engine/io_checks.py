@@ -22,6 +22,9 @@ from .errors import SpecError, quote_input
 
 #: Bytes looked at to tell a text file from binary data (a NUL byte never occurs in text).
 SNIFF_BYTES = 64 * 1024
+#: Files read whole into memory (specs, labels, materials tables, flow maps): a spec with
+#: 100,000 components is ~8 MB, so 64 MiB leaves room and refuses a runaway or sparse file.
+MAX_DOCUMENT_BYTES = 64 * 1024**2
 
 # C0/C1 controls, DEL, and the Unicode bidi embedding/override/isolate marks (Trojan
 # Source, CVE-2021-42574), plus line and paragraph separators.
@@ -50,7 +53,12 @@ def _label(path: str | Path, option: str | None) -> str:
 
 
 def check_input_path(
-    path: str | Path, *, what: str, option: str | None = None, folder_ok: bool = False
+    path: str | Path,
+    *,
+    what: str,
+    option: str | None = None,
+    folder_ok: bool = False,
+    max_bytes: int | None = None,
 ) -> Path:
     """Check that ``path`` names a readable file (or folder if ``folder_ok``); return it.
 
@@ -64,11 +72,13 @@ def check_input_path(
         The command-line option it came from, for the message ("--materials").
     folder_ok
         Accept a folder as well (imports of ecospold2 or JSON-LD folders).
+    max_bytes
+        Refuse a larger file (bytes); ``None`` for files that are streamed.
 
     Raises
     ------
     SpecError
-        The path is empty, missing, a folder (unless allowed), or cannot be read.
+        The path is empty, missing, a folder (unless allowed), too large, or cannot be read.
     """
     label = _label(path, option)
     if str(path).strip() == "":
@@ -84,6 +94,11 @@ def check_input_path(
         raise SpecError(f"{label}: is a folder, but {_a(what)} is a file")
     if not path.is_file():
         raise SpecError(f"{label}: not a regular file; {_a(what)} is a file")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise SpecError(
+            f"{label}: {size} bytes, more than the limit of {max_bytes} bytes for {_a(what)}"
+        )
     try:
         with path.open("rb") as handle:
             handle.read(1)
@@ -98,9 +113,10 @@ def read_text_file(path: str | Path, *, what: str, option: str | None = None) ->
     Raises
     ------
     SpecError
-        As :func:`check_input_path`, or the file holds binary data or is not UTF-8.
+        As :func:`check_input_path` (at most :data:`MAX_DOCUMENT_BYTES`), or the file holds
+        binary data or is not UTF-8.
     """
-    path = check_input_path(path, what=what, option=option)
+    path = check_input_path(path, what=what, option=option, max_bytes=MAX_DOCUMENT_BYTES)
     label = _label(path, option)
     try:
         data = path.read_bytes()

@@ -15,6 +15,7 @@ import click
 from .. import __version__
 from ..errors import CfpError
 from ..io_checks import (
+    MAX_DOCUMENT_BYTES,
     check_input_path,
     check_output_folder,
     check_output_path,
@@ -72,18 +73,24 @@ def check_paths(
     inventories=(),
     materials=(),
     inputs: tuple[tuple[str, str, str | None], ...] = (),
+    documents: tuple[tuple[str, str, str | None], ...] = (),
     outputs: dict[str, str | None] | None = None,
     folders: dict[str, str | None] | None = None,
 ) -> None:
     """Check a command's input and output paths before any work (issue 13, item 5).
 
-    ``inputs`` holds ``(option, what, path)``; ``outputs`` and ``folders`` map an option
+    ``inputs`` holds ``(option, what, path)``; ``documents`` the same for files read
+    whole into memory (specs, labels), which are also held to
+    :data:`~cfp_engine.io_checks.MAX_DOCUMENT_BYTES`; ``outputs`` and ``folders`` map an option
     name to a path; ``None`` paths (option not given) are skipped.
     """
     for path in inventories:
         check_input_path(path, what="inventory file", option="--inventory")
     for path in materials:  # small text tables: binary data is refused here, before any work
         read_text_file(path, what="materials table", option="--materials")
+    for option, what, path in documents:
+        if path is not None:
+            check_input_path(path, what=what, option=option, max_bytes=MAX_DOCUMENT_BYTES)
     for option, what, path in inputs:
         if path is not None:
             check_input_path(path, what=what, option=option)

@@ -48,7 +48,7 @@ def calc(
     from ..spec import load_spec
 
     check_paths(
-        inputs=(("SPEC", "spec file", spec_path),),
+        documents=(("SPEC", "spec file", spec_path),),
         inventories=inventories,
         materials=materials,
         outputs={"--samples": samples_path},
@@ -154,7 +154,7 @@ def compare(
     from ..spec import load_spec
 
     check_paths(
-        inputs=tuple(("SPEC", "spec file", path) for path in spec_paths),
+        documents=tuple(("SPEC", "spec file", path) for path in spec_paths),
         inventories=inventories,
         materials=materials,
         outputs={"--plot": plot_path},
@@ -266,7 +266,7 @@ def sweep(
     from ..units import parse_share
 
     check_paths(
-        inputs=(("SPEC", "spec file", spec_path),),
+        documents=(("SPEC", "spec file", spec_path),),
         inventories=inventories,
         materials=materials,
         outputs={"--plot": plot_path},

@@ -121,7 +121,7 @@ def label(
     from ..spec import load_spec
 
     check_paths(
-        inputs=(("SPEC", "spec file", spec_path),),
+        documents=(("SPEC", "spec file", spec_path),),
         inventories=inventories,
         materials=materials,
         outputs={"--output": output},
@@ -193,7 +193,7 @@ def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
     from ..verify import verify_label
 
     check_paths(
-        inputs=(("LABEL", "label file", label_path), ("--spec", "spec file", spec_path)),
+        documents=(("LABEL", "label file", label_path), ("--spec", "spec file", spec_path)),
         inventories=inventories,
         materials=materials,
     )
