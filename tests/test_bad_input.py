@@ -255,6 +255,8 @@ def test_a_bad_output_path_is_exit_2_before_any_work(
         (["verify", "{label}", "--spec", PET, "--schema-dir", "no-such-dir"], "--schema-dir"),
         (["calc", PET, "--method", "nonsense\u202e"], "nonsense\\u202e"),
         (["calc", PET, "--variant", "nope\nError: forged"], "nope\\nError: forged"),
+        (["calc", "evil\u202e\nError: forged.yaml"], "SPEC 'evil\\u202e'..."),
+        (["compare", PET, "--mc", "2", "--plot", "plot.svg"], "--plot"),
     ],
 )
 def test_a_bad_value_is_exit_2_naming_it(tmp_path, monkeypatch, pet_label, args, named):
