@@ -16,9 +16,8 @@ from typing import Any
 
 from .brightway_session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway, _reset_project
 from .build_cache import _file_digest
-from .errors import CalculationError, DataError, SpecError
+from .errors import CalculationError, DataError, SpecError, quote_input
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files, read_builtin_datasets
-from .io_checks import quote_input
 from .score_solve import _compute_score_table
 from .scores import ScoreTable
 from .store_staging import kill_point

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import SpecError
-from ..io_checks import check_input_path, quote_input
+from ..errors import SpecError, quote_input
+from ..io_checks import check_input_path
 from ._base import (
     _calculation_options,
     _warn,
