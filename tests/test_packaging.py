@@ -97,6 +97,7 @@ BRIGHTWAY_MODULES = {
     "project_build.py",
     "project_queries.py",
     "score_solve.py",
+    "store_health.py",
     "store_staging.py",
     "user_store.py",
 }
