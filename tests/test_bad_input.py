@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.errors import quote_input
-from cfp_engine.io_checks import MAX_DOCUMENT_BYTES, escape_controls
+from cfp_engine.errors import escape_controls, quote_input
+from cfp_engine.io_checks import MAX_DOCUMENT_BYTES
 
 from conftest import EXAMPLES
 

@@ -9,6 +9,8 @@ send them back.
 
 from __future__ import annotations
 
+import re
+
 
 class CfpError(Exception):
     """Base class; ``str(error)`` is the message shown to the user."""
@@ -75,3 +77,20 @@ def quote_input(text: object, *, limit: int = 80) -> str:
     cut = len(lines) > 1 or len(first) > limit
     shown = repr(first[:limit])
     return f"{shown}..." if cut else shown
+
+
+# C0/C1 controls, DEL, and the Unicode bidi embedding/override/isolate marks (Trojan
+# Source, CVE-2021-42574), plus line and paragraph separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control and bidi characters written as ``\\xNN`` / ``\\uNNNN``."""
+    if keep_newlines:
+        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
+    return _UNSAFE.sub(_escape, text)

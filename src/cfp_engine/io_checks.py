@@ -7,14 +7,13 @@ data, an unreadable file or a read-only target is a :class:`~cfp_engine.errors.S
 naming the option and the path (exit 2), not an internal error after minutes of work
 (issue 13, item 5). Messages that echo user input use
 :func:`~cfp_engine.errors.quote_input` (one line, escaped); the command line also passes
-every message through :func:`escape_controls`, so a hostile file name or field cannot
-forge further output lines or reorder the text on a terminal.
+every message through :func:`~cfp_engine.errors.escape_controls`, so a hostile file name or field
+cannot forge further output lines or reorder the text on a terminal.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -25,22 +24,6 @@ SNIFF_BYTES = 64 * 1024
 #: Files read whole into memory (specs, labels, materials tables, flow maps): a spec with
 #: 100,000 components is ~8 MB, so 64 MiB leaves room and refuses a runaway or sparse file.
 MAX_DOCUMENT_BYTES = 64 * 1024**2
-
-# C0/C1 controls, DEL, and the Unicode bidi embedding/override/isolate marks (Trojan
-# Source, CVE-2021-42574), plus line and paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
-    """``text`` with control and bidi characters written as ``\\xNN`` / ``\\uNNNN``."""
-    if keep_newlines:
-        return "\n".join(_UNSAFE.sub(_escape, line) for line in text.split("\n"))
-    return _UNSAFE.sub(_escape, text)
 
 
 def _a(what: str) -> str:

@@ -13,13 +13,12 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import CfpError
+from ..errors import CfpError, escape_controls
 from ..io_checks import (
     MAX_DOCUMENT_BYTES,
     check_input_path,
     check_output_folder,
     check_output_path,
-    escape_controls,
     read_text_file,
 )
 

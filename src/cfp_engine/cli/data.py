@@ -76,7 +76,11 @@ def _echo_findings(problems, hint: str) -> None:
         return
     click.echo(f"Problems:         {len(problems)} ({hint})")
     for item in problems:
-        click.echo(f"  {item['kind']:<15} {item['path']}: {item['detail']} -> {item['fix']}")
+        click.echo(_finding_line(item))
+
+
+def _finding_line(item) -> str:
+    return f"  {item['kind']:<15} {item['path']}: {item['detail']} -> {item['fix']}"
 
 
 @data.command("doctor")
@@ -94,7 +98,7 @@ def data_doctor(fmt):
         return
     click.echo(f"Fixed {len(fixed)} problem(s):")
     for item in fixed:
-        click.echo(f"  {item['kind']:<15} {item['path']}: {item['detail']} -> {item['fix']}")
+        click.echo(_finding_line(item))
 
 
 @data.command("clean")
