@@ -525,7 +525,10 @@ def _provenance(
     for path in [inventories_dir() / "materials.csv", *material_files]:
         digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
     datasets = []
-    for index in sorted({d.activity_index for d in demands}):
+    # By reference, not by matrix index: the index order of a build is not reproducible
+    # (bw2io writes a database's activities in set order), and a label must be.
+    used = {d.activity_index for d in demands}
+    for index in sorted(used, key=lambda i: table.activities[i].reference):
         info = table.activities[index]
         source = info.source or {}
         datasets.append(
