@@ -60,3 +60,12 @@ def test_pv_module_is_its_peak_power(builtin_table):
     # Fraunhofer ISE (2021): 810 kg CO2e/kWp; 210 Wp per m2 in the example.
     result = calculate_footprint(load_spec(EXAMPLES / "pv-module.yaml"), table=builtin_table)
     assert result.total_kg_co2e == pytest.approx(0.210 * 810, rel=1e-6)
+
+
+def test_recycled_aluminium_foil_cuts_the_cell_bom_by_hand_computed_amount(builtin_table):
+    # 0.1533 kg of foil per kWh, half of it recycled: 0.1533 x 0.5 x (0.995 - 9.116) kg CO2e
+    # (DESNZ recycled and virgin aluminium, rounded to 3 decimals here) = -0.6225.
+    spec = load_spec(EXAMPLES / "li-ion-battery-bom.yaml")
+    base = calculate_footprint(spec, table=builtin_table)
+    recycled = calculate_footprint(spec, variant="aluminium-foil-recycled-50", table=builtin_table)
+    assert recycled.total_kg_co2e - base.total_kg_co2e == pytest.approx(-0.6225, abs=0.001)
