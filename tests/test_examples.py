@@ -89,9 +89,7 @@ def test_pv_module_bill_of_materials_adds_up_by_hand(builtin_table):
 
     glass = calculate_footprint(spec, variant="recycled-glass", table=builtin_table)
     # 50 % of 8.8125 kg from cullet, which saves 0.70 kg CO2e per kg (AGC Glass Europe)
-    assert base.total_kg_co2e - glass.total_kg_co2e == pytest.approx(
-        8.8125 * 0.5 * 0.70, rel=1e-6
-    )
+    assert base.total_kg_co2e - glass.total_kg_co2e == pytest.approx(8.8125 * 0.5 * 0.70, rel=1e-6)
     frame = calculate_footprint(spec, variant="recycled-frame", table=builtin_table)
     assert base.total_kg_co2e - frame.total_kg_co2e == pytest.approx(
         2.125 * 0.77 * (9.1159013 - 0.9950779), rel=1e-6
