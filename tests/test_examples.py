@@ -46,6 +46,7 @@ def test_the_priority_products_have_examples():
         ("cotton-t-shirt", "recycled-100"),
         ("polyester-jacket", "recycled-all"),
         ("steel-office-chair", "circular"),
+        ("pv-module-bom", "recycled-glass-and-frame"),
     ],
 )
 def test_recycled_variants_cut_the_footprint(builtin_table, name, variant):
@@ -69,3 +70,54 @@ def test_recycled_aluminium_foil_cuts_the_cell_bom_by_hand_computed_amount(built
     base = calculate_footprint(spec, table=builtin_table)
     recycled = calculate_footprint(spec, variant="aluminium-foil-recycled-50", table=builtin_table)
     assert recycled.total_kg_co2e - base.total_kg_co2e == pytest.approx(-0.6225, abs=0.001)
+
+
+def test_pv_module_bill_of_materials_adds_up_by_hand(builtin_table):
+    # IEA PVPS 2020 LCI masses per m2 times the built-in per-unit scores (see
+    # inventories/pv_module_bom.yaml and tests/data/cited_figures.csv).
+    spec = load_spec(EXAMPLES / "pv-module-bom.yaml")
+    base = calculate_footprint(spec, table=builtin_table)
+    materials = (
+        8.8125 * 1.43  # solar glass (NGA flat glass)
+        + 2.125 * 9.1159013  # frame, virgin aluminium
+        + 0.875 * 2.9650779  # EVA as LDPE
+        + 0.34562 * 3.8639013  # backsheet PET
+        + 0.11187 * 23.3  # backsheet PVF (Tedlar)
+        + 0.1025 * 2.8  # copper
+        + 0.41687 * 3.1724993  # junction box, average plastics
+        + 0.7625 * 1.1997254  # cardboard box
+    )
+    production = (
+        0.93541 * 49.237233  # cells, with wafer, ingot, polysilicon and MG-Si
+        + 7.436947  # module assembly
+        + 16.638 * 0.034709739  # freight train
+        + 2.7739 * 0.12526627  # lorry
+    )
+    assert base.stages_kg_co2e["raw_materials"] == pytest.approx(materials, rel=1e-6)
+    assert base.stages_kg_co2e["production"] == pytest.approx(production, rel=1e-6)
+
+    glass = calculate_footprint(spec, variant="recycled-glass", table=builtin_table)
+    # 50 % of 8.8125 kg from cullet, which saves 0.70 kg CO2e per kg (AGC Glass Europe)
+    assert base.total_kg_co2e - glass.total_kg_co2e == pytest.approx(8.8125 * 0.5 * 0.70, rel=1e-6)
+    frame = calculate_footprint(spec, variant="recycled-frame", table=builtin_table)
+    assert base.total_kg_co2e - frame.total_kg_co2e == pytest.approx(
+        2.125 * 0.77 * (9.1159013 - 0.9950779), rel=1e-6
+    )
+
+
+def test_pv_module_recycling_earns_its_credit_only_outside_cut_off(builtin_table):
+    # Same module, same end-of-life rates; only the R2 terms of the CFF (A = 0.5) differ
+    # from cut-off: (1 - A) x R2 x (ErecEoL - E*v) per kg. Disposal and energy recovery
+    # are the same in both.
+    spec = load_spec(EXAMPLES / "pv-module-bom.yaml")
+    cut_off = calculate_footprint(spec, variant="eol-recycling", table=builtin_table)
+    cff = calculate_footprint(spec, variant="eol-recycling-cff", table=builtin_table)
+    r2_terms = (
+        8.8125 * 0.5 * 0.9 * (0.83971727 - 1.43)  # glass: cullet route vs virgin glass
+        + 2.125 * 0.5 * 1.0 * (1.10479517 - 9.1159013)  # frame: remelting vs primary
+        + 0.1025 * 0.5 * 1.0 * (0.00468568 - 2.8)  # copper (steel collection as proxy)
+        + 0.7625 * 0.5 * 0.948 * (1.0981144 - 1.1997254)  # cardboard box, Japan R2
+    )
+    difference = cff.stages_kg_co2e["end_of_life"] - cut_off.stages_kg_co2e["end_of_life"]
+    assert difference == pytest.approx(r2_terms, rel=1e-6)
+    assert cff.total_kg_co2e < cut_off.total_kg_co2e
