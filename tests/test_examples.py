@@ -121,3 +121,17 @@ def test_pv_module_recycling_earns_its_credit_only_outside_cut_off(builtin_table
     difference = cff.stages_kg_co2e["end_of_life"] - cut_off.stages_kg_co2e["end_of_life"]
     assert difference == pytest.approx(r2_terms, rel=1e-6)
     assert cff.total_kg_co2e < cut_off.total_kg_co2e
+
+
+def test_eu_2036_recycled_content_cuts_raw_materials_by_hand_computed_amount(builtin_table):
+    # Art. 8 shares for 2036 on the precursors, recycled by the hydrometallurgical route
+    # (kg CO2e/kg, virgin GREET 2022 minus recycled computed from EverBatt 2023):
+    # Ni 1.6248 kg x 15 % x (7.568934 - 2.430124) = 1.252429
+    # Co 0.2034 kg x 26 % x (6.914060 - 2.435160) = 0.236862
+    # Li 0.3143 kg x 12 % x (24.24358 - 12.04288) = 0.460161; sum 1.949452.
+    spec = load_spec(EXAMPLES / "li-ion-battery-bom.yaml")
+    base = calculate_footprint(spec, table=builtin_table)
+    eu_2036 = calculate_footprint(spec, variant="eu-2036", table=builtin_table)
+    cut = eu_2036.stages_kg_co2e["raw_materials"] - base.stages_kg_co2e["raw_materials"]
+    assert cut == pytest.approx(-1.949452, abs=1e-4)
+    assert eu_2036.total_kg_co2e - base.total_kg_co2e == pytest.approx(cut, abs=1e-9)
