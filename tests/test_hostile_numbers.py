@@ -155,6 +155,86 @@ def test_an_overflowing_cff_ratio_is_an_error_naming_the_component(builtin_table
     _assert_refused(result, r"component 'body' .*not a finite number")
 
 
+# -- Monte Carlo: distributions that draw non-finite or overflowing footprints ------------
+
+MC_SPEC = """\
+product: {{id: p, name: P, declared_unit: 1 piece, geography: JP}}
+components:
+  - id: body
+    material: PET
+    mass: {mass}
+stages:
+  production:
+    - {{activity: "electricity, grid, JP", amount: {energy}}}
+variants:
+  light: {{components: {{body: {{mass: 20 g}}}}}}
+"""
+
+PET_VIRGIN = r"'cfp-builtin::PET, virgin::GB'"
+MC_CASES = [
+    # A GSD of 1e300 draws exp(690.8 z): inf for z > 1.03, about one draw in six.
+    (
+        "{amount: 23 g, distribution: lognormal, gsd: 1.0e+300}",
+        "0.015 kWh",
+        r"components\[0\]\.mass: its lognormal\(GSD 1e\+300\) distribution draws inf in "
+        r"Monte Carlo iteration \d+, not a finite number",
+    ),
+    (
+        "23 g",
+        "{amount: 0.015 kWh, distribution: lognormal, gsd: 1.0e+300}",
+        r"stages\.production\[0\]\.amount: its lognormal\(GSD 1e\+300\) distribution draws inf",
+    ),
+    # Finite draws up to 1.7e308 kg, but times PET's kg CO2e per kg: inf.
+    (
+        "{amount: 1 kg, distribution: uniform, min: 0 kg, max: 1.7e308 kg}",
+        "0.015 kWh",
+        rf"components\[0\]\.mass \(uniform\(0-1\.7e\+308\)\) with {PET_VIRGIN} gives Monte "
+        r"Carlo footprints that are not finite numbers",
+    ),
+    # Finite footprints of ~3e307 kg CO2e: the deterministic figure is finite, but the sum
+    # of 1000 samples behind their mean is not.
+    (
+        '"1e307 kg ± 5 %"',
+        "0.015 kWh",
+        rf"components\[0\]\.mass \(normal\(sd 5e\+305\)\) with {PET_VIRGIN} gives Monte Carlo "
+        r"footprints up to \d\.\d+e\+307 kg CO2e, too large for the sum, mean and sd of the "
+        r"raw_materials stage to be finite numbers",
+    ),
+    # 1e200 kg: every footprint and the mean are finite, the squares behind the sd are not.
+    (
+        '"1e200 kg ± 5 %"',
+        "0.015 kWh",
+        r"components\[0\]\.mass \(normal\(sd 5e\+198\)\) .* up to \d\.\d+e\+200 kg CO2e",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mass", "energy", "message"), MC_CASES)
+@pytest.mark.parametrize("command", ["calc", "compare"])
+def test_a_monte_carlo_run_that_overflows_names_the_input(
+    builtin_table, tmp_path, mass, energy, message, command
+):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MC_SPEC.format(mass=mass, energy=energy), "utf-8")
+    args = [command, str(spec), "--mc", "1000", "--seed", "1", "--format", "json"]
+    if command == "calc":
+        args += ["--samples", str(tmp_path / "s.parquet")]
+    result = CliRunner().invoke(cli, args)
+    _assert_refused(result, rf"^Error: .*spec\.yaml: {message}.*; check the amount")
+    assert "RuntimeWarning" not in result.stderr
+    assert not (tmp_path / "s.parquet").exists()
+
+
+def test_a_spread_that_stays_finite_is_still_sampled(builtin_table, tmp_path):
+    """1e100 kg +- 5 %: huge but finite; the median is the deterministic figure within 1 %."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MC_SPEC.format(mass='"1e100 kg ± 5 %"', energy="0.015 kWh"), "utf-8")
+    result = CliRunner().invoke(cli, ["calc", str(spec), "--mc", "1000", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["mc"]["median"] == pytest.approx(document["total_kg_co2e"], rel=0.01)
+
+
 # -- duplicate keys, bombs, depth ---------------------------------------------------------
 
 
