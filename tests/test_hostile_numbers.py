@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 
@@ -21,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
-from cfp_engine.errors import SpecError, UnitError, quote_input
+from cfp_engine.documents import dump_json
+from cfp_engine.errors import CalculationError, SpecError, UnitError, quote_input
 from cfp_engine.materials import load_materials_table
 from cfp_engine.paths import inventories_dir
 from cfp_engine.units import parse_quantity, parse_share
@@ -233,6 +235,55 @@ def test_a_spread_that_stays_finite_is_still_sampled(builtin_table, tmp_path):
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["mc"]["median"] == pytest.approx(document["total_kg_co2e"], rel=0.01)
+
+
+# -- JSON output: a figure that is not finite is an error, never Infinity or NaN -----------
+
+
+def test_dump_json_names_the_first_figure_that_is_not_finite():
+    document = {"total": 1.0, "mc": {"stages": {"use": {"sd": math.inf}}}, "n": [math.nan]}
+    with pytest.raises(
+        CalculationError,
+        match=r"^out\.json: mc\.stages\.use\.sd is inf, not a finite number; nothing was "
+        r"written \(JSON has no Infinity or NaN\)",
+    ):
+        dump_json(document, what="out.json")
+    with pytest.raises(CalculationError, match=r"^out\.json: \[1\]\.x is nan, not a finite"):
+        dump_json([{"x": 1.0}, {"x": -math.nan}], what="out.json")
+    with pytest.raises(CalculationError, match=r"^out\.json: the value is -inf, not a finite"):
+        dump_json(-math.inf, what="out.json")
+
+
+def test_dump_json_writes_finite_documents_as_json_dumps_does():
+    document = {"a": [1.5, None, "\u00e9", {"b": 1e308}], "c": True}
+    for options in ({}, {"indent": 2, "ensure_ascii": False}):
+        assert dump_json(document, what="w", **options) == json.dumps(document, **options)
+
+
+def test_dump_json_leaves_a_circular_reference_a_bug():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):  # not a CfpError: exit 70
+        dump_json(loop, what="w")
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (["calc", "{spec}", "--format", "json"], "total_kg_co2e"),
+        (["compare", "{spec}", "--format", "json"], r"\[0\]\.total_kg_co2e"),
+    ],
+)
+def test_a_figure_past_the_result_check_is_exit_2_not_invalid_json(
+    builtin_table, tmp_path, monkeypatch, command, path
+):
+    """With the first defence (results.check_finite) taken away, the JSON writer refuses."""
+    from cfp_engine import core
+
+    monkeypatch.setattr(core, "check_finite", lambda result, *, source: result)
+    spec = _spec(tmp_path, mass="1e308 kg")  # x ~3 kg CO2e per kg of PET: inf
+    result = CliRunner().invoke(cli, [str(spec) if a == "{spec}" else a for a in command])
+    _assert_refused(result, rf"^Error: .*spec\.yaml: {path} is inf, not a finite number")
 
 
 # -- duplicate keys, bombs, depth ---------------------------------------------------------

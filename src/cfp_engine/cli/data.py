@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from ..documents import dump_json
 from ..io_checks import check_input_path
 from ._base import (
     CfpGroup,
@@ -31,7 +30,7 @@ def data_status(fmt):
 
     status = store_status()
     if fmt == "json":
-        click.echo(json.dumps(status, indent=2))
+        click.echo(dump_json(status, what="cfp data status", indent=2))
         return
     manifest = status["manifest"] or {}
     state = (
@@ -91,7 +90,7 @@ def data_doctor(fmt):
 
     fixed = findings_as_dicts(repair_store())
     if fmt == "json":
-        click.echo(json.dumps({"fixed": fixed}, indent=2))
+        click.echo(dump_json({"fixed": fixed}, what="cfp data doctor", indent=2))
         return
     if not fixed:
         click.echo("Store is healthy: nothing to fix.")
@@ -164,7 +163,7 @@ def data_materials(materials, inventories, method, fmt):
     check_paths(inventories=inventories, materials=materials)
     rows = list_material_factors(open_store(inventories), materials=materials, method=method)
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows, what="cfp data materials", indent=2, ensure_ascii=False))
     else:
         click.echo(render_material_factors(rows, csv_format=fmt == "csv"), nl=fmt == "table")
 
@@ -182,7 +181,7 @@ def data_show(reference, inventories, fmt):
     check_paths(inventories=inventories)
     details = describe_activity(open_store(inventories), reference)
     if fmt == "json":
-        click.echo(json.dumps(details, indent=2, ensure_ascii=False))
+        click.echo(dump_json(details, what=reference, indent=2, ensure_ascii=False))
     else:
         click.echo(render_activity(details))
 
@@ -251,7 +250,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
         skip_invalid=skip_invalid,
     )
     if report_fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dump_json(report.to_dict(), what=path, indent=2, ensure_ascii=False))
     else:
         click.echo(report.render())
 
@@ -264,7 +263,7 @@ def data_list(fmt):
 
     rows = list_databases()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows, what="cfp data list", indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("No imported databases (cfp data import PATH --format ... --name NAME).")
