@@ -10,8 +10,10 @@ electricity`` (0.4 kg CO2 + 0.001 kg N2O x 273 per kWh, IPCC AR6) = 1.346 kg CO2
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,6 +241,53 @@ def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path, built):
     assert result.returncode == 2
     assert result.stderr.startswith("Error: ") and "CFP_ENGINE_HOME" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def _read_only_file_system() -> Path | None:
+    """A folder where not even root can create a file (/sys: EROFS in a container)."""
+    probe = Path("/sys") / ".cfp-probe"
+    try:
+        probe.touch()
+    except OSError as exc:
+        return probe.parent if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else None
+    probe.unlink()
+    return None
+
+
+def _chmod_folders(root: Path, mode: int) -> None:
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(mode)
+
+
+@pytest.mark.parametrize("how", ["chmod", "read-only file system"])
+def test_a_store_that_cannot_be_written_is_exit_2_when_a_build_is_needed(built, store, how):
+    """The real write fails (no monkeypatching), also as root, who writes through chmod:
+    there the store's ``locks/``, where a build writes first, links to a read-only file
+    system (what a store on a read-only disk gives)."""
+    _flip(store / "scores" / built["user"] / "scores.npz")  # the next calc must rebuild
+    if how == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes through chmod; the read-only file system case runs")
+        _chmod_folders(store, 0o555)
+    else:
+        folder = _read_only_file_system()
+        if folder is None:
+            pytest.skip("no read-only file system to stand in")
+        shutil.rmtree(store / "locks", ignore_errors=True)
+        (store / "locks").symlink_to(folder)
+    try:
+        result = _cfp(store, "calc", str(built["spec"]), "--inventory", str(built["inventory"]))
+    finally:
+        _chmod_folders(store, 0o755)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert re.search(
+        r"\.lock: the store is not writable \((Permission denied|Read-only "
+        r"file system|Operation not permitted)\); set CFP_ENGINE_HOME",
+        error,
+    ), error
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
