@@ -24,6 +24,7 @@ import pytest
 
 from cfp_engine.errors import CorruptCacheError
 from cfp_engine.scores import ActivityInfo, ScoreTable
+from cfp_engine.store_health import sqlite_problem
 
 from conftest import ROOT
 
@@ -213,6 +214,125 @@ def test_doctor_repairs_a_corrupt_builtin_cache_and_a_half_built_project(built, 
     status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
     assert status["up_to_date"] and status["problems"] == []
     assert not list((store / "brightway").glob("cfp-user-*"))
+
+
+# -- damaged Brightway databases (SQLite) ---------------------------------------------------
+
+
+def _database(home: Path, project: str) -> Path:
+    (path,) = (home / "brightway").glob(f"{project}*/lci/databases.db")
+    return path
+
+
+def _overwrite_middle(path: Path) -> None:
+    """8 KiB of 0xff in the middle: whole 4 KiB pages lose their b-tree headers."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8192] = b"\xff" * 8192
+    path.write_bytes(bytes(data))
+
+
+SQLITE_DAMAGE = {
+    "truncate": (_truncate, r"^unreadable \(database disk image is malformed\)$"),
+    "overwrite": (_overwrite_middle, r"^damaged \(quick_check: .*Page \d+"),
+    "empty": (lambda p: p.write_bytes(b""), r"^holds no Brightway tables"),
+    "text": (lambda p: p.write_text("x\n" * 600), r"^unreadable \(file is not a database\)$"),
+    "delete": (Path.unlink, r"^missing$"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(SQLITE_DAMAGE))
+def test_every_kind_of_damage_to_a_brightway_database_is_found_read_only(
+    engine_home, builtin_table, tmp_path, damage
+):
+    path = tmp_path / "databases.db"
+    shutil.copy(_database(engine_home, "cfp-builtin."), path)
+    assert sqlite_problem(path) is None
+    harm, message = SQLITE_DAMAGE[damage]
+    harm(path)
+    before = path.read_bytes() if path.exists() else None
+    assert re.search(message, sqlite_problem(path))
+    # mode=ro: the check neither changes the file nor leaves a journal beside it
+    assert (path.read_bytes() if path.exists() else None) == before
+    assert [p.name for p in tmp_path.iterdir()] == ([] if before is None else [path.name])
+
+
+def test_doctor_rebuilds_a_damaged_builtin_database(built, store):
+    database = _database(store, "cfp-builtin.")
+    _overwrite_middle(database)
+    status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
+    (problem,) = status["problems"]
+    assert (problem["kind"], problem["path"], problem["fix"]) == (
+        "damaged-database",
+        str(database),
+        "rebuilt",
+    )
+    assert problem["fixable"]
+    assert re.match(
+        r"the Brightway database of project cfp-builtin: damaged \(quick_check: ", problem["detail"]
+    )
+    doctor = _cfp(store, "data", "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert "Fixed 1 problem(s):" in doctor.stdout and "-> rebuilt" in doctor.stdout
+    assert "Building Brightway project cfp-builtin" in doctor.stderr
+    assert sqlite_problem(_database(store, "cfp-builtin.")) is None
+    assert json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"] == []
+    total, _ = _total(built, store)
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+def test_doctor_deletes_a_damaged_per_inventory_project_and_use_rebuilds_it(built, store):
+    _truncate(_database(store, built["user"]))
+    (problem,) = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"]
+    assert problem["kind"] == "damaged-database" and built["user"] in problem["detail"]
+    assert problem["fix"] == "deleted (rebuilt when used)"
+    doctor = _cfp(store, "data", "doctor", "--format", "json")
+    assert doctor.returncode == 0, doctor.stderr
+    assert [f["kind"] for f in json.loads(doctor.stdout)["fixed"]] == ["damaged-database"]
+    assert not list((store / "brightway").glob(built["user"] + "*"))
+    total, stderr = _total(built, store)
+    assert "Building Brightway project " + built["user"] in stderr
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+def test_a_damaged_user_store_is_named_with_its_databases_and_what_to_do(built, store):
+    """Imported databases cannot be rebuilt: doctor says so (exit 1) and how to re-import."""
+    imported = _cfp(
+        store, "data", "import", str(built["inventory"]), "--format", "excel", "--name", "hand"
+    )
+    assert imported.returncode == 0, imported.stderr
+    spec = built["spec"].with_name("imported.yaml")
+    spec.write_text(SPEC.replace("handmade::", "hand::"), encoding="utf-8")
+    (project,) = (store / "scores").glob("cfp-store-*")
+    database = _database(store, project.name)
+    database.write_bytes(b"\xff" * 100 + database.read_bytes()[100:])  # its header: any read fails
+    (problem,) = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"]
+    assert problem["kind"] == "damaged-database" and not problem["fixable"]
+    imports = store.resolve() / "imports"
+    assert problem["fix"] == (
+        "not fixed: the imported databases (hand) cannot be rebuilt from the store; delete "
+        f"{imports} and import them again with `cfp data import` (calculations keep using "
+        "the last score table meanwhile)"
+    )
+    doctor = _cfp(store, "data", "doctor")
+    assert doctor.returncode == 1, doctor.stderr
+    assert "Cannot fix 1 problem(s); what to do:" in doctor.stdout
+    assert "Fixed" not in doctor.stdout
+    calculated = _cfp(store, "calc", str(spec), "--format", "json")  # reads the score table
+    assert calculated.returncode == 0, calculated.stderr
+    assert json.loads(calculated.stdout)["total_kg_co2e"] == pytest.approx(HAND_KG_CO2E, rel=REL)
+    shown = _cfp(store, "data", "show", "hand::hand electricity::JP")  # reads the database
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert shown.stderr.startswith("Error: ") and "Traceback" not in shown.stderr
+    assert "a Brightway database of the store is damaged (file is not a database)" in shown.stderr
+    # What the finding says to do works.
+    shutil.rmtree(imports)
+    again = _cfp(
+        store, "data", "import", str(built["inventory"]), "--format", "excel", "--name", "hand"
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"] == []
+    assert _cfp(store, "data", "show", "hand::hand electricity::JP").returncode == 0
 
 
 def test_clean_removes_per_inventory_projects_by_age_and_size(built, store):
