@@ -16,7 +16,7 @@ What can go wrong in the store, and what fixes it:
   overwritten: SQLite's ``PRAGMA quick_check`` fails, read-only): the built-in project is
   rebuilt and a per-inventory one deleted (rebuilt when used). The user store's cannot be
   rebuilt, its imported databases come from the user's files: the finding names them and
-  says how to import them again, and :func:`repair_store` leaves it (``fixed`` False).
+  says how to import them again, and :func:`repair_store` leaves it (``fixable`` False).
   Calculations read only score tables, so they go on working meanwhile; Monte Carlo
   (first run), ``--check-brightway``, ``cfp data show`` and imports read the database.
 """
@@ -239,11 +239,11 @@ def _engine_projects() -> dict[str, Path]:
         from bw_processing import safe_filename
 
         base = Path(bd.projects._base_data_dir)
-        prefixes = (BUILTIN_PROJECT, USER_PROJECT_PREFIX, STORE_PROJECT_PREFIX)
+        prefixes = (USER_PROJECT_PREFIX, STORE_PROJECT_PREFIX)
         return {
             row.name: base / safe_filename(row.name, full=row.full_hash)
             for row in ProjectDataset.select()
-            if row.name == BUILTIN_PROJECT or row.name.startswith(prefixes[1:])
+            if row.name == BUILTIN_PROJECT or row.name.startswith(prefixes)
         }
 
 
