@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 
@@ -21,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
-from cfp_engine.errors import SpecError, UnitError, quote_input
+from cfp_engine.documents import dump_json
+from cfp_engine.errors import CalculationError, SpecError, UnitError, quote_input
 from cfp_engine.materials import load_materials_table
 from cfp_engine.paths import inventories_dir
 from cfp_engine.units import parse_quantity, parse_share
@@ -153,6 +155,135 @@ def test_an_overflowing_cff_ratio_is_an_error_naming_the_component(builtin_table
     )
     result = _calc(spec, "--materials", table)
     _assert_refused(result, r"component 'body' .*not a finite number")
+
+
+# -- Monte Carlo: distributions that draw non-finite or overflowing footprints ------------
+
+MC_SPEC = """\
+product: {{id: p, name: P, declared_unit: 1 piece, geography: JP}}
+components:
+  - id: body
+    material: PET
+    mass: {mass}
+stages:
+  production:
+    - {{activity: "electricity, grid, JP", amount: {energy}}}
+variants:
+  light: {{components: {{body: {{mass: 20 g}}}}}}
+"""
+
+PET_VIRGIN = r"'cfp-builtin::PET, virgin::GB'"
+MC_CASES = [
+    # A GSD of 1e300 draws exp(690.8 z): inf for z > 1.03, about one draw in six.
+    (
+        "{amount: 23 g, distribution: lognormal, gsd: 1.0e+300}",
+        "0.015 kWh",
+        r"components\[0\]\.mass: its lognormal\(GSD 1e\+300\) distribution draws inf in "
+        r"Monte Carlo iteration \d+, not a finite number",
+    ),
+    (
+        "23 g",
+        "{amount: 0.015 kWh, distribution: lognormal, gsd: 1.0e+300}",
+        r"stages\.production\[0\]\.amount: its lognormal\(GSD 1e\+300\) distribution draws inf",
+    ),
+    # Finite draws up to 1.7e308 kg, but times PET's kg CO2e per kg: inf.
+    (
+        "{amount: 1 kg, distribution: uniform, min: 0 kg, max: 1.7e308 kg}",
+        "0.015 kWh",
+        rf"components\[0\]\.mass \(uniform\(0-1\.7e\+308\)\) with {PET_VIRGIN} gives Monte "
+        r"Carlo footprints that are not finite numbers",
+    ),
+    # Finite footprints of ~3e307 kg CO2e: the deterministic figure is finite, but the sum
+    # of 1000 samples behind their mean is not.
+    (
+        '"1e307 kg ± 5 %"',
+        "0.015 kWh",
+        rf"components\[0\]\.mass \(normal\(sd 5e\+305\)\) with {PET_VIRGIN} gives Monte Carlo "
+        r"footprints up to \d\.\d+e\+307 kg CO2e, too large for the sum, mean and sd of the "
+        r"raw_materials stage to be finite numbers",
+    ),
+    # 1e200 kg: every footprint and the mean are finite, the squares behind the sd are not.
+    (
+        '"1e200 kg ± 5 %"',
+        "0.015 kWh",
+        r"components\[0\]\.mass \(normal\(sd 5e\+198\)\) .* up to \d\.\d+e\+200 kg CO2e",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mass", "energy", "message"), MC_CASES)
+@pytest.mark.parametrize("command", ["calc", "compare"])
+def test_a_monte_carlo_run_that_overflows_names_the_input(
+    builtin_table, tmp_path, mass, energy, message, command
+):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MC_SPEC.format(mass=mass, energy=energy), "utf-8")
+    args = [command, str(spec), "--mc", "1000", "--seed", "1", "--format", "json"]
+    if command == "calc":
+        args += ["--samples", str(tmp_path / "s.parquet")]
+    result = CliRunner().invoke(cli, args)
+    _assert_refused(result, rf"^Error: .*spec\.yaml: {message}.*; check the amount")
+    assert "RuntimeWarning" not in result.stderr
+    assert not (tmp_path / "s.parquet").exists()
+
+
+def test_a_spread_that_stays_finite_is_still_sampled(builtin_table, tmp_path):
+    """1e100 kg +- 5 %: huge but finite; the median is the deterministic figure within 1 %."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MC_SPEC.format(mass='"1e100 kg ± 5 %"', energy="0.015 kWh"), "utf-8")
+    result = CliRunner().invoke(cli, ["calc", str(spec), "--mc", "1000", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["mc"]["median"] == pytest.approx(document["total_kg_co2e"], rel=0.01)
+
+
+# -- JSON output: a figure that is not finite is an error, never Infinity or NaN -----------
+
+
+def test_dump_json_names_the_first_figure_that_is_not_finite():
+    document = {"total": 1.0, "mc": {"stages": {"use": {"sd": math.inf}}}, "n": [math.nan]}
+    with pytest.raises(
+        CalculationError,
+        match=r"^out\.json: mc\.stages\.use\.sd is inf, not a finite number; nothing was "
+        r"written \(JSON has no Infinity or NaN\)",
+    ):
+        dump_json(document, what="out.json")
+    with pytest.raises(CalculationError, match=r"^out\.json: \[1\]\.x is nan, not a finite"):
+        dump_json([{"x": 1.0}, {"x": -math.nan}], what="out.json")
+    with pytest.raises(CalculationError, match=r"^out\.json: the value is -inf, not a finite"):
+        dump_json(-math.inf, what="out.json")
+
+
+def test_dump_json_writes_finite_documents_as_json_dumps_does():
+    document = {"a": [1.5, None, "\u00e9", {"b": 1e308}], "c": True}
+    for options in ({}, {"indent": 2, "ensure_ascii": False}):
+        assert dump_json(document, what="w", **options) == json.dumps(document, **options)
+
+
+def test_dump_json_leaves_a_circular_reference_a_bug():
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):  # not a CfpError: exit 70
+        dump_json(loop, what="w")
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (["calc", "{spec}", "--format", "json"], "total_kg_co2e"),
+        (["compare", "{spec}", "--format", "json"], r"\[0\]\.total_kg_co2e"),
+    ],
+)
+def test_a_figure_past_the_result_check_is_exit_2_not_invalid_json(
+    builtin_table, tmp_path, monkeypatch, command, path
+):
+    """With the first defence (results.check_finite) taken away, the JSON writer refuses."""
+    from cfp_engine import core
+
+    monkeypatch.setattr(core, "check_finite", lambda result, *, source: result)
+    spec = _spec(tmp_path, mass="1e308 kg")  # x ~3 kg CO2e per kg of PET: inf
+    result = CliRunner().invoke(cli, [str(spec) if a == "{spec}" else a for a in command])
+    _assert_refused(result, rf"^Error: .*spec\.yaml: {path} is inf, not a finite number")
 
 
 # -- duplicate keys, bombs, depth ---------------------------------------------------------

@@ -73,6 +73,60 @@ def test_a_quantile_outside_the_first_samples_range_is_bounded_by_min_and_max():
     assert stats["quantile_error"] <= 19.0
 
 
+@pytest.mark.parametrize(
+    ("values", "finite"),
+    [
+        ([1.0, 2.0], True),
+        ([1.0, np.inf], False),
+        ([1.0, np.nan], False),
+        ([-np.inf, 1.0], False),
+        # n = 2: the sums stay finite while 4 x peak^2 x 2 <= 1.797e308, peak <= 4.7e153
+        ([1e153, -1e153], True),
+        ([1e154, 1.0], False),
+        ([1e308, 1e308], False),  # finite samples, their sum (the mean) is not
+    ],
+)
+def test_finite_tells_whether_the_statistics_can_be_finite_numbers(values, finite):
+    import warnings
+
+    summary = StreamingSummary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow is reported by ``finite``, not warned
+        summary.add(np.array(values))
+    assert summary.finite is finite
+    if finite:
+        assert all(np.isfinite(v) for v in summary.statistics().values())
+
+
+def test_finite_is_checked_in_histogram_mode_too():
+    summary = StreamingSummary(exact_limit=3, bins=4)
+    summary.add(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert not summary.exact and summary.finite
+    summary.add(np.array([np.nan]))
+    assert not summary.finite
+
+
+def test_a_non_finite_background_score_names_its_activity():
+    from cfp_engine.errors import CalculationError
+    from cfp_engine.mc_checks import check_scores
+    from cfp_engine.scores import ActivityInfo, ScoreTable
+
+    activities = [
+        ActivityInfo(index=i, database="mine", code=c, name=c, location="GLO", unit="kg")
+        for i, c in enumerate(["steel", "wild", "tame"])
+    ]
+    table = ScoreTable(activities, {}, {})
+    scores = np.ones((4, 2))
+    check_scores(scores, [2, 1], table)  # all finite: no error
+    scores[[1, 3], 1] = np.inf  # column 1 is activity 1, "wild", in 2 of 4 iterations
+    with pytest.raises(
+        CalculationError,
+        match=r"score of 'mine::wild::GLO' is not a finite "
+        r"number in 2 iteration\(s\): .*database 'mine'",
+    ):
+        check_scores(scores, [2, 1], table)
+
+
 def test_scores_in_parts_are_the_scores_of_the_whole_run():
     iterations = 5 * BLOCK_SIZE + 123
     whole = sample_scores(_system(), [0, 1], iterations, seed=11)

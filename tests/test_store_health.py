@@ -10,8 +10,10 @@ electricity`` (0.4 kg CO2 + 0.001 kg N2O x 273 per kWh, IPCC AR6) = 1.346 kg CO2
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import pytest
 
 from cfp_engine.errors import CorruptCacheError
 from cfp_engine.scores import ActivityInfo, ScoreTable
+from cfp_engine.store_health import sqlite_problem
 
 from conftest import ROOT
 
@@ -213,6 +216,125 @@ def test_doctor_repairs_a_corrupt_builtin_cache_and_a_half_built_project(built, 
     assert not list((store / "brightway").glob("cfp-user-*"))
 
 
+# -- damaged Brightway databases (SQLite) ---------------------------------------------------
+
+
+def _database(home: Path, project: str) -> Path:
+    (path,) = (home / "brightway").glob(f"{project}*/lci/databases.db")
+    return path
+
+
+def _overwrite_middle(path: Path) -> None:
+    """8 KiB of 0xff in the middle: whole 4 KiB pages lose their b-tree headers."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8192] = b"\xff" * 8192
+    path.write_bytes(bytes(data))
+
+
+SQLITE_DAMAGE = {
+    "truncate": (_truncate, r"^unreadable \(database disk image is malformed\)$"),
+    "overwrite": (_overwrite_middle, r"^damaged \(quick_check: .*Page \d+"),
+    "empty": (lambda p: p.write_bytes(b""), r"^holds no Brightway tables"),
+    "text": (lambda p: p.write_text("x\n" * 600), r"^unreadable \(file is not a database\)$"),
+    "delete": (Path.unlink, r"^missing$"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(SQLITE_DAMAGE))
+def test_every_kind_of_damage_to_a_brightway_database_is_found_read_only(
+    engine_home, builtin_table, tmp_path, damage
+):
+    path = tmp_path / "databases.db"
+    shutil.copy(_database(engine_home, "cfp-builtin."), path)
+    assert sqlite_problem(path) is None
+    harm, message = SQLITE_DAMAGE[damage]
+    harm(path)
+    before = path.read_bytes() if path.exists() else None
+    assert re.search(message, sqlite_problem(path))
+    # mode=ro: the check neither changes the file nor leaves a journal beside it
+    assert (path.read_bytes() if path.exists() else None) == before
+    assert [p.name for p in tmp_path.iterdir()] == ([] if before is None else [path.name])
+
+
+def test_doctor_rebuilds_a_damaged_builtin_database(built, store):
+    database = _database(store, "cfp-builtin.")
+    _overwrite_middle(database)
+    status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
+    (problem,) = status["problems"]
+    assert (problem["kind"], problem["path"], problem["fix"]) == (
+        "damaged-database",
+        str(database),
+        "rebuilt",
+    )
+    assert problem["fixable"]
+    assert re.match(
+        r"the Brightway database of project cfp-builtin: damaged \(quick_check: ", problem["detail"]
+    )
+    doctor = _cfp(store, "data", "doctor")
+    assert doctor.returncode == 0, doctor.stderr
+    assert "Fixed 1 problem(s):" in doctor.stdout and "-> rebuilt" in doctor.stdout
+    assert "Building Brightway project cfp-builtin" in doctor.stderr
+    assert sqlite_problem(_database(store, "cfp-builtin.")) is None
+    assert json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"] == []
+    total, _ = _total(built, store)
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+def test_doctor_deletes_a_damaged_per_inventory_project_and_use_rebuilds_it(built, store):
+    _truncate(_database(store, built["user"]))
+    (problem,) = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"]
+    assert problem["kind"] == "damaged-database" and built["user"] in problem["detail"]
+    assert problem["fix"] == "deleted (rebuilt when used)"
+    doctor = _cfp(store, "data", "doctor", "--format", "json")
+    assert doctor.returncode == 0, doctor.stderr
+    assert [f["kind"] for f in json.loads(doctor.stdout)["fixed"]] == ["damaged-database"]
+    assert not list((store / "brightway").glob(built["user"] + "*"))
+    total, stderr = _total(built, store)
+    assert "Building Brightway project " + built["user"] in stderr
+    assert total == pytest.approx(HAND_KG_CO2E, rel=REL)
+
+
+def test_a_damaged_user_store_is_named_with_its_databases_and_what_to_do(built, store):
+    """Imported databases cannot be rebuilt: doctor says so (exit 1) and how to re-import."""
+    imported = _cfp(
+        store, "data", "import", str(built["inventory"]), "--format", "excel", "--name", "hand"
+    )
+    assert imported.returncode == 0, imported.stderr
+    spec = built["spec"].with_name("imported.yaml")
+    spec.write_text(SPEC.replace("handmade::", "hand::"), encoding="utf-8")
+    (project,) = (store / "scores").glob("cfp-store-*")
+    database = _database(store, project.name)
+    database.write_bytes(b"\xff" * 100 + database.read_bytes()[100:])  # its header: any read fails
+    (problem,) = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"]
+    assert problem["kind"] == "damaged-database" and not problem["fixable"]
+    imports = store.resolve() / "imports"
+    assert problem["fix"] == (
+        "not fixed: the imported databases (hand) cannot be rebuilt from the store; delete "
+        f"{imports} and import them again with `cfp data import` (calculations keep using "
+        "the last score table meanwhile)"
+    )
+    doctor = _cfp(store, "data", "doctor")
+    assert doctor.returncode == 1, doctor.stderr
+    assert "Cannot fix 1 problem(s); what to do:" in doctor.stdout
+    assert "Fixed" not in doctor.stdout
+    calculated = _cfp(store, "calc", str(spec), "--format", "json")  # reads the score table
+    assert calculated.returncode == 0, calculated.stderr
+    assert json.loads(calculated.stdout)["total_kg_co2e"] == pytest.approx(HAND_KG_CO2E, rel=REL)
+    shown = _cfp(store, "data", "show", "hand::hand electricity::JP")  # reads the database
+    assert shown.returncode == 2 and shown.stdout == ""
+    assert shown.stderr.startswith("Error: ") and "Traceback" not in shown.stderr
+    assert "a Brightway database of the store is damaged (file is not a database)" in shown.stderr
+    # What the finding says to do works.
+    shutil.rmtree(imports)
+    again = _cfp(
+        store, "data", "import", str(built["inventory"]), "--format", "excel", "--name", "hand"
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(_cfp(store, "data", "status", "--format", "json").stdout)["problems"] == []
+    assert _cfp(store, "data", "show", "hand::hand electricity::JP").returncode == 0
+
+
 def test_clean_removes_per_inventory_projects_by_age_and_size(built, store):
     dry = _cfp(store, "data", "clean", "--older-than", "1", "--dry-run")
     assert dry.returncode == 0 and "Would free 0.0 MB (0 per-inventory project(s))" in dry.stdout
@@ -239,6 +361,53 @@ def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path, built):
     assert result.returncode == 2
     assert result.stderr.startswith("Error: ") and "CFP_ENGINE_HOME" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def _read_only_file_system() -> Path | None:
+    """A folder where not even root can create a file (/sys: EROFS in a container)."""
+    probe = Path("/sys") / ".cfp-probe"
+    try:
+        probe.touch()
+    except OSError as exc:
+        return probe.parent if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else None
+    probe.unlink()
+    return None
+
+
+def _chmod_folders(root: Path, mode: int) -> None:
+    for path in [root, *root.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(mode)
+
+
+@pytest.mark.parametrize("how", ["chmod", "read-only file system"])
+def test_a_store_that_cannot_be_written_is_exit_2_when_a_build_is_needed(built, store, how):
+    """The real write fails (no monkeypatching), also as root, who writes through chmod:
+    there the store's ``locks/``, where a build writes first, links to a read-only file
+    system (what a store on a read-only disk gives)."""
+    _flip(store / "scores" / built["user"] / "scores.npz")  # the next calc must rebuild
+    if how == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes through chmod; the read-only file system case runs")
+        _chmod_folders(store, 0o555)
+    else:
+        folder = _read_only_file_system()
+        if folder is None:
+            pytest.skip("no read-only file system to stand in")
+        shutil.rmtree(store / "locks", ignore_errors=True)
+        (store / "locks").symlink_to(folder)
+    try:
+        result = _cfp(store, "calc", str(built["spec"]), "--inventory", str(built["inventory"]))
+    finally:
+        _chmod_folders(store, 0o755)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert re.search(
+        r"\.lock: the store is not writable \((Permission denied|Read-only "
+        r"file system|Operation not permitted)\); set CFP_ENGINE_HOME",
+        error,
+    ), error
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")

@@ -78,6 +78,7 @@ from .catalogue_reader import (
     _Splitter,
     check_first_batch_grouped,
 )
+from .documents import dump_json
 from .errors import CfpError, SpecError
 
 __all__ = [
@@ -460,7 +461,8 @@ def _start_manifest(work: Path, fingerprint: dict, options: dict, *, resume: boo
 
 
 def _write_manifest(work: Path, manifest: dict) -> None:
-    _write_atomically(work / "manifest.json", json.dumps(manifest, indent=1).encode())
+    path = work / "manifest.json"
+    _write_atomically(path, dump_json(manifest, what=str(path), indent=1).encode())
 
 
 def _clear_work(work: Path) -> None:

@@ -15,6 +15,7 @@ import os
 import warnings
 from pathlib import Path
 
+from .errors import StoreError
 from .paths import data_home
 
 BUILTIN_PROJECT = "cfp-builtin"
@@ -47,7 +48,16 @@ def _brightway():
 
             if Path(bd.projects._base_data_dir).resolve() != base.resolve():
                 bd.projects.change_base_directories(base, base_logs_dir=log_dir)
-            yield bd
+            try:
+                yield bd
+            except Exception as exc:
+                if _is_damage(exc):
+                    raise StoreError(
+                        f"{base}: a Brightway database of the store is damaged ({exc}); "
+                        "`cfp data status` shows which; `cfp data doctor` repairs it or "
+                        "says what to do"
+                    ) from None
+                raise
     finally:
         # Best effort: a read-only store is still read (issue 13).
         with (
@@ -55,6 +65,19 @@ def _brightway():
             (log_dir / "brightway.log").open("a", encoding="utf-8") as log,
         ):
             log.write(sink.getvalue())
+
+
+#: SQLite's messages for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB), as sqlite3 and
+#: peewee (bw2data's ORM) pass them on; "database is locked" and the like are not damage.
+_DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
+
+
+def _is_damage(exc: Exception) -> bool:
+    import sqlite3
+
+    # peewee is bw2data's dependency, not the engine's: recognise its errors by module.
+    from_sqlite = isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__ == "peewee"
+    return from_sqlite and any(message in str(exc) for message in _DAMAGE_MESSAGES)
 
 
 def _reset_project(bd, project: str) -> None:

@@ -121,11 +121,22 @@ def as_store_error(exc: OSError) -> StoreError | None:
     """The :class:`StoreError` for ``exc`` if it is a write refused in the store, else None."""
     name = exc.filename
     # shutil.rmtree reports names relative to the folder it is in: those are in the store.
-    in_store = name is None or not Path(name).is_absolute()
-    in_store = in_store or data_home() in Path(name).resolve().parents
+    in_store = name is None or not Path(name).is_absolute() or _in_store(Path(name))
     if in_store and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR):
         return not_writable(exc)
     return None
+
+
+def _in_store(path: Path) -> bool:
+    """Whether ``path`` is in the store, also through a store folder that is a symlink.
+
+    A folder of the store may link to another disk (a large ``brightway/``, or a
+    read-only one); the errors of writes there name the resolved path (filelock does).
+    """
+    home = data_home()
+    roots = {home, *(child.resolve() for child in home.iterdir() if child.is_symlink())}
+    resolved = path.resolve()
+    return any(root == resolved or root in resolved.parents for root in roots)
 
 
 def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:

@@ -1,4 +1,4 @@
-"""Bounded, strict reading of YAML and JSON documents (specs and other user files).
+"""Bounded, strict reading of YAML and JSON documents, and JSON written with finite figures.
 
 Issue 13: a YAML alias bomb (a billion laughs) expanded to 16 GB, deeply nested JSON
 raised ``RecursionError``, and a duplicate key (``mass: 23 g`` then ``mass: 2300 g``)
@@ -12,16 +12,22 @@ silently kept the last value. Here
 
 Errors are raised as :class:`DocumentError` with a 1-based line (or ``None``); the
 caller adds the file name.
+
+Every JSON document the engine writes (results, labels, reports, caches) goes through
+:func:`dump_json`, which refuses a figure that is infinite or NaN instead of writing
+``Infinity`` or ``NaN``, which are not JSON (RFC 8259, section 6) (issue 13).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .errors import quote_input
+from .errors import CalculationError, quote_input
 
 # A product spec has tens to a few thousand values; 1e6 leaves room for generated
 # specs (10^5 components x a few fields) and stops a bomb long before memory matters.
@@ -191,3 +197,60 @@ def _json_key_line(text: str, key: str) -> int | None:
     pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
     starts = [match.start() for match in pattern.finditer(text)]
     return text.count("\n", 0, starts[-1]) + 1 if starts else None
+
+
+# -- writing JSON ------------------------------------------------------------------------
+
+
+def dump_json(document: Any, *, what: str, **options: Any) -> str:
+    """``document`` as JSON text; a figure that is not a finite number is an error.
+
+    Parameters
+    ----------
+    document
+        JSON-ready data (mappings, lists, strings, numbers, None).
+    what
+        What the document is, for the message: a spec path, a file, a command.
+    **options
+        Passed to :func:`json.dumps` (``indent``, ``ensure_ascii``, ``default``, ...).
+
+    Raises
+    ------
+    CalculationError
+        ``what`` and where in the document the first infinite or NaN figure is.
+    """
+    try:
+        return json.dumps(document, allow_nan=False, **options)
+    except ValueError:
+        found = _first_non_finite(document, "")
+        if found is None:
+            raise  # a circular reference: a bug, not the input's doing
+        where, value = found
+        raise CalculationError(
+            f"{what}: {where or 'the value'} is {value!r}, not a finite number; nothing "
+            "was written (JSON has no Infinity or NaN); check the inputs behind this figure"
+        ) from None
+
+
+def _first_non_finite(
+    value: Any, where: str, seen: frozenset = frozenset()
+) -> tuple[str, float] | None:
+    """The path (``mc.stages.use.sd``, ``[1].total``) and value of the first bad float.
+
+    ``None`` when there is none; ``seen`` holds the containers above (a cycle ends there).
+    """
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if id(value) in seen:
+        return None
+    if isinstance(value, Mapping):
+        items = ((f"{where}.{key}" if where else str(key), v) for key, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _first_non_finite(item, path, seen | {id(value)})
+        if found is not None:
+            return found
+    return None

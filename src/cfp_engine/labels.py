@@ -14,6 +14,7 @@ from typing import Any
 
 from .core import FootprintCalculator
 from .disclosure import Disclosure, build_disclosure
+from .documents import dump_json
 from .errors import SpecError
 from .label_facts import label_facts
 from .spec import ProductSpec
@@ -61,21 +62,29 @@ def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:
     document["facts"] = {
         k: (list(v) if isinstance(v, tuple) else v) for k, v in document["facts"].items()
     }
-    return json.loads(json.dumps(document, default=str))
+    what = f"the disclosure of {disclosure.product_id!r}"
+    return json.loads(dump_json(document, what=what, default=str))
 
 
 def render_label(
     disclosure: Disclosure, fmt: str, *, lang: str = "en", catena_x_version: str = "9.0.0"
 ) -> str:
-    """The label text in ``fmt`` (one of :data:`FORMATS`)."""
+    """The label text in ``fmt`` (one of :data:`FORMATS`).
+
+    Raises
+    ------
+    CalculationError
+        A figure of a JSON format is not a finite number.
+    """
+    what = f"the {fmt} label of {disclosure.product_id!r}"
     if fmt == "pact":
         from .pact import to_pact_v3
 
-        return json.dumps(to_pact_v3(disclosure), indent=2, ensure_ascii=False)
+        return dump_json(to_pact_v3(disclosure), what=what, indent=2, ensure_ascii=False)
     if fmt == "pact-v2":
         from .pact import to_pact_v2
 
-        return json.dumps(to_pact_v2(disclosure), indent=2, ensure_ascii=False)
+        return dump_json(to_pact_v2(disclosure), what=what, indent=2, ensure_ascii=False)
     if fmt == "catena-x":
         from .catenax import to_catenax
 
@@ -83,11 +92,11 @@ def render_label(
             raise SpecError(
                 f"--catena-x-version {catena_x_version!r}: one of {', '.join(CATENA_X_VERSIONS)}"
             )
-        return json.dumps(
-            to_catenax(disclosure, version=catena_x_version), indent=2, ensure_ascii=False
-        )
+        document = to_catenax(disclosure, version=catena_x_version)
+        return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt == "json":
-        return json.dumps(disclosure_document(disclosure), indent=2, ensure_ascii=False)
+        document = disclosure_document(disclosure)
+        return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt in ("md", "html"):
         from . import label_render
 

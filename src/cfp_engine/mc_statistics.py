@@ -19,11 +19,16 @@ samples) / BINS, about 1.5e-5 of that range. A quantile that falls below or abov
 histogram's range (not seen in practice: the 2.5th percentile of 10^6 samples has
 ~25,000 samples below it) is bounded by the exact minimum or maximum instead.
 Memory per output: EXACT_LIMIT x 8 bytes while filling, then BINS x 8 bytes.
+
+:attr:`StreamingSummary.finite` tells whether the statistics are sure to be finite
+numbers (issue 13): a sample that is infinite or NaN, or samples so large that the sums
+behind the mean and the sd overflow, make it False, and the caller names the input.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -89,6 +94,12 @@ class StreamingSummary:
         values = np.asarray(values, dtype=np.float64)
         if not values.size:
             return
+        # An overflow shows as inf or NaN in the running figures (see ``finite``), not as
+        # a RuntimeWarning on the user's terminal.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._add(values)
+
+    def _add(self, values: np.ndarray) -> None:
         count = values.size
         mean = float(values.mean())
         m2 = float(np.square(values - mean).sum())
@@ -111,7 +122,24 @@ class StreamingSummary:
         else:
             self._count(values)
 
+    @property
+    def finite(self) -> bool:
+        """Whether every statistic of the samples so far is sure to be a finite number.
+
+        False when a sample is infinite or NaN, or when the samples are so large that a
+        sum behind the mean or the sd may overflow: ``n x (2 x the largest |sample|)^2``
+        must stay below the largest float, so samples up to about 6.7e150 (10^6 samples)
+        are fine, far beyond any real footprint.
+        """
+        if self.n == 0:
+            return True
+        peak = max(abs(self._min), abs(self._max))
+        if not (math.isfinite(self._mean) and math.isfinite(self._m2) and math.isfinite(peak)):
+            return False
+        return peak <= math.sqrt(sys.float_info.max / self.n) / 2.0
+
     def _count(self, values: np.ndarray) -> None:
+        values = values[~np.isnan(values)]  # no bin; ``finite`` is False from now on
         low, high = self._edges
         if high > low:
             position = np.floor((values - low) / (high - low) * self.bins)

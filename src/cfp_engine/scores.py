@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .documents import dump_json
 from .errors import CorruptCacheError, DataError
 from .methods import INDICATORS
 from .references import REFERENCE_SEPARATOR, ReferenceIndex
@@ -84,17 +85,14 @@ class ScoreTable:
         tmp.mkdir()
         try:
             records = [dict(a.__dict__) for a in self.activities]
+            where = str(directory / "activities.json")
+            activities = dump_json(records, what=where, ensure_ascii=False)
             _atomic_write(tmp / "scores.npz", lambda f: np.savez(f, **self.scores))
             kill_point("cache-half-written")
-            _atomic_write(
-                tmp / "activities.json",
-                lambda f: f.write(json.dumps(records, ensure_ascii=False).encode()),
-            )
+            _atomic_write(tmp / "activities.json", lambda f: f.write(activities.encode()))
             self.manifest["files"] = {name: _sha256(tmp / name) for name in CACHE_FILES}
-            _atomic_write(
-                tmp / "manifest.json",
-                lambda f: f.write(json.dumps(self.manifest, indent=2).encode()),
-            )
+            manifest = dump_json(self.manifest, what=str(directory / "manifest.json"), indent=2)
+            _atomic_write(tmp / "manifest.json", lambda f: f.write(manifest.encode()))
             _replace_dir(tmp, directory)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -38,6 +38,7 @@ from .core import (
     role_activity,
 )
 from .errors import CalculationError, SpecError
+from .mc_checks import check_scores, explain_non_finite
 from .mc_statistics import StreamingSummary, summarise
 from .montecarlo import BLOCK_SIZE, DEFAULT_CHUNK, iter_scores
 from .results import FootprintResult
@@ -60,6 +61,13 @@ class McItem:
     coefficient: float  # nominal coefficient (per kg), 1 for stage items
     gradients: tuple[tuple[str, float, float], ...] = ()  # (share key, slope, nominal)
 
+    def footprints(self, values: dict[str, np.ndarray], scores: np.ndarray) -> np.ndarray:
+        """kg CO2e in each iteration: the sampled amount times the activity's ``scores``."""
+        coefficient = np.full(scores.shape[0], self.coefficient)
+        for key, slope, at in self.gradients:
+            coefficient += slope * (values[key] - at)
+        return self.unit * values[self.size_key] * coefficient * scores
+
 
 @dataclass(frozen=True)
 class McModel:
@@ -70,6 +78,9 @@ class McModel:
     distributions: dict[str, Distribution] = field(default_factory=dict)
     nominal: dict[str, float] = field(default_factory=dict)
     share_pairs: tuple[tuple[str, str], ...] = ()  # (R2 key, R3 key) per component
+    #: Where each parameter is in the spec (``spec.yaml: components[0].mass``), for errors.
+    labels: dict[str, str] = field(default_factory=dict)
+    source: str = "<spec>"
 
 
 def build_model(
@@ -89,12 +100,14 @@ def build_model(
     items: list[McItem] = []
     distributions: dict[str, Distribution] = {}
     nominal: dict[str, float] = {}
+    labels: dict[str, str] = {}
     pairs = []
     for component in product.components:
         plan = plan_component(component, materials, table, product, approach)
         prefix = f"{spec.id}/{component.id}"
         size_key = f"{prefix}/mass"
         nominal[size_key] = component.mass_kg
+        labels[size_key] = f"{component.where}.mass"
         if "mass" in component.distributions:
             distributions[size_key] = component.distributions["mass"]
         uncertain = dict(component.distributions)
@@ -104,6 +117,8 @@ def build_model(
         for name, spec_field in SHARE_FIELDS.items():
             key = f"{prefix}/{spec_field}"
             nominal[key] = getattr(params, name)
+            end_of_life = "end_of_life." if name != "R1" else ""
+            labels[key] = f"{component.where}.{end_of_life}{spec_field}"
             if spec_field in uncertain:
                 distributions[key] = uncertain[spec_field]
         pairs.append((f"{prefix}/recycling", f"{prefix}/energy_recovery"))
@@ -160,10 +175,13 @@ def build_model(
             )
             key = f"{spec.id}/stages/{stage}/{index}/{entry.activity}"
             nominal[key] = float(entry.amount.magnitude)
+            labels[key] = f"{entry.where}.amount"
             if entry.distribution is not None:
                 distributions[key] = entry.distribution
             items.append(McItem(stage, info.index, unit, key, nominal[key], 1.0))
-    return McModel(result, tuple(items), distributions, nominal, tuple(pairs))
+    return McModel(
+        result, tuple(items), distributions, nominal, tuple(pairs), labels, product.source
+    )
 
 
 # -- sampling -------------------------------------------------------------------------
@@ -329,20 +347,28 @@ def sample_footprints(
     paired = [_PairedSummary() for _ in models[1:]]
     done = 0
     for scores in parts:
-        if not np.all(np.isfinite(scores)):
-            raise CalculationError("a Monte Carlo iteration gave a non-finite score")
+        check_scores(scores, activities, table)
         count = scores.shape[0]
         base_total = None
         for index, model in enumerate(models):
-            stages = _stage_samples(model, seed, scores, position, done // BLOCK_SIZE)
-            total = np.sum([stages[s] for s in STAGES], axis=0)
-            summaries[index]["total"].add(total)
+            # Overflows are found below and named; numpy's warnings would only add noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = _parameter_values(model, seed, count, done // BLOCK_SIZE)
+                stages = _stage_samples(model, values, scores, position)
+                total = np.sum([stages[s] for s in STAGES], axis=0)
+            summary = summaries[index]
+            summary["total"].add(total)
             for stage in STAGES:
-                summaries[index][stage].add(stages[stage])
+                summary[stage].add(stages[stage])
+            bad = [key for key in (*STAGES, "total") if not summary[key].finite]
+            if bad:
+                raise explain_non_finite(
+                    model, values, scores, position, table, output=bad[0], first_iteration=done
+                )
             if index == 0:
                 base_total = total
             else:
-                paired[index - 1].add(base_total, total)
+                paired[index - 1].add(base_total, total, model.source)
         done += count
     return [
         McResult(
@@ -358,18 +384,12 @@ PART_ITERATIONS = 100_000
 
 
 def _stage_samples(
-    model: McModel, seed: int, scores: np.ndarray, position: dict[int, int], first_block: int
+    model: McModel, values: dict[str, np.ndarray], scores: np.ndarray, position: dict[int, int]
 ) -> dict[str, np.ndarray]:
     """The stage footprints of ``model`` in one part of the iterations."""
-    count = scores.shape[0]
-    values = _parameter_values(model, seed, count, first_block)
-    stages = {stage: np.zeros(count) for stage in STAGES}
+    stages = {stage: np.zeros(scores.shape[0]) for stage in STAGES}
     for item in model.items:
-        coefficient = np.full(count, item.coefficient)
-        for key, slope, at in item.gradients:
-            coefficient += slope * (values[key] - at)
-        amount = item.unit * values[item.size_key] * coefficient
-        stages[item.stage] += amount * scores[:, position[item.activity]]
+        stages[item.stage] += item.footprints(values, scores[:, position[item.activity]])
     return stages
 
 
@@ -382,14 +402,23 @@ class _PairedSummary:
         self.difference = StreamingSummary()
         self.reduction = StreamingSummary()
 
-    def add(self, base: np.ndarray, variant: np.ndarray) -> None:
-        difference = variant - base
-        with np.errstate(divide="ignore", invalid="ignore"):
+    def add(self, base: np.ndarray, variant: np.ndarray, source: str) -> None:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            difference = variant - base
             reduction = np.where(base != 0, -difference / base, np.nan)
         self.n += base.size
         self.lower += int(np.count_nonzero(variant < base))
         self.difference.add(difference)
         self.reduction.add(reduction[np.isfinite(reduction)])
+        # Both totals are finite here; only extremes of opposite sign, or a base within
+        # ~1e-150 of zero, can overflow these.
+        for name, summary in (("difference", self.difference), ("reduction", self.reduction)):
+            if not summary.finite:
+                raise CalculationError(
+                    f"{source}: the Monte Carlo {name} to the base is not a finite number "
+                    "in some iterations (footprints of opposite sign beyond 1e150, or a base "
+                    "footprint near zero); check the amounts and their distributions"
+                )
 
     def result(self) -> dict[str, Any]:
         return {

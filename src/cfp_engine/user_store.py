@@ -26,6 +26,7 @@ from .build_cache import (
     _scores_dir,
     builtin_fingerprint,
 )
+from .documents import dump_json
 from .errors import CorruptCacheError, DataError, SpecError
 from .inventories import BUILTIN_DATABASE, builtin_inventory_files
 from .paths import data_home
@@ -69,7 +70,7 @@ def _write_registry(registry: dict[str, Any]) -> None:
 
     path = _registry_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(registry, indent=2, ensure_ascii=False)
+    text = dump_json(registry, what=str(path), indent=2, ensure_ascii=False)
     _atomic_write(path, lambda f: f.write(text.encode()))
 
 

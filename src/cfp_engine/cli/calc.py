@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from ..documents import dump_json
 from ..errors import SpecError
 from ._base import _calculation_options, _mc_options, _warn, check_paths, cli, format_option
 
@@ -78,7 +77,7 @@ def calc(
     )
     _warn(result.warnings)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dump_json(result.to_dict(), what=spec.source, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(render_csv(result), nl=False)
     else:
@@ -123,11 +122,13 @@ def _calc_mc(
         [(spec, variant)], calculator, iterations=mc, seed=seed, approach=approach, workers=workers
     )
     _warn(result.result.warnings)
+    # Encoded before anything is written: a figure that is not finite leaves no samples file.
+    text = dump_json(result.to_dict(), what=spec.source, indent=2, ensure_ascii=False)
     if samples_path is not None:
         write_samples([result], samples_path)
         click.echo(f"Samples written to {samples_path}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(text)
     else:
         click.echo(render_mc_table(result))
 
@@ -168,7 +169,9 @@ def compare(
     compared = compare_designs(specs, calculator, approach=approach)
     _warn(w for c in compared for w in c.result.warnings)
     if fmt == "json":
-        click.echo(json.dumps([c.to_dict() for c in compared], indent=2, ensure_ascii=False))
+        documents = [c.to_dict() for c in compared]
+        what = ", ".join(s.source for s in specs)
+        click.echo(dump_json(documents, what=what, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(render_comparison_csv(compared), nl=False)
     else:
@@ -204,7 +207,8 @@ def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
     )
     _warn(w for d in documents for w in d.get("warnings", []))
     if fmt == "json":
-        click.echo(json.dumps(documents, indent=2, ensure_ascii=False))
+        what = ", ".join(s.source for s in specs)
+        click.echo(dump_json(documents, what=what, indent=2, ensure_ascii=False))
     else:
         click.echo(render_mc_comparison(documents))
     if plot_path is not None:
@@ -285,7 +289,7 @@ def sweep(
             spec, component_id, target_share, calculator, points, variant=variant
         )
     if fmt == "json":
-        click.echo(json.dumps([p.to_dict() for p in points], indent=2))
+        click.echo(dump_json([p.to_dict() for p in points], what=spec.source, indent=2))
     elif fmt == "csv":
         click.echo(render_sweep_csv(points), nl=False)
     else:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from ..documents import dump_json
 from ..io_checks import check_input_path
 from ._base import (
     CfpGroup,
@@ -31,7 +30,7 @@ def data_status(fmt):
 
     status = store_status()
     if fmt == "json":
-        click.echo(json.dumps(status, indent=2))
+        click.echo(dump_json(status, what="cfp data status", indent=2))
         return
     manifest = status["manifest"] or {}
     state = (
@@ -67,13 +66,16 @@ def data_status(fmt):
         f"User store:       {status['user_store'] or 'none'}: {len(imported)} imported "
         "database(s)" + (f" ({', '.join(imported)}; cfp data list)" if imported else "")
     )
-    _echo_findings(status["problems"], "cfp data doctor fixes them")
+    _echo_findings(status["problems"])
 
 
-def _echo_findings(problems, hint: str) -> None:
+def _echo_findings(problems) -> None:
     if not problems:
         click.echo("Problems:         none found")
         return
+    hint = "cfp data doctor fixes them"
+    if not all(item["fixable"] for item in problems):
+        hint = "cfp data doctor fixes those it can; the others say what to do"
     click.echo(f"Problems:         {len(problems)} ({hint})")
     for item in problems:
         click.echo(_finding_line(item))
@@ -85,20 +87,34 @@ def _finding_line(item) -> str:
 
 @data.command("doctor")
 @format_option("table", "json", default="table")
-def data_doctor(fmt):
-    """Find and fix what a crash or a changed file left: corrupt caches, orphans, temp folders."""
+@click.pass_context
+def data_doctor(ctx, fmt):
+    """Find and fix what a crash or a changed file left: corrupt caches, orphans, temp folders.
+
+    Also damaged Brightway databases (SQLite quick_check). Exits with 1 when a problem is
+    left that only you can fix (a damaged user store: import its databases again).
+    """
     from ..store_health import findings_as_dicts, repair_store
 
-    fixed = findings_as_dicts(repair_store())
+    found = findings_as_dicts(repair_store())
+    fixed = [item for item in found if item["fixable"]]
+    left = [item for item in found if not item["fixable"]]
     if fmt == "json":
-        click.echo(json.dumps({"fixed": fixed}, indent=2))
-        return
-    if not fixed:
+        document = {"fixed": fixed, "not_fixed": left}
+        click.echo(dump_json(document, what="cfp data doctor", indent=2))
+    elif not found:
         click.echo("Store is healthy: nothing to fix.")
-        return
-    click.echo(f"Fixed {len(fixed)} problem(s):")
-    for item in fixed:
-        click.echo(_finding_line(item))
+    else:
+        if fixed:
+            click.echo(f"Fixed {len(fixed)} problem(s):")
+        for item in fixed:
+            click.echo(_finding_line(item))
+        if left:
+            click.echo(f"Cannot fix {len(left)} problem(s); what to do:")
+        for item in left:
+            click.echo(_finding_line(item))
+    if left:
+        ctx.exit(1)
 
 
 @data.command("clean")
@@ -164,7 +180,7 @@ def data_materials(materials, inventories, method, fmt):
     check_paths(inventories=inventories, materials=materials)
     rows = list_material_factors(open_store(inventories), materials=materials, method=method)
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows, what="cfp data materials", indent=2, ensure_ascii=False))
     else:
         click.echo(render_material_factors(rows, csv_format=fmt == "csv"), nl=fmt == "table")
 
@@ -182,7 +198,7 @@ def data_show(reference, inventories, fmt):
     check_paths(inventories=inventories)
     details = describe_activity(open_store(inventories), reference)
     if fmt == "json":
-        click.echo(json.dumps(details, indent=2, ensure_ascii=False))
+        click.echo(dump_json(details, what=reference, indent=2, ensure_ascii=False))
     else:
         click.echo(render_activity(details))
 
@@ -251,7 +267,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
         skip_invalid=skip_invalid,
     )
     if report_fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dump_json(report.to_dict(), what=path, indent=2, ensure_ascii=False))
     else:
         click.echo(report.render())
 
@@ -264,7 +280,7 @@ def data_list(fmt):
 
     rows = list_databases()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(dump_json(rows, what="cfp data list", indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("No imported databases (cfp data import PATH --format ... --name NAME).")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from ..documents import dump_json
 from ..errors import SpecError, quote_input
 from ..io_checks import check_input_path
 from ._base import (
@@ -209,7 +209,7 @@ def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
         schema_dir=schema_dir,
     )
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(dump_json(report.to_dict(), what=label_path, indent=2, ensure_ascii=False))
     else:
         click.echo(f"Verification of {report.label} ({report.label_format})")
         for check in report.checks:
