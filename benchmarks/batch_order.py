@@ -53,7 +53,7 @@ from batch_speed import _catalogue_schema, generate_catalogue  # noqa: E402
 
 _CHILD = """
 import json, sys, time
-from cfp_engine.batch import score_catalogue
+from cfp_engine.batch.run import score_catalogue
 started, cpu = time.perf_counter(), time.process_time()
 summary = score_catalogue(sys.argv[1], sys.argv[2])
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu

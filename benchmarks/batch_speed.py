@@ -24,7 +24,7 @@ activities, ~300,000 technosphere and ~505,000 biosphere entries, 2,000 flows, o
 GWP100-like method) as a bw_processing datapackage, and products that are random bills
 of materials over it (~10 lines each, kg or g of random activities). In one process:
 
-- the engine: bw2calc builds the matrices from the datapackage, ``cfp_engine.store``'s
+- the engine: bw2calc builds the matrices from the datapackage, ``cfp_engine.store.access``'s
   adjoint solve gives the per-unit score of every activity, a ``ScoringModel`` is made
   from them and ``score_catalogue`` scores the catalogue CSV -> Parquet;
 - (a) the per-product loop on the same datapackage (``LCA.lci(factorize=True)`` once,
@@ -130,7 +130,7 @@ def _catalogue_schema():
 # batch process: their figure is at least its RSS when the pool starts (~0.25 GB).
 _CHILD = """
 import json, resource, sys, time
-from cfp_engine.batch import score_catalogue
+from cfp_engine.batch.run import score_catalogue
 started = time.perf_counter()
 summary = score_catalogue(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]))
 elapsed = time.perf_counter() - started
@@ -170,8 +170,8 @@ def sample_demands(catalogue: Path, n: int) -> list[dict]:
     """The demands (activity index -> amount) of the first ``n`` products, via cfp calc."""
     import pyarrow.csv as pacsv
 
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.spec import spec_from_dict
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import spec_from_dict
 
     per = RAW_PER_PRODUCT + ACTIVITIES_PER_PRODUCT
     options = pacsv.ConvertOptions(column_types=_catalogue_schema(), strings_can_be_null=False)
@@ -215,8 +215,8 @@ def time_lca_loop(demands: list[dict]) -> tuple[float, tuple[float, float, float
     """Seconds per product of a bw2calc LCA loop; FastScoresOnlyMultiLCA's (adjoint) set-up
     seconds (10 products), seconds per further product and the share of those in
     ``get_multilca_data_objs``, or why it did not run."""
-    from cfp_engine.brightway_session import _brightway
-    from cfp_engine.core import FootprintCalculator
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.store.session import _brightway
 
     calculator = FootprintCalculator()
     table = calculator.table_for()
@@ -412,9 +412,9 @@ def engine_model(dp, method, n_activities: int, offset: int):
 
     import bw2calc as bc
 
-    from cfp_engine.catalogue import N_INDICATORS, ScoringModel
-    from cfp_engine.references import ReferenceIndex
-    from cfp_engine.score_solve import _adjoint_solve
+    from cfp_engine.batch.scoring import N_INDICATORS, ScoringModel
+    from cfp_engine.store.references import ReferenceIndex
+    from cfp_engine.store.score_solve import _adjoint_solve
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -496,7 +496,7 @@ def run_synthetic(sizes: list[int], folder: Path, *, sample: int, fast_cap: int,
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import solver_choice
 
-    from cfp_engine.batch import score_catalogue
+    from cfp_engine.batch.run import score_catalogue
 
     started = time.perf_counter()
     system = solver_choice.generate_system("full", seed)

@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("CFP_ENGINE_HOME", tempfile.mkdtemp(prefix="cfp-bench-"))
 
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.spec import load_spec
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import load_spec
 
     calculator = FootprintCalculator()
     calculator.table_for()  # open (or build) the store outside the timings

@@ -49,19 +49,19 @@ variants:
 
 
 def _quiet_brightway():
-    from cfp_engine.brightway_session import _brightway
+    from cfp_engine.store.session import _brightway
 
     return _brightway()
 
 
 def builtin(iterations: int, bw2calc_iterations: int) -> None:
-    from cfp_engine.build_cache import _scores_dir
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.montecarlo import sample_scores
-    from cfp_engine.project_queries import load_background
-    from cfp_engine.spec import load_spec
-    from cfp_engine.store import open_store
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import load_spec
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.build_cache import _scores_dir
+    from cfp_engine.store.queries import load_background
+    from cfp_engine.store.sampled_scores import sample_scores
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     table = open_store()
     for cached in _scores_dir(table.manifest["project"]).glob("background-*.npz"):
@@ -121,7 +121,7 @@ def _synthetic_system(seed: int):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from solver_choice import generate_system
 
-    from cfp_engine.montecarlo import BackgroundSystem
+    from cfp_engine.store.sampled_scores import BackgroundSystem
 
     synthetic = generate_system("full", seed)
     rng = np.random.default_rng(seed + 1)
@@ -158,7 +158,7 @@ def _synthetic_system(seed: int):
 
 
 def large(iterations: int, bw2calc_iterations: int, chunk: int) -> None:
-    from cfp_engine.montecarlo import BackgroundSampler
+    from cfp_engine.store.sampled_scores import BackgroundSampler
 
     start = time.perf_counter()
     system, A, B, c = _synthetic_system(20240501)

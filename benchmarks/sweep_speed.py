@@ -30,8 +30,8 @@ def wall(command: list[str], repeat: int) -> float:
 
 
 def in_process_footprints(n: int) -> float:
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.spec import load_spec
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import load_spec
 
     spec = load_spec(EXAMPLE)
     calculator = FootprintCalculator()

@@ -34,7 +34,7 @@ def engine_home() -> Path:
 @pytest.fixture(scope="session")
 def builtin_table(engine_home):
     """The built-in project's score table (built once per test session)."""
-    from cfp_engine.store import open_store
+    from cfp_engine.store.access import open_store
 
     return open_store()
 
@@ -47,7 +47,7 @@ def handmade(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def handmade_table(builtin_table, handmade):
-    from cfp_engine.store import open_store
+    from cfp_engine.store.access import open_store
 
     return open_store([handmade["inventory"]])
 

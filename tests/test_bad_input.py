@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cfp_engine.cli import cli
 from cfp_engine.errors import escape_controls, quote_input
-from cfp_engine.io_checks import MAX_DOCUMENT_BYTES
+from cfp_engine.files.checks import MAX_DOCUMENT_BYTES
 
 from conftest import EXAMPLES
 

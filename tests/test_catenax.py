@@ -16,16 +16,16 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine import __version__
-from cfp_engine.catenax import REGION_OF_COUNTRY, to_catenax
-from cfp_engine.catenax_checks import (
+from cfp_engine.cli import cli
+from cfp_engine.errors import SpecError
+from cfp_engine.labels.catenax import REGION_OF_COUNTRY, to_catenax
+from cfp_engine.labels.rounding import decimal_string, rounding_tolerance
+from cfp_engine.verify.catenax import (
     check_catenax,
     detect_version,
     engine_extension,
     facts_from,
 )
-from cfp_engine.cli import cli
-from cfp_engine.errors import SpecError
-from cfp_engine.label_rounding import decimal_string, rounding_tolerance
 
 from conftest import EXAMPLES, SHARED_REFERENCE
 
@@ -314,8 +314,8 @@ def test_reference_period_still_running_is_an_error(builtin_table, tmp_path):
 
 @pytest.fixture(scope="module")
 def disclosure(builtin_table):
-    from cfp_engine.labels import make_disclosure
-    from cfp_engine.spec import load_spec
+    from cfp_engine.labels.make import make_disclosure
+    from cfp_engine.spec.product import load_spec
 
     return make_disclosure(
         load_spec(PET),
@@ -379,7 +379,7 @@ def test_cfp_verify_recomputes_a_catenax_label(pet, tmp_path, version):
 
 
 def test_rule_checks_pass_for_the_export(pet):
-    from cfp_engine.catenax_checks import rule_checks
+    from cfp_engine.verify.catenax import rule_checks
 
     checks = rule_checks(pet["9.0.0"], engine_extension(pet["9.0.0"]))
     assert [c.name for c in checks if c.passed is not True] == []

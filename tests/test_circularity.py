@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfp_engine.circularity import (
+from cfp_engine.engine.circularity import (
     AllocationParameters,
     allocation_coefficients,
     burden_per_kg,

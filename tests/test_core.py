@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cfp_engine.core import calculate_footprint
+from cfp_engine.engine.footprint import calculate_footprint
 from cfp_engine.errors import DataError, SpecError, UnitError
-from cfp_engine.project_queries import lca_scores
-from cfp_engine.spec import STAGES, load_spec, spec_from_dict
+from cfp_engine.spec.product import STAGES, load_spec, spec_from_dict
+from cfp_engine.store.queries import lca_scores
 
 from make_inventories import EXPECTED_PER_UNIT as E
 
@@ -258,7 +258,7 @@ def test_recycled_content_without_recycled_route(write_spec):
 
 
 def test_a_reference_matching_several_activities_lists_them():
-    from cfp_engine.scores import ActivityInfo, ScoreTable
+    from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
     activities = [
         ActivityInfo(0, "db", "a", "steel sheet", "JP", "kilogram"),

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.data_quality import data_quality, dqr_on_scale
+from cfp_engine.labels.data_quality import data_quality, dqr_on_scale
 
 from conftest import EXAMPLES, SHARED_REFERENCE
 
@@ -92,7 +92,7 @@ def dqrs(document, fmt) -> dict | None:
 
 
 def official_schema_problems(document, fmt) -> list[str]:
-    from cfp_engine.label_structure import check_official_schema
+    from cfp_engine.verify.structure import check_official_schema
 
     folder = SHARED_REFERENCE / ("pact" if fmt.startswith("pact") else "catena-x")
     if not folder.is_dir():
@@ -305,7 +305,7 @@ def test_verify_rejects_a_rating_the_data_does_not_support(labels, tmp_path):
 
 
 def test_catenax_check_rejects_a_rating_off_its_scale(labels):
-    from cfp_engine.catenax_checks import check_catenax
+    from cfp_engine.verify.catenax import check_catenax
 
     _, _, _, document = labels["builtin", "catena-x 9.0.0"]
     changed = copy.deepcopy(document)

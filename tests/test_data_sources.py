@@ -270,7 +270,7 @@ def _mixed_case(folder: Path, home: Path) -> Case:
 @pytest.fixture(scope="module")
 def imported_home(tmp_path_factory, builtin_table) -> Path:
     """One engine home with the four test databases imported (lognormal electricity CO2)."""
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.registry import import_database
 
     home = tmp_path_factory.mktemp("imported-home")
     files = tmp_path_factory.mktemp("imported-files")
@@ -533,9 +533,9 @@ def test_user_lognormal_is_sampled_and_the_rest_stays_fixed(
     own emissions + 2 E)``, so in every iteration ``widget - 0.6 E`` is the same number.
     ``inventory-brightway`` is the Brightway Excel database given as ``--inventory``.
     """
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.spec import spec_from_dict
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import spec_from_dict
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     if source == "inventory-brightway":
         path = dbs.write_brightway(tmp_path, database="bwinv", uncertain=True)

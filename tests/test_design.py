@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.core import FootprintCalculator
-from cfp_engine.design import parse_percent_range, recycled_content_for_target
+from cfp_engine.engine.footprint import FootprintCalculator
+from cfp_engine.engine.scenarios import parse_percent_range, recycled_content_for_target
 from cfp_engine.errors import SpecError
-from cfp_engine.spec import load_spec
+from cfp_engine.spec.product import load_spec
 
 from conftest import EXAMPLES
 from make_inventories import EXPECTED_PER_UNIT as E
@@ -118,7 +118,7 @@ def test_target_is_exact_by_linearity(write_spec):
     calculator = FootprintCalculator()
     answers = recycled_content_for_target(spec, "shell", 0.3, calculator, [], variant=None)
     assert answers == []  # no swept approaches given
-    from cfp_engine.design import sweep_recycled_content
+    from cfp_engine.engine.scenarios import sweep_recycled_content
 
     points = sweep_recycled_content(
         spec, "shell", parse_percent_range("0:100:10"), calculator, approach="all"

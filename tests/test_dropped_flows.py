@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.dropped_flows import describe_dropped, names_greenhouse_gas, used_databases
+from cfp_engine.store.dropped_flows import describe_dropped, names_greenhouse_gas, used_databases
 
 import make_databases as dbs
 
@@ -63,8 +63,8 @@ def test_used_databases_follow_links():
 
 
 def test_provenance_follows_links_of_inventory_files(write_spec, handmade_table):
-    from cfp_engine.core import calculate_footprint
-    from cfp_engine.spec import load_spec
+    from cfp_engine.engine.footprint import calculate_footprint
+    from cfp_engine.spec.product import load_spec
 
     def databases(activity: str, amount: str) -> list[str]:
         path = write_spec(
@@ -104,7 +104,7 @@ def test_the_warning_counts_and_names_greenhouse_gases():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A fresh engine home with 'sp' (CO2 dropped) and 'es2' (complete) imported."""
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.registry import import_database
 
     monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     path = dbs.write_simapro(tmp_path / "sp", kiln_flow=True)
@@ -158,8 +158,8 @@ def test_dropped_co2_is_listed_warned_and_labelled(store, tmp_path):
 
 
 def test_a_result_not_using_the_database_neither_warns_nor_lists_it(store, tmp_path):
-    from cfp_engine.core import calculate_footprint
-    from cfp_engine.spec import load_spec
+    from cfp_engine.engine.footprint import calculate_footprint
+    from cfp_engine.spec.product import load_spec
 
     spec = _spec(tmp_path, "es2::widget steel production::JP")
     result = calculate_footprint(load_spec(spec))
@@ -170,7 +170,7 @@ def test_a_result_not_using_the_database_neither_warns_nor_lists_it(store, tmp_p
     assert compared.exit_code == 0, compared.output
     assert compared.stderr.count("Warning: database 'sp'") == 1
     # cfp batch has no warnings column: its model states it once, for products using it.
-    from cfp_engine.catalogue import build_scoring_model
+    from cfp_engine.batch.scoring import build_scoring_model
 
     (batch,) = [w for w in build_scoring_model().warnings if "'sp'" in w]
     assert batch.startswith("if products use it, database 'sp' was imported with")

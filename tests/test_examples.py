@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from cfp_engine.core import calculate_footprint
-from cfp_engine.spec import load_spec
+from cfp_engine.engine.footprint import calculate_footprint
+from cfp_engine.spec.product import load_spec
 
 from conftest import EXAMPLES
 

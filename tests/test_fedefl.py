@@ -13,13 +13,13 @@ import zipfile
 
 import pytest
 
-from cfp_engine.fedefl import (
+from cfp_engine.paths import inventories_dir
+from cfp_engine.store.imports.characterised import might_be_characterised
+from cfp_engine.store.imports.fedefl import (
     is_fedefl_air_emission,
     is_fedefl_context,
     load_fedefl_flow_map,
 )
-from cfp_engine.import_characterised import might_be_characterised
-from cfp_engine.paths import inventories_dir
 
 from conftest import SHARED_REFERENCE
 
@@ -43,7 +43,7 @@ def biosphere3() -> dict[tuple[str, tuple[str, ...], str], str]:
 
 @pytest.fixture(scope="module")
 def characterised() -> set[tuple[str, tuple[str, ...]]]:
-    from cfp_engine.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
 
     source = _read_bw2io_lcia()
     return {
@@ -147,7 +147,7 @@ def test_every_characterised_air_substance_has_a_row_in_every_fedefl_air_context
     ],
 )
 def test_find_by_uuid_or_by_name_context_and_unit(name, context, flow, target):
-    from cfp_engine.flowmaps import normalize_compartments, split_categories
+    from cfp_engine.store.imports.flowmaps import normalize_compartments, split_categories
 
     row = load_fedefl_flow_map().find(
         name, normalize_compartments(split_categories(context)), "kg", flow
@@ -258,7 +258,7 @@ def test_uslci_fedefl_named_exchanges_are_mapped(tmp_path):
 
 
 def test_results_warn_of_greenhouse_gases_left_out_as_uncharacterised():
-    from cfp_engine.dropped_flows import dropped_flow_warnings
+    from cfp_engine.store.dropped_flows import dropped_flow_warnings
 
     record = {
         "allow_unlinked": [],
@@ -287,8 +287,8 @@ def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_
     (no method could characterise it: left out, listed, same score) and "Carbon dioxide,
     kiln" (a greenhouse gas by name: the import stops until mapped or dropped)."""
     from cfp_engine.errors import DataError
-    from cfp_engine.store import open_store
-    from cfp_engine.user_store import import_database, list_databases
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.registry import import_database, list_databases
 
     import make_databases as dbs
 

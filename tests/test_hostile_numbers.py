@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
-from cfp_engine.documents import dump_json
 from cfp_engine.errors import CalculationError, SpecError, UnitError, quote_input
-from cfp_engine.materials import load_materials_table
 from cfp_engine.paths import inventories_dir
-from cfp_engine.units import parse_quantity, parse_share
+from cfp_engine.spec.documents import dump_json
+from cfp_engine.spec.materials import load_materials_table
+from cfp_engine.spec.units import parse_quantity, parse_share
 
 BASE_SPEC = """\
 product: {{id: p, name: P, declared_unit: 1 piece, geography: JP}}
@@ -278,7 +278,7 @@ def test_a_figure_past_the_result_check_is_exit_2_not_invalid_json(
     builtin_table, tmp_path, monkeypatch, command, path
 ):
     """With the first defence (results.check_finite) taken away, the JSON writer refuses."""
-    from cfp_engine import core
+    from cfp_engine.engine import footprint as core
 
     monkeypatch.setattr(core, "check_finite", lambda result, *, source: result)
     spec = _spec(tmp_path, mass="1e308 kg")  # x ~3 kg CO2e per kg of PET: inf
@@ -311,7 +311,7 @@ def test_a_duplicate_key_in_a_json_spec_is_an_error_with_its_line(builtin_table,
 
 
 def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
-    from cfp_engine.spec import yaml_load
+    from cfp_engine.spec.product import yaml_load
 
     assert yaml_load("b: &b {x: 1, y: 2}\nv:\n  <<: *b\n  x: 3\n")["v"] == {"x": 3, "y": 2}
 
@@ -366,7 +366,7 @@ def test_a_non_finite_cff_ratio_in_yaml_is_refused(builtin_table, tmp_path, valu
 
 
 def test_json_nested_64_levels_is_read(tmp_path):
-    from cfp_engine.documents import load_json
+    from cfp_engine.spec.documents import load_json
 
     expected: list = []
     for _ in range(63):
@@ -495,7 +495,7 @@ def test_resume_refuses_an_input_changed_after_the_first_mib(builtin_table, tmp_
     source = _catalogue(tmp_path / "cat.csv", rows)
     assert source.stat().st_size > 1 << 20
     work = tmp_path / "w"
-    from cfp_engine.batch import _file_fingerprint, _start_manifest
+    from cfp_engine.batch.run import _file_fingerprint, _start_manifest
 
     options = {"o": 1}
     _start_manifest(work, _file_fingerprint(source), options, resume=False)

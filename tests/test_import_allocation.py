@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfp_engine.import_allocation import allocate_by_property, offered_properties
-from cfp_engine.import_checks import check_ecospold2_single_output
+from cfp_engine.store.imports.allocation import allocate_by_property, offered_properties
+from cfp_engine.store.imports.checks import check_ecospold2_single_output
 
 
 def _sawmill(sawdust_price: float | None = 0.12) -> dict:

@@ -87,8 +87,8 @@ def _add_waste_treatment(root) -> None:
 
 
 def test_waste_flows_become_treatment_services_with_positive_scores(home, tmp_path):
-    from cfp_engine.store import open_store
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.registry import import_database
 
     root = dbs.write_jsonld(tmp_path / "olca")
     _add_waste_treatment(root)
@@ -107,7 +107,7 @@ def test_waste_flows_become_treatment_services_with_positive_scores(home, tmp_pa
 def _downgrade_to_olca1(root) -> None:
     """Rewrite the hand-made openLCA 2 export in the openLCA 1.x schema (field names,
     categories as references) - what openLCA 1.x wrote."""
-    from cfp_engine.import_olca import OLCA1_FIELDS
+    from cfp_engine.store.imports.olca import OLCA1_FIELDS
 
     old_names = {new: old for old, new in OLCA1_FIELDS.items()}
 
@@ -130,8 +130,8 @@ def _downgrade_to_olca1(root) -> None:
 
 
 def test_openlca_1_exports_are_read_as_openlca_2(home, tmp_path):
-    from cfp_engine.store import open_store
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.registry import import_database
 
     root = dbs.write_jsonld(tmp_path / "olca")
     _downgrade_to_olca1(root)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from cfp_engine.errors import SpecError
-from cfp_engine.import_parameters import freeze_parameters
+from cfp_engine.store.imports.parameters import freeze_parameters
 
 
 def _importer(data, **extra):
@@ -75,8 +75,8 @@ def test_simapro_project_and_process_parameters_import(tmp_path, monkeypatch):
     """The hand-made SimaPro export with its grid's CO2 given as ``co2_rate*2``, a project
     input parameter co2_rate = 0.25 and process parameters: 0.25 x 2 = 0.5 kg CO2, so the
     grid scores dbs.ELECTRICITY = 0.5 + 0.001 x 29.8 kg CO2e/kWh (AR6)."""
-    from cfp_engine.store import open_store
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.registry import import_database
 
     import make_databases as dbs
 

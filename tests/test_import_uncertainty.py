@@ -6,7 +6,10 @@ import math
 
 import pytest
 
-from cfp_engine.import_uncertainty import olca_uncertainty_to_stats_arrays, stash_olca_amounts
+from cfp_engine.store.imports.uncertainty import (
+    olca_uncertainty_to_stats_arrays,
+    stash_olca_amounts,
+)
 
 
 def _run(uncertainty: dict, amount: float, converted: float) -> dict:

@@ -4,8 +4,8 @@ import csv
 
 import pytest
 
-from cfp_engine.inventories import PEDIGREE_FIELDS, SOURCE_FIELDS, read_builtin_datasets
-from cfp_engine.materials import load_materials
+from cfp_engine.spec.materials import load_materials
+from cfp_engine.store.inventories import PEDIGREE_FIELDS, SOURCE_FIELDS, read_builtin_datasets
 
 from conftest import ROOT
 

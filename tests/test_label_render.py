@@ -12,9 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.display_values import display_value, format_percent, round_significant
 from cfp_engine.errors import SpecError
-from cfp_engine.label_render import render_markdown
+from cfp_engine.labels.readable.display_values import (
+    display_value,
+    format_percent,
+    round_significant,
+)
+from cfp_engine.labels.readable.render import render_markdown
 
 from conftest import EXAMPLES
 
@@ -252,8 +256,8 @@ def test_text_is_escaped(builtin_table):
 
 
 def test_unknown_language(builtin_table):
-    from cfp_engine.labels import make_disclosure
-    from cfp_engine.spec import load_spec
+    from cfp_engine.labels.make import make_disclosure
+    from cfp_engine.spec.product import load_spec
 
     facts = {
         "company_name": "X",

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.label_rounding import decimal_string, rounding_tolerance
-from cfp_engine.label_structure import check_official_schema, check_pact
+from cfp_engine.labels.rounding import decimal_string, rounding_tolerance
+from cfp_engine.verify.structure import check_official_schema, check_pact
 
 from conftest import SHARED_REFERENCE
 

@@ -158,8 +158,8 @@ def _check_mobility(done) -> None:
 
 
 def _assert_no_parameter_tables_and_formulas_kept() -> None:
-    from cfp_engine.brightway_session import _brightway
-    from cfp_engine.user_store import read_registry
+    from cfp_engine.store.registry import read_registry
+    from cfp_engine.store.session import _brightway
 
     with _brightway() as bd:
         bd.projects.set_current(read_registry()["project"])
@@ -208,7 +208,7 @@ def test_uslci_formulas_evaluate_to_the_amounts_in_the_file(tmp_path):
 
     from bw2io.extractors import Ecospold2DataExtractor
 
-    from cfp_engine.import_parameters import freeze_parameters
+    from cfp_engine.store.imports.parameters import freeze_parameters
 
     formula = re.compile(rb'mathematicalRelation="[^"]')
     with zipfile.ZipFile(SAMPLES / "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip") as archive:
@@ -398,7 +398,7 @@ def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home, tmp_pa
     """
     import re
 
-    from cfp_engine.user_store import read_registry
+    from cfp_engine.store.registry import read_registry
 
     source = SAMPLES / "ecospold2/uslci_fy18_q1_01_olca1_5_ecospold2.zip"
     done = _import(
@@ -473,7 +473,7 @@ def wmlci(home):
 def test_wmlci_fedefl_flows_are_mapped_and_uncharacterised_ones_left_out(wmlci):
     import re
 
-    from cfp_engine.user_store import read_registry
+    from cfp_engine.store.registry import read_registry
 
     assert wmlci.exit_code == 0, wmlci.output
     mapped = re.search(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cfp_engine import mc_statistics
 from cfp_engine.errors import SpecError
-from cfp_engine.mc_statistics import StreamingSummary, summarise
-from cfp_engine.montecarlo import BLOCK_SIZE, iter_scores, sample_scores
+from cfp_engine.store.sampled_scores import BLOCK_SIZE, iter_scores, sample_scores
+from cfp_engine.uncertainty import statistics as mc_statistics
+from cfp_engine.uncertainty.statistics import StreamingSummary, summarise
 from test_montecarlo import SPEC, _system  # noqa: F401  (the hand-made background)
 
 
@@ -108,8 +108,8 @@ def test_finite_is_checked_in_histogram_mode_too():
 
 def test_a_non_finite_background_score_names_its_activity():
     from cfp_engine.errors import CalculationError
-    from cfp_engine.mc_checks import check_scores
-    from cfp_engine.scores import ActivityInfo, ScoreTable
+    from cfp_engine.store.scores import ActivityInfo, ScoreTable
+    from cfp_engine.uncertainty.checks import check_scores
 
     activities = [
         ActivityInfo(index=i, database="mine", code=c, name=c, location="GLO", unit="kg")
@@ -147,7 +147,7 @@ def test_a_part_size_that_is_not_whole_blocks_is_refused():
 
 @pytest.fixture(scope="module")
 def can(tmp_path_factory, builtin_table):
-    from cfp_engine.spec import load_spec
+    from cfp_engine.spec.product import load_spec
 
     path = tmp_path_factory.mktemp("mc-stream") / "can.yaml"
     path.write_text(SPEC, encoding="utf-8")
@@ -155,8 +155,8 @@ def can(tmp_path_factory, builtin_table):
 
 
 def _run(builtin_table, can, iterations):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     calculator = FootprintCalculator(table=builtin_table)
     return sample_footprints(
@@ -165,8 +165,8 @@ def _run(builtin_table, can, iterations):
 
 
 def test_footprints_in_parts_give_the_same_numbers(builtin_table, can, monkeypatch):
-    from cfp_engine import uncertainty_analysis
-    from cfp_engine.uncertainty_analysis import compare_statistics
+    from cfp_engine.uncertainty import analysis as uncertainty_analysis
+    from cfp_engine.uncertainty.analysis import compare_statistics
 
     whole = _run(builtin_table, can, 2_300)
     monkeypatch.setattr(uncertainty_analysis, "PART_ITERATIONS", 2 * BLOCK_SIZE)
@@ -178,7 +178,7 @@ def test_footprints_in_parts_give_the_same_numbers(builtin_table, can, monkeypat
 
 
 def test_above_the_limit_only_statistics_are_kept(builtin_table, can, monkeypatch):
-    from cfp_engine import uncertainty_analysis
+    from cfp_engine.uncertainty import analysis as uncertainty_analysis
 
     exact = _run(builtin_table, can, 6_000)
     monkeypatch.setattr(uncertainty_analysis, "PART_ITERATIONS", 2 * BLOCK_SIZE)

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from cfp_engine.errors import DataError
-from cfp_engine.methods import INDICATORS, resolve_method
-from cfp_engine.store import open_store
+from cfp_engine.spec.methods import INDICATORS, resolve_method
+from cfp_engine.store.access import open_store
 
 from conftest import SHARED_REFERENCE
 from make_inventories import write_inventory

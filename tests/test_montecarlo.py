@@ -9,7 +9,7 @@ import pytest
 from bw_processing import UNCERTAINTY_DTYPE
 
 from cfp_engine.errors import SpecError
-from cfp_engine.montecarlo import BLOCK_SIZE, BackgroundSystem, sample_scores
+from cfp_engine.store.sampled_scores import BLOCK_SIZE, BackgroundSystem, sample_scores
 
 MEDIAN, GSD = 2.0, 1.5
 
@@ -125,7 +125,7 @@ variants:
 
 @pytest.fixture(scope="module")
 def can(tmp_path_factory, builtin_table):
-    from cfp_engine.spec import load_spec
+    from cfp_engine.spec.product import load_spec
 
     path = tmp_path_factory.mktemp("mc") / "can.yaml"
     path.write_text(SPEC, encoding="utf-8")
@@ -133,8 +133,8 @@ def can(tmp_path_factory, builtin_table):
 
 
 def test_builtin_background_without_uncertainty_equals_the_score_table(builtin_table):
-    from cfp_engine.methods import resolve_method
-    from cfp_engine.project_queries import load_background
+    from cfp_engine.spec.methods import resolve_method
+    from cfp_engine.store.queries import load_background
 
     method = resolve_method(None).name
     system = load_background(builtin_table, method).without_uncertainty()
@@ -144,7 +144,7 @@ def test_builtin_background_without_uncertainty_equals_the_score_table(builtin_t
 
 
 def test_builtin_exchanges_are_uncertain(builtin_table):
-    from cfp_engine.project_queries import load_background
+    from cfp_engine.store.queries import load_background
 
     system = load_background(builtin_table, "IPCC 2021 GWP100")
     assert np.all(system.bio_params["uncertainty_type"] == 2)
@@ -154,10 +154,10 @@ def test_builtin_exchanges_are_uncertain(builtin_table):
 def test_footprint_samples_without_any_uncertainty_equal_the_deterministic_result(
     builtin_table, tmp_path
 ):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.project_queries import load_background
-    from cfp_engine.spec import load_spec
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import load_spec
+    from cfp_engine.store.queries import load_background
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     plain = (
         SPEC.replace(" ± 5 %", "")
@@ -180,8 +180,8 @@ def test_footprint_samples_without_any_uncertainty_equal_the_deterministic_resul
 
 
 def test_common_random_numbers_make_a_strict_reduction_certain(builtin_table, can):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import compare_statistics, sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import compare_statistics, sample_footprints
 
     calculator = FootprintCalculator(table=builtin_table)
     base, lighter = sample_footprints(
@@ -195,8 +195,8 @@ def test_common_random_numbers_make_a_strict_reduction_certain(builtin_table, ca
 
 
 def test_footprint_statistics_are_reproducible_and_chunk_invariant(builtin_table, can):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     calculator = FootprintCalculator(table=builtin_table)
     (a,) = sample_footprints([(can, None)], calculator, iterations=1100, seed=8, chunk=64)
@@ -210,8 +210,8 @@ def test_footprint_statistics_are_reproducible_and_chunk_invariant(builtin_table
 
 
 def test_bad_iteration_count(builtin_table, can):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import sample_footprints
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import sample_footprints
 
     with pytest.raises(SpecError, match="--mc 0"):
         sample_footprints([(can, None)], FootprintCalculator(table=builtin_table), iterations=0)
@@ -220,8 +220,8 @@ def test_bad_iteration_count(builtin_table, can):
 def test_samples_parquet_round_trip(builtin_table, can, tmp_path):
     import pyarrow.parquet as pq
 
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import sample_footprints, write_samples
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import sample_footprints, write_samples
 
     results = sample_footprints(
         [(can, None)], FootprintCalculator(table=builtin_table), iterations=100, seed=2

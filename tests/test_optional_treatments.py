@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cfp_engine.cli import cli
-from cfp_engine.core import calculate_footprint
+from cfp_engine.engine.footprint import calculate_footprint
 from cfp_engine.errors import DataError
-from cfp_engine.spec import load_spec
+from cfp_engine.spec.product import load_spec
 
 from make_inventories import EXPECTED_PER_UNIT as E
 
@@ -168,8 +168,8 @@ def test_label_states_the_treatment_among_its_exemptions(sparse):
 
 
 def test_monte_carlo_uses_the_same_demand(sparse):
-    from cfp_engine.core import FootprintCalculator
-    from cfp_engine.uncertainty_analysis import build_model
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import build_model
 
     path = sparse(f"sparse,{VIRGIN},{RECYCLED},,,,0.5,0.2,hand-made")
     model = build_model(FootprintCalculator(), load_spec(path), approach="cff")
@@ -178,7 +178,7 @@ def test_monte_carlo_uses_the_same_demand(sparse):
 
 
 def test_batch_uses_the_same_rule_and_states_it_once(sparse, tmp_path, handmade):
-    from cfp_engine.batch import score_catalogue
+    from cfp_engine.batch.run import score_catalogue
 
     sparse(f"sparse,{VIRGIN},{RECYCLED},,,,,,hand-made")
     catalogue = tmp_path / "catalogue.csv"

@@ -1,6 +1,6 @@
 """Activity references resolve the same way in every command (contract section 2, issue 12).
 
-The unit tests drive :class:`cfp_engine.references.ReferenceIndex` on hand-made triples.
+The unit tests drive :class:`cfp_engine.store.references.ReferenceIndex` on hand-made triples.
 The end-to-end test runs each caller (spec stage activity, component virgin and recycled
 routes, materials-table row, catalogue row through ``cfp batch``, Monte Carlo through
 ``cfp calc --mc``, ``cfp data show``) with each reference form against a user inventory
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from cfp_engine.cli import cli
 from cfp_engine.errors import DataError
-from cfp_engine.references import ReferenceIndex
+from cfp_engine.store.references import ReferenceIndex
 
 AMBIGUOUS_HINT = "(add the location: 'database::name::location')"
 
@@ -109,7 +109,7 @@ def test_lookup_many_is_resolve_without_the_error_and_survives_pickling():
 
 
 def test_import_linking_compares_names_and_locations_as_references_do():
-    from cfp_engine.import_linking import _find, _index
+    from cfp_engine.store.imports.linking import _find, _index
 
     nodes = [
         {"database": "db", "code": "de", "name": "Twin Part", "unit": "kilogram", "location": "DE"},

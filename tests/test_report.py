@@ -1,6 +1,6 @@
 import pytest
 
-from cfp_engine.report import format_kg
+from cfp_engine.render.tables import format_kg
 
 
 @pytest.mark.parametrize(

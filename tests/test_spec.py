@@ -3,7 +3,7 @@ import json
 import pytest
 
 from cfp_engine.errors import SpecError, UnitError
-from cfp_engine.spec import load_spec
+from cfp_engine.spec.product import load_spec
 
 BASE = """
 product: {id: p1, name: Product one, declared_unit: 1 piece, geography: JP}

@@ -2,7 +2,7 @@
 
 A store is prepared once (built-in project plus one imported database, ``base``) and
 copied for each test. ``cfp data import`` then runs in a subprocess that kills itself
-with SIGKILL at a named stage (``CFP_ENGINE_TEST_KILL_AT``, :mod:`cfp_engine.store_staging`),
+with SIGKILL at a named stage (``CFP_ENGINE_TEST_KILL_AT``, :mod:`cfp_engine.store.staging`),
 and the store is compared with its snapshot from before: the registry's bytes, ``cfp data
 list``, the Brightway projects with their databases and parameter groups, and every score
 cache file. Calculations on a built-in example and on ``base`` must give the same numbers,
@@ -48,7 +48,7 @@ def _tree(path: Path) -> dict[str, str]:
 
 
 def _snapshot(home: Path) -> dict:
-    from cfp_engine.brightway_session import _brightway
+    from cfp_engine.store.session import _brightway
 
     with _brightway() as bd:
         projects = {}
@@ -73,8 +73,8 @@ def _snapshot(home: Path) -> dict:
 
 
 def _totals(spec_dir: Path) -> dict[str, float]:
-    from cfp_engine.core import calculate_footprint
-    from cfp_engine.spec import load_spec
+    from cfp_engine.engine.footprint import calculate_footprint
+    from cfp_engine.spec.product import load_spec
 
     return {
         "example": calculate_footprint(load_spec(EXAMPLES / "pet-bottle.yaml")).total_kg_co2e,
@@ -156,7 +156,7 @@ def test_an_import_killed_before_the_commit_leaves_the_store_as_it_was(
     again = _cfp(store, "data", "import", str(prepared["inputs"] / source), "--format",
                  "ecospold2", "--name", "new")  # fmt: skip
     assert again.returncode == 0, again.stderr
-    from cfp_engine.store import open_store
+    from cfp_engine.store.access import open_store
 
     table = open_store()
     score = table.indicator("IPCC 2021 GWP100", "total")[table.find("new::widget assembly").index]
@@ -232,7 +232,7 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
 ):
     """bw2io's parameterised example, written (formulas frozen: no parameter group, see
     import_parameters) and then failing: the staging project goes, the store is as before."""
-    from cfp_engine import user_store
+    from cfp_engine.store import registry as user_store
 
     mobility = Path(__import__("bw2io").__file__).parent / (
         "data/examples/sample_parameterized_database.xlsx"
@@ -264,7 +264,7 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
 def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepared, store):
     """A calculation that read the registry just before an import committed (and collected
     the project it names) rebuilds nothing and gets the new store."""
-    from cfp_engine.user_store import import_database, open_user_store, read_registry
+    from cfp_engine.store.registry import import_database, open_user_store, read_registry
 
     stale = read_registry()
     import_database(prepared["inputs"] / "new", format="ecospold2", name="new")
@@ -277,7 +277,7 @@ def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepa
 
 def test_a_registry_naming_a_missing_project_is_an_error(prepared, store):
     from cfp_engine.errors import DataError
-    from cfp_engine.user_store import import_database
+    from cfp_engine.store.registry import import_database
 
     path = store / "imports" / "registry.json"
     registry = json.loads(path.read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """The store survives corrupt caches, kills during a build and a store it cannot write (issue 13).
 
-Score tables carry the sha256 of their files (:mod:`cfp_engine.scores`); a table that
+Score tables carry the sha256 of their files (:mod:`cfp_engine.store.scores`); a table that
 fails the check is rebuilt with a message. End-to-end cases run ``cfp`` in a subprocess on
 a private copy of a store holding the built-in project and a per-inventory project of
 the hand-made inventory; a build is killed with SIGKILL at named stages
@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 from cfp_engine.errors import CorruptCacheError
-from cfp_engine.scores import ActivityInfo, ScoreTable
-from cfp_engine.store_health import sqlite_problem
+from cfp_engine.store.health import sqlite_problem
+from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
 from conftest import ROOT
 
@@ -428,8 +428,8 @@ def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path, monkeypatch):
     # Root writes through chmod, so the failure is injected where the table is saved.
     import errno
 
-    from cfp_engine import build_cache
     from cfp_engine.errors import StoreError
+    from cfp_engine.store import build_cache
 
     monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path))
 
@@ -444,7 +444,7 @@ def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path, monkeypatch):
 def test_an_unreadable_input_is_not_called_a_read_only_store(tmp_path, monkeypatch):
     import errno
 
-    from cfp_engine import build_cache
+    from cfp_engine.store import build_cache
 
     monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     outside = str(tmp_path / "inventory.xlsx")

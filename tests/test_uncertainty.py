@@ -9,14 +9,14 @@ import pytest
 from bw_processing import UNCERTAINTY_DTYPE
 
 from cfp_engine.errors import SpecError
-from cfp_engine.inventories import to_importer_data
-from cfp_engine.spec import spec_from_dict
-from cfp_engine.uncertainty import (
+from cfp_engine.spec.distributions import (
     Distribution,
     lognormal_fields,
     pedigree_gsd,
     sample_parameters,
 )
+from cfp_engine.spec.product import spec_from_dict
+from cfp_engine.store.inventories import to_importer_data
 
 
 def test_pedigree_gsd_by_hand():

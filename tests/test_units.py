@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfp_engine.errors import UnitError
-from cfp_engine.units import (
+from cfp_engine.spec.units import (
     convert_to_activity_unit,
     parse_amount,
     parse_quantity,

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
-from cfp_engine.label_rules import (
+from cfp_engine.labels.rules import (
     add_years,
     exempted_problems,
     finite_decimal,
     urn_problems,
     validity_problems,
 )
-from cfp_engine.verify_checks import figure_problem
+from cfp_engine.verify.checks import figure_problem
 
 SPEC = """
 product: {id: bottle, name: "PET bottle, 500 mL", declared_unit: 1 piece, geography: JP}
@@ -379,8 +379,8 @@ def fast_verify(labels):
     A mutation of a figure or a rule does not change the re-computation (it depends on the
     spec and the label's facts only), so each distinct set of facts is calculated once.
     """
-    from cfp_engine import labels as labels_module
-    from cfp_engine.verify import verify_label
+    from cfp_engine.labels import make as labels_module
+    from cfp_engine.verify.recompute import verify_label
 
     original = labels_module.make_disclosure
     memo = {}
@@ -393,7 +393,7 @@ def fast_verify(labels):
 
     labels_module.make_disclosure = make_disclosure
     try:
-        from cfp_engine.spec import load_spec
+        from cfp_engine.spec.product import load_spec
 
         yield functools.partial(verify_label, spec=load_spec(labels[0]))
     finally:

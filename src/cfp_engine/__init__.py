@@ -8,7 +8,7 @@ project has to be built or a full LCA is asked for.
 >>> result.total_kg_co2e  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from cfp_engine.version import __version__
 
 __all__ = [
     "__version__",
@@ -22,15 +22,15 @@ __all__ = [
 def __getattr__(name):
     # Lazy re-exports keep `import cfp_engine` free of numpy/pint/Brightway imports.
     if name in ("calculate_footprint",):
-        from .core import calculate_footprint
+        from cfp_engine.engine.footprint import calculate_footprint
 
         return calculate_footprint
     if name == "FootprintResult":
-        from .results import FootprintResult
+        from cfp_engine.engine.results import FootprintResult
 
         return FootprintResult
     if name in ("load_spec", "ProductSpec"):
-        from . import spec
+        from cfp_engine.spec import product as spec
 
         return getattr(spec, name)
     raise AttributeError(f"module 'cfp_engine' has no attribute {name!r}")

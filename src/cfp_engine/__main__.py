@@ -1,6 +1,6 @@
 """``python -m cfp_engine`` runs the ``cfp`` command line."""
 
-from .cli import main
+from cfp_engine.cli import main
 
 if __name__ == "__main__":
     main()

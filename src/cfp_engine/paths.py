@@ -28,7 +28,7 @@ def data_home() -> Path:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file in the way, a read-only disk, no permission
-        from .errors import StoreError
+        from cfp_engine.errors import StoreError
 
         raise StoreError(
             f"{home}: cannot create the engine's store ({exc.strerror or exc}); set "

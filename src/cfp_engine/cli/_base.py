@@ -12,15 +12,15 @@ import sys
 
 import click
 
-from .. import __version__
-from ..errors import CfpError, escape_controls
-from ..io_checks import (
+from cfp_engine.errors import CfpError, escape_controls
+from cfp_engine.files.checks import (
     MAX_DOCUMENT_BYTES,
     check_input_path,
     check_output_folder,
     check_output_path,
     read_text_file,
 )
+from cfp_engine.version import __version__
 
 APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
 INTERNAL_ERROR_EXIT = 70
@@ -80,7 +80,7 @@ def check_paths(
 
     ``inputs`` holds ``(option, what, path)``; ``documents`` the same for files read
     whole into memory (specs, labels), which are also held to
-    :data:`~cfp_engine.io_checks.MAX_DOCUMENT_BYTES`; ``outputs`` and ``folders`` map an option
+    :data:`~cfp_engine.files.checks.MAX_DOCUMENT_BYTES`; ``outputs`` and ``folders`` map an option
     name to a path; ``None`` paths (option not given) are skipped.
     """
     for path in inventories:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ._base import _calculation_options, _warn, check_paths, cli
+from cfp_engine.cli._base import _calculation_options, _warn, check_paths, cli
 
 
 @cli.command()
@@ -56,7 +56,7 @@ def batch(
     quiet,
 ):
     """Score a catalogue of products (.csv or .parquet line items) into OUT."""
-    from ..batch import DEFAULT_CHUNK_ROWS, score_catalogue
+    from cfp_engine.batch.run import DEFAULT_CHUNK_ROWS, score_catalogue
 
     check_paths(
         inputs=(("CATALOGUE", "catalogue file", catalogue),),

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ..documents import dump_json
-from ..errors import SpecError
-from ._base import _calculation_options, _mc_options, _warn, check_paths, cli, format_option
+from cfp_engine.cli._base import (
+    _calculation_options,
+    _mc_options,
+    _warn,
+    check_paths,
+    cli,
+    format_option,
+)
+from cfp_engine.errors import SpecError
+from cfp_engine.spec.documents import dump_json
 
 
 @cli.command()
@@ -42,9 +49,9 @@ def calc(
     samples_path,
 ):
     """Carbon footprint of the product in SPEC (YAML or JSON)."""
-    from ..core import calculate_footprint
-    from ..report import render_csv, render_table
-    from ..spec import load_spec
+    from cfp_engine.engine.footprint import calculate_footprint
+    from cfp_engine.render.tables import render_csv, render_table
+    from cfp_engine.spec.product import load_spec
 
     check_paths(
         documents=(("SPEC", "spec file", spec_path),),
@@ -87,8 +94,8 @@ def calc(
 
 
 def _report_brightway_check(spec, result, inventories) -> None:
-    from ..project_queries import lca_scores
-    from ..store import open_store
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.queries import lca_scores
 
     table = open_store([*spec.inventories, *inventories])
     index = {a.reference: a.index for a in table.activities}
@@ -108,8 +115,8 @@ def _report_brightway_check(spec, result, inventories) -> None:
 def _calc_mc(
     spec, variant, inventories, materials, method, approach, fmt, mc, seed, workers, samples_path
 ):
-    from ..core import FootprintCalculator
-    from ..uncertainty_analysis import render_mc_table, sample_footprints, write_samples
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.analysis import render_mc_table, sample_footprints, write_samples
 
     if mc is None:
         raise SpecError("--samples needs --mc N (the number of Monte Carlo iterations)")
@@ -149,10 +156,10 @@ def compare(
     spec_paths, inventories, materials, method, approach, fmt, mc, seed, workers, plot_path
 ):
     """The product and all its variants side by side (or several SPECs)."""
-    from ..core import FootprintCalculator
-    from ..design import compare_designs
-    from ..report import render_comparison, render_comparison_csv
-    from ..spec import load_spec
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.engine.scenarios import compare_designs
+    from cfp_engine.render.tables import render_comparison, render_comparison_csv
+    from cfp_engine.spec.product import load_spec
 
     check_paths(
         documents=tuple(("SPEC", "spec file", path) for path in spec_paths),
@@ -180,7 +187,7 @@ def compare(
 
 def _check_samples_kept(mc: int, option: str) -> None:
     """Refuse (before any work) an option that needs samples the run will not keep."""
-    from ..mc_statistics import EXACT_LIMIT
+    from cfp_engine.uncertainty.statistics import EXACT_LIMIT
 
     if mc > EXACT_LIMIT:
         raise SpecError(
@@ -190,7 +197,7 @@ def _check_samples_kept(mc: int, option: str) -> None:
 
 
 def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
-    from ..uncertainty_analysis import (
+    from cfp_engine.uncertainty.analysis import (
         compare_with_uncertainty,
         plot_distributions,
         render_mc_comparison,
@@ -256,16 +263,16 @@ def sweep(
     target,
 ):
     """The footprint as one component's recycled content varies."""
-    from ..core import FootprintCalculator
-    from ..design import (
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.engine.scenarios import (
         parse_percent_range,
         plot_sweep,
         recycled_content_for_target,
         sweep_recycled_content,
     )
-    from ..report import render_sweep, render_sweep_csv
-    from ..spec import load_spec
-    from ..units import parse_share
+    from cfp_engine.render.tables import render_sweep, render_sweep_csv
+    from cfp_engine.spec.product import load_spec
+    from cfp_engine.spec.units import parse_share
 
     check_paths(
         documents=(("SPEC", "spec file", spec_path),),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..documents import dump_json
-from ..io_checks import check_input_path
-from ._base import (
+from cfp_engine.cli._base import (
     CfpGroup,
     check_paths,
     cli,
@@ -15,6 +13,8 @@ from ._base import (
     materials_option,
     method_option,
 )
+from cfp_engine.files.checks import check_input_path
+from cfp_engine.spec.documents import dump_json
 
 
 @cli.group(cls=CfpGroup)
@@ -26,7 +26,7 @@ def data():
 @format_option("table", "json", default="table")
 def data_status(fmt):
     """Report what is built, where, and whether it is up to date."""
-    from ..store import store_status
+    from cfp_engine.store.access import store_status
 
     status = store_status()
     if fmt == "json":
@@ -94,7 +94,7 @@ def data_doctor(ctx, fmt):
     Also damaged Brightway databases (SQLite quick_check). Exits with 1 when a problem is
     left that only you can fix (a damaged user store: import its databases again).
     """
-    from ..store_health import findings_as_dicts, repair_store
+    from cfp_engine.store.health import findings_as_dicts, repair_store
 
     found = findings_as_dicts(repair_store())
     fixed = [item for item in found if item["fixable"]]
@@ -140,7 +140,7 @@ def data_clean(older_than, max_size, dry_run):
 
     They are rebuilt (a few seconds) when their files are used again.
     """
-    from ..store_health import clean_user_projects
+    from cfp_engine.store.health import clean_user_projects
 
     removed = clean_user_projects(
         older_than_days=older_than,
@@ -157,7 +157,7 @@ def data_clean(older_than, max_size, dry_run):
 @data.command("build")
 def data_build():
     """Build (or rebuild if changed) the built-in Brightway project now."""
-    from ..store import open_store
+    from cfp_engine.store.access import open_store
 
     table = open_store()
     click.echo(
@@ -173,9 +173,9 @@ def data_build():
 @format_option("table", "json", "csv", default="table")
 def data_materials(materials, inventories, method, fmt):
     """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
-    from ..data_views import list_material_factors
-    from ..report import render_material_factors
-    from ..store import open_store
+    from cfp_engine.render.data_views import list_material_factors
+    from cfp_engine.render.tables import render_material_factors
+    from cfp_engine.store.access import open_store
 
     check_paths(inventories=inventories, materials=materials)
     rows = list_material_factors(open_store(inventories), materials=materials, method=method)
@@ -191,9 +191,9 @@ def data_materials(materials, inventories, method, fmt):
 @format_option("table", "json", default="table")
 def data_show(reference, inventories, fmt):
     """One dataset: source, quality, exchanges and per-unit scores."""
-    from ..data_views import describe_activity
-    from ..report import render_activity
-    from ..store import open_store
+    from cfp_engine.render.data_views import describe_activity
+    from cfp_engine.render.tables import render_activity
+    from cfp_engine.store.access import open_store
 
     check_paths(inventories=inventories)
     details = describe_activity(open_store(inventories), reference)
@@ -252,7 +252,7 @@ def data_show(reference, inventories, fmt):
 )
 def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_invalid, report_fmt):
     """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
-    from ..user_store import import_database
+    from cfp_engine.store.registry import import_database
 
     check_input_path(path, what="database file or folder", option="PATH", folder_ok=True)
     if flow_map is not None:
@@ -276,7 +276,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
 @format_option("table", "json", default="table")
 def data_list(fmt):
     """The imported databases: format, source hash, size, activities, import date."""
-    from ..user_store import list_databases
+    from cfp_engine.store.registry import list_databases
 
     rows = list_databases()
     if fmt == "json":
@@ -306,7 +306,7 @@ def data_list(fmt):
 @click.argument("name", metavar="NAME")
 def data_remove(name):
     """Remove an imported database from the store."""
-    from ..user_store import remove_database
+    from cfp_engine.store.registry import remove_database
 
     remove_database(name)
     click.echo(f"Removed {name}", err=True)

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..documents import dump_json
-from ..errors import SpecError, quote_input
-from ..io_checks import check_input_path
-from ._base import (
+from cfp_engine.cli._base import (
     _calculation_options,
     _warn,
     check_paths,
@@ -18,6 +15,9 @@ from ._base import (
     inventory_option,
     materials_option,
 )
+from cfp_engine.errors import SpecError, quote_input
+from cfp_engine.files.checks import check_input_path
+from cfp_engine.spec.documents import dump_json
 
 
 @cli.command()
@@ -117,8 +117,8 @@ def label(
     """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
     from datetime import datetime
 
-    from ..labels import make_disclosure, render_label, write_atomically
-    from ..spec import load_spec
+    from cfp_engine.labels.make import make_disclosure, render_label, write_atomically
+    from cfp_engine.spec.product import load_spec
 
     check_paths(
         documents=(("SPEC", "spec file", spec_path),),
@@ -189,8 +189,8 @@ def verify(ctx, label_path, spec_path, inventories, materials, schema_dir, fmt):
 
     Exit code 0 when every check passes, 1 when one fails, 2 when the input is unusable.
     """
-    from ..spec import load_spec
-    from ..verify import verify_label
+    from cfp_engine.spec.product import load_spec
+    from cfp_engine.verify.recompute import verify_label
 
     check_paths(
         documents=(("LABEL", "label file", label_path), ("--spec", "spec file", spec_path)),

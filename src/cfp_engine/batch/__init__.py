@@ -1,0 +1,1 @@
+"""Catalogue scoring: reading, vectorised scoring, chunks, resume, Dask."""

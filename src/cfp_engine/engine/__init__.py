@@ -1,0 +1,1 @@
+"""A product's footprint: circularity, component plans and demand, results, scenarios."""

@@ -1,0 +1,1 @@
+"""Files the engine reads and writes: atomic writes and checks made before any work starts."""

@@ -1,0 +1,1 @@
+"""Disclosure and its formats: PACT, Catena-X and the readable label."""

@@ -1,0 +1,112 @@
+"""Make a label: calculate, build the disclosure, render it in the asked format.
+
+The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect model),
+``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from cfp_engine.engine.footprint import FootprintCalculator
+from cfp_engine.errors import SpecError
+from cfp_engine.labels.disclosure import Disclosure, build_disclosure
+from cfp_engine.labels.facts import label_facts
+from cfp_engine.spec.documents import dump_json
+from cfp_engine.spec.product import ProductSpec
+
+FORMATS = ("pact", "pact-v2", "catena-x", "json", "md", "html")
+CATENA_X_VERSIONS = ("9.0.0", "10.0.0")
+
+
+def make_disclosure(
+    spec: ProductSpec,
+    *,
+    variant: str | None = None,
+    method: str | None = None,
+    approach: str | None = None,
+    inventories: Sequence[str | Path] = (),
+    materials: Sequence[str | Path] = (),
+    facts: Mapping[str, Any] | None = None,
+    mc: int | None = None,
+    seed: int | None = None,
+) -> Disclosure:
+    """Calculate ``spec`` and build its disclosure (label facts from the spec + ``facts``).
+
+    With ``mc`` iterations, a Monte Carlo run (:mod:`cfp_engine.uncertainty.analysis`)
+    gives the label's uncertainty statement.
+    """
+    product = spec.with_variant(variant)
+    label = label_facts(product, facts)
+    calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)
+    result = calculator.calculate(product, approach=approach)
+    uncertainty = None
+    if mc is not None:
+        from cfp_engine.uncertainty.analysis import sample_footprints
+
+        (sampled,) = sample_footprints(
+            [(product, None)], calculator, iterations=mc, seed=seed, approach=approach
+        )
+        uncertainty = sampled.statistics()
+    table = calculator.table_for(product)
+    return build_disclosure(result, product, table, label, uncertainty=uncertainty)
+
+
+def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:
+    """The disclosure as JSON-ready data (``--format json``)."""
+    document = asdict(disclosure)
+    document["facts"] = {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in document["facts"].items()
+    }
+    what = f"the disclosure of {disclosure.product_id!r}"
+    return json.loads(dump_json(document, what=what, default=str))
+
+
+def render_label(
+    disclosure: Disclosure, fmt: str, *, lang: str = "en", catena_x_version: str = "9.0.0"
+) -> str:
+    """The label text in ``fmt`` (one of :data:`FORMATS`).
+
+    Raises
+    ------
+    CalculationError
+        A figure of a JSON format is not a finite number.
+    """
+    what = f"the {fmt} label of {disclosure.product_id!r}"
+    if fmt == "pact":
+        from cfp_engine.labels.pact import to_pact_v3
+
+        return dump_json(to_pact_v3(disclosure), what=what, indent=2, ensure_ascii=False)
+    if fmt == "pact-v2":
+        from cfp_engine.labels.pact import to_pact_v2
+
+        return dump_json(to_pact_v2(disclosure), what=what, indent=2, ensure_ascii=False)
+    if fmt == "catena-x":
+        from cfp_engine.labels.catenax import to_catenax
+
+        if catena_x_version not in CATENA_X_VERSIONS:
+            raise SpecError(
+                f"--catena-x-version {catena_x_version!r}: one of {', '.join(CATENA_X_VERSIONS)}"
+            )
+        document = to_catenax(disclosure, version=catena_x_version)
+        return dump_json(document, what=what, indent=2, ensure_ascii=False)
+    if fmt == "json":
+        document = disclosure_document(disclosure)
+        return dump_json(document, what=what, indent=2, ensure_ascii=False)
+    if fmt in ("md", "html"):
+        from cfp_engine.labels.readable import render as label_render
+
+        render = label_render.render_markdown if fmt == "md" else label_render.render_html
+        return render(disclosure, lang=lang)
+    raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(FORMATS)})")
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
+    from cfp_engine.files.atomic import write_text_atomically
+
+    write_text_atomically(path, text)

@@ -1,0 +1,1 @@
+"""The readable label and calculation report, in English and Japanese."""

@@ -1,0 +1,3 @@
+"""The embedded Brightway store: session, build, score tables, queries, user databases.
+
+The only package that imports Brightway."""

@@ -1,0 +1,1 @@
+"""User databases in: readers per format, linking, flow maps, reports, archive and XML safety."""

@@ -1,0 +1,1 @@
+"""Monte Carlo footprints over the same plans and demand as the engine."""

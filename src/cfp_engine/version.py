@@ -1,0 +1,3 @@
+"""The version of cfp-engine: its one source."""
+
+__version__ = "0.1.0"
