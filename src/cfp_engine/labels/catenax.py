@@ -7,7 +7,8 @@ Tractus-X (https://github.com/eclipse-tractusx/sldt-semantic-models, ``io.catena
 International GmbH, Robert Bosch Manufacturing Solutions GmbH, Siemens AG, SAP AG,
 BASF SE and Contributors to the Eclipse Foundation, made available under CC-BY-4.0
 (https://creativecommons.org/licenses/by/4.0/). The field names, value lists and ranges
-below are taken from it; the model files are not shipped (tests check against them).
+in :mod:`cfp_engine.labels.catenax_model` are taken from it; the model files are not
+shipped (tests check against them).
 
 How a :class:`~cfp_engine.labels.disclosure.Disclosure` maps (the model's own descriptions):
 
@@ -34,80 +35,30 @@ the model allows additional properties, and ``cfp verify`` reads them there.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.labels.catenax_model import (
+    CATENAX_DQR_FIELDS,
+    CATENAX_DQR_WORST,
+    LATEST_RELEASE,
+    MODEL_VERSIONS,
+    NOT_APPLICABLE,
+    REGION_OF_COUNTRY,
+    SPEC_VERSION_URN,
+    STANDARDS,
+    STANDARDS_V10,
+    UUID,
+    range_of,
+)
 from cfp_engine.labels.data_quality import dqr_on_scale
 from cfp_engine.labels.disclosure import Disclosure
 from cfp_engine.labels.rounding import LABEL_SIGNIFICANT_DIGITS, decimal_string
 from cfp_engine.labels.rules import exempted_problems
 from cfp_engine.labels.statements import STAGE_NAMES
 
-MODEL_VERSIONS = ("9.0.0", "10.0.0")
-#: The DQRs of both versions and the worst value of their scale ("between 1 and 5").
-CATENAX_DQR_FIELDS, CATENAX_DQR_WORST = ("technologicalDQR", "temporalDQR", "geographicalDQR"), 5
-SPEC_VERSION_URN = "urn:io.catenax.pcf:datamodel:version:"
-#: PACT v3 (and v2) names of the cross-sectoral standards -> Catena-X names.
-STANDARDS = {
-    "ISO14067": "ISO 14067",
-    "ISO Standard 14067": "ISO 14067",
-    "GHGP-Product": "GHG Protocol Product",
-    "GHG Protocol Product standard": "GHG Protocol Product",
-    "ISO14040-44": "ISO 14040-44",
-    "ISO Standard 14044": "ISO 14040-44",
-    "PAS2050": "PAS 2050",
-    "PEF": "PEF",
-    "PACT-1.0": "PACT-1.0",
-    "PACT-2.0": "PACT-2.0",
-    "PACT-3.0": "PACT-3.0",
-}
-STANDARDS_V10 = (
-    "ISO 14067",
-    "Pathfinder v1",
-    "PACT-1.0",
-    "Pathfinder v2",
-    "PACT-2.0",
-    "Pathfinder v3",
-    "PACT-3.0",
-    "GHG Protocol Product",
-    "PAS 2050",
-    "ISO 14040-44",
-    "PEF",
-    "Other",
-)
-#: UN M49 region of each ISO 3166-1 country (UN Statistics Division, "Standard country or
-#: area codes for statistical use"), at the level the model's enum uses: sub-regions, with
-#: Latin America and the Caribbean and Sub-Saharan Africa as one region each.
-M49_REGIONS = {
-    "Australia and New Zealand": "AU CC CX HM NF NZ",
-    "Central Asia": "KG KZ TJ TM UZ",
-    "Eastern Asia": "CN HK JP KP KR MN MO TW",
-    "Eastern Europe": "BG BY CZ HU MD PL RO RU SK UA",
-    "Latin America and the Caribbean": "AG AI AR AW BB BL BO BQ BR BS BV BZ CL CO CR CU CW "
-    "DM DO EC FK GD GF GP GS GT GY HN HT JM KN KY LC MF MQ MS MX NI PA PE PR PY SR SV SX TC "
-    "TT UY VC VE VG VI",
-    "Melanesia": "FJ NC PG SB VU",
-    "Micronesia": "FM GU KI MH MP NR PW UM",
-    "Northern Africa": "DZ EG EH LY MA SD TN",
-    "Northern America": "BM CA GL PM US",
-    "Northern Europe": "AX DK EE FI FO GB GG IE IM IS JE LT LV NO SE SJ",
-    "Polynesia": "AS CK NU PF PN TK TO TV WF WS",
-    "South-eastern Asia": "BN ID KH LA MM MY PH SG TH TL VN",
-    "Southern Asia": "AF BD BT IN IR LK MV NP PK",
-    "Southern Europe": "AD AL BA ES GI GR HR IT ME MK MT PT RS SI SM VA",
-    "Sub-Saharan Africa": "AO BF BI BJ BW CD CF CG CI CM CV DJ ER ET GA GH GM GN GQ GW IO KE "
-    "KM LR LS MG ML MR MU MW MZ NA NE NG RE RW SC SH SL SN SO SS ST SZ TD TF TG TZ UG YT ZA "
-    "ZM ZW",
-    "Western Asia": "AE AM AZ BH CY GE IL IQ JO KW LB OM PS QA SA SY TR YE",
-    "Western Europe": "AT BE CH DE FR LI LU MC NL",
-}
-REGION_OF_COUNTRY = {c: r for r, codes in M49_REGIONS.items() for c in codes.split()}
-_UUID = re.compile(r"(urn:uuid:)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-#: The model's "not applicable" for a required text that only applies to mass balancing.
-NOT_APPLICABLE = "not applicable"
 GHG_KEYS = {  # line-item GHG split -> Catena-X category (positions A, C, E)
     "fossil": "FossilGhgEmissions",
     "biogenic": "BiogenicNonCO2Emissions",
@@ -135,7 +86,7 @@ def _lower_first(name: str) -> str:
 # -- the payload ---------------------------------------------------------------------------
 
 
-def to_catenax(disclosure: Disclosure, *, version: str = "9.0.0") -> dict[str, Any]:
+def to_catenax(disclosure: Disclosure, *, version: str = LATEST_RELEASE) -> dict[str, Any]:
     """A Catena-X PCF payload (aspect model ``io.catenax.pcf`` ``version``).
 
     Parameters
@@ -179,7 +130,7 @@ def to_catenax(disclosure: Disclosure, *, version: str = "9.0.0") -> dict[str, A
 def _check_facts(d: Disclosure) -> None:
     """The facts the model requires and the engine cannot supply or must not guess."""
     facts = d.facts
-    if not _UUID.fullmatch(d.id):
+    if not UUID.fullmatch(d.id):
         raise SpecError(
             f"label.id: Catena-X needs a UUID (or urn:uuid:...) as the PCF id, got {d.id!r}"
         )
@@ -428,8 +379,6 @@ def _stages(d: Disclosure, notes: list[str]) -> dict[str, Any]:
 
 def _checked_emission(d: Disclosure, path: str, value: float) -> float:
     """``value`` rounded, or a :class:`SpecError` when the model's range excludes it."""
-    from cfp_engine.verify.catenax import range_of  # the model's ranges live with the checks
-
     number = _num(value)
     low, high = range_of(path.rsplit(".", 1)[1]) or (None, None)
     if low is not None and number < low:

@@ -15,34 +15,27 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import SpecError
-from cfp_engine.labels.catenax import (
-    _UUID,
+from cfp_engine.labels.catenax_model import (
+    LATEST_RELEASE,
     M49_REGIONS,
     MODEL_VERSIONS,
     NOT_APPLICABLE,
     SPEC_VERSION_URN,
     STANDARDS_V10,
+    UUID,
+    range_of,
 )
 from cfp_engine.labels.rules import exempted_problems
-from cfp_engine.verify.reading import ids_of
+from cfp_engine.verify.common import Check, first_object, ids_of, validity_check
 
 # -- reading a payload back (cfp verify) ----------------------------------------------------
 
 
-def _first(payload: Mapping[str, Any], *path: str) -> dict[str, Any]:
-    """The first object at ``path`` (each step a one-element array), or ``{}``."""
-    node: Any = payload
-    for key in path:
-        group = node.get(key) if isinstance(node, Mapping) else None
-        node = group[0] if isinstance(group, list) and group else {}
-    return node if isinstance(node, dict) else {}
-
-
 def detect_version(payload: Mapping[str, Any]) -> str:
     """The model version of ``payload`` (from ``specVersion``; 9.0.0 if it does not say)."""
-    spec_version = str(_first(payload, "scopeOfPcfForm").get("specVersion", ""))
+    spec_version = str(first_object(payload, "scopeOfPcfForm").get("specVersion", ""))
     found = spec_version.rsplit(":", 1)[-1]
-    return found if found in MODEL_VERSIONS else "9.0.0"
+    return found if found in MODEL_VERSIONS else LATEST_RELEASE
 
 
 def engine_extension(payload: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -57,15 +50,15 @@ def engine_extension(payload: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def facts_from(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The label facts written in a payload, as overrides for a re-computation."""
-    company = _first(payload, "companyAndProductInformation", "companyInformation")
-    product = _first(payload, "companyAndProductInformation", "productInformation")
+    company = first_object(payload, "companyAndProductInformation", "companyInformation")
+    product = first_object(payload, "companyAndProductInformation", "productInformation")
     info = ("pcfAssessmentAndMethodology", "pcfAssessmentInformation")
-    time = _first(payload, *info, "time")
+    time = first_object(payload, *info, "time")
     facts: dict[str, Any] = {
         "company_name": company.get("companyName"),
         "company_ids": ids_of(company.get("companyIds")),
         "product_ids": ids_of(product.get("productIds")),
-        "id": _first(payload, *info, "idAndVersion").get("id"),
+        "id": first_object(payload, *info, "idAndVersion").get("id"),
     }
     for name, key in (
         ("reference_period", "referencePeriod"),
@@ -146,15 +139,6 @@ ENUMS_BY_VERSION = {
         "crossSectoralStandards": "|".join(STANDARDS_V10),
     },
 }
-#: Inclusive ranges of numbers (None: open end); emission positions go by name.
-RANGES = {
-    "declaredUnitAmount": (0.0, None),  # and > 0, checked apart
-    "productMassPerDeclaredUnit": (0.0, None),
-    "version": (0.0, None),
-    "exemptedEmissionsPercent": (0.0, 10.0),
-    "primaryDataShare": (0.0, 100.0),
-    **{f"{name}DQR": (1.0, 5.0) for name in ("technological", "temporal", "geographical")},
-}
 BOOLEANS = {
     "ccsTechnologicalCO2CaptureIncluded",
     "massBalancingUsed",
@@ -186,21 +170,6 @@ def _objects(payload: Any, path: str) -> list[tuple[str, dict]]:
     return found
 
 
-def range_of(name: str) -> tuple[float | None, float | None] | None:
-    """The model's inclusive range of a numeric field (None: open end), by its name."""
-    if name in RANGES:
-        return RANGES[name]
-    if name.startswith(("programCertificationShare", "productVerificationShare")):
-        return (0.0, 100.0)
-    if name.endswith("IncludingBiogenicUptake"):  # T1 may be negative, but not packaging's
-        return (0.0, None) if name.startswith("packaging") else (None, None)
-    if name.endswith(("Emissions", "ExcludingBiogenicUptake", "CarbonContent", "ContentTotal")):
-        return (0.0, None)
-    if name.endswith(("Uptake", "Removals")):
-        return (None, 0.0)
-    return None
-
-
 def check_catenax(payload: Mapping[str, Any], version: str) -> list[str]:
     """Problems with a Catena-X PCF payload: required fields, types, value lists, ranges.
 
@@ -217,7 +186,7 @@ def check_catenax(payload: Mapping[str, Any], version: str) -> list[str]:
         for where, node in _objects(dict(payload), path):
             problems += [f"missing {where}{key}" for key in keys.split() if key not in node]
     problems += _check_values(dict(payload), version)
-    spec_version = str(_first(payload, "scopeOfPcfForm").get("specVersion", ""))
+    spec_version = str(first_object(payload, "scopeOfPcfForm").get("specVersion", ""))
     if "scopeOfPcfForm" in payload and spec_version != SPEC_VERSION_URN + version:
         problems.append(f"specVersion {spec_version!r} is not {SPEC_VERSION_URN + version}")
     return problems
@@ -267,7 +236,7 @@ def _field_problem(key: str, value: Any, version: str, where: str) -> str | None
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         return None if ok else "must be a list of texts"
     if key == "id" and where.endswith("idAndVersion[0]."):
-        ok = isinstance(value, str) and _UUID.fullmatch(value)
+        ok = isinstance(value, str) and UUID.fullmatch(value)
         return None if ok else "is not a UUID"
     if key.endswith(("PeriodStart", "PeriodEnd")) or key in ("created", "completedAt"):
         ok = isinstance(value, str) and _TIMESTAMP.search(value)
@@ -312,16 +281,16 @@ def check_official_schema(payload: Mapping[str, Any], schema_dir: str | Path) ->
 # -- rules (cfp verify) ----------------------------------------------------------------------
 
 
-def rule_checks(payload: Mapping[str, Any], extension: Mapping[str, Any]) -> list:
-    """The Catena-X rules ``cfp verify`` checks, as :class:`cfp_engine.verify.recompute.Check` s."""
-    from cfp_engine.verify.checks import Check, validity_check
-
+def rule_checks(payload: Mapping[str, Any], extension: Mapping[str, Any]) -> list[Check]:
+    """The Catena-X rules ``cfp verify`` checks."""
     info = ("pcfAssessmentAndMethodology", "pcfAssessmentInformation")
-    stages = _first(payload, "productLifeCycleStagesAndEmissions")
-    production = _first(stages, "productionStage")
-    distribution = _first(stages, "distributionStage")
-    exempted = _first(payload, *info, "boundarySpecifications").get("exemptedEmissionsPercent", 0)
-    time = _first(payload, *info, "time")
+    stages = first_object(payload, "productLifeCycleStagesAndEmissions")
+    production = first_object(stages, "productionStage")
+    distribution = first_object(stages, "distributionStage")
+    exempted = first_object(payload, *info, "boundarySpecifications").get(
+        "exemptedEmissionsPercent", 0
+    )
+    time = first_object(payload, *info, "time")
     # Without validityPeriodStart, "created" is the start (the model's description).
     valid_from = time.get("validityPeriodStart") or time.get("created")
     result = extension.get("result") if isinstance(extension.get("result"), dict) else {}

@@ -8,8 +8,6 @@ runs them all and gathers them in a report.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date
 from decimal import (
     MAX_EMAX,
     MIN_EMIN,
@@ -22,9 +20,11 @@ from decimal import (
 from pathlib import Path
 from typing import Any
 
-from cfp_engine.labels.integrity import labelled_figures, sha256_json
+from cfp_engine.labels.integrity import sha256_json
 from cfp_engine.labels.rounding import rounding_tolerance
-from cfp_engine.labels.rules import exempted_problems, finite_decimal, validity_problems
+from cfp_engine.labels.rules import exempted_problems, finite_decimal
+from cfp_engine.verify import catenax
+from cfp_engine.verify.common import Check, validity_check
 from cfp_engine.verify.structure import (
     DQR_RANGES,
     check_official_schema,
@@ -37,24 +37,9 @@ from cfp_engine.verify.structure import (
 MAX_MC_RERUN = 1_000_000
 
 
-@dataclass(frozen=True)
-class Check:
-    """One check of a verification: its name, outcome and what was compared."""
-
-    name: str
-    passed: bool | None  # None: skipped
-    detail: str = ""
-
-    @property
-    def status(self) -> str:
-        return {True: "pass", False: "FAIL", None: "skipped"}[self.passed]
-
-
 def structure_check(document, fmt) -> Check:
     """The required fields and ranges of the label (PACT or Catena-X)."""
     if fmt == "catena-x":
-        from cfp_engine.verify import catenax
-
         problems = catenax.check_catenax(document, catenax.detect_version(document))
     else:
         problems = check_pact(document, fmt)
@@ -216,7 +201,7 @@ def extension_checks(extension, recomputed) -> list[Check]:
         "result",
     )
     figures = _object(extension.get("figures"))
-    for key, want_figure in labelled_figures(recomputed).items():
+    for key, want_figure in recomputed.labelled_figures().items():
         if figures.get(key) != want_figure:
             failures.append(
                 f"extension figure {key}: label {str(figures.get(key))[:40]!r}, "
@@ -225,7 +210,7 @@ def extension_checks(extension, recomputed) -> list[Check]:
     failures += [
         f"extension figure {key}: not in the re-computation"
         for key in figures
-        if key not in labelled_figures(recomputed)
+        if key not in recomputed.labelled_figures()
     ]
     return [
         Check(
@@ -275,47 +260,11 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _day(value: Any) -> date | None:
-    """The date of an RFC 3339 date-time (its first 10 characters), or None."""
-    try:
-        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def validity_check(reference_end: Any, validity_start: Any, validity_end: Any) -> Check:
-    """PACT's validity rules (:func:`~cfp_engine.labels.rules.validity_problems`) on a label."""
-    name = "rule: validity within 3 years after the reference period"
-    if validity_end is None and validity_start is None:
-        return Check(name, None, "no validity period declared")
-    reference, start, end = (_day(v) for v in (reference_end, validity_start, validity_end))
-    unreadable = [
-        f"{key} {str(value)[:40]!r} is not a date"
-        for key, value, day in (
-            ("referencePeriodEnd", reference_end, reference),
-            ("validityPeriodStart", validity_start, start),
-            ("validityPeriodEnd", validity_end, end),
-        )
-        if day is None and (value is not None or key != "validityPeriodStart")
-    ]
-    if unreadable:
-        return Check(name, False, "; ".join(unreadable))
-    problems = validity_problems(reference, start, end)
-    return Check(
-        name,
-        not problems,
-        "; ".join(problems)
-        or f"validity {start or '(from creation)'} to {end}, reference period ends {reference}",
-    )
-
-
 def rule_checks(document, extension, fmt) -> list[Check]:
     """The rules: AR6, exemptions (PACT v2), DQR range, validity period, stage sums."""
     checks = []
     result = _object(extension.get("result"))
     if fmt == "catena-x":
-        from cfp_engine.verify import catenax
-
         return catenax.rule_checks(document, extension)
     pcf = _object(document.get("pcf"))
     factors = (

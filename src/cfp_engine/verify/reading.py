@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.labels.catenax_model import LATEST_RELEASE
+from cfp_engine.verify import catenax
+from cfp_engine.verify.common import ids_of
 
 
 def _finite_float(text: str) -> float:
@@ -76,8 +79,6 @@ def label_format(document: dict[str, Any], *, where: str = "the label") -> str:
 def engine_extension(document: dict[str, Any], fmt: str) -> dict[str, Any] | None:
     """The cfp-engine data-model extension of a label (its result and integrity data)."""
     if fmt == "catena-x":
-        from cfp_engine.verify import catenax
-
         return catenax.engine_extension(document)
     extensions = document.get("extensions")
     for extension in extensions if isinstance(extensions, list) else []:
@@ -90,17 +91,13 @@ def engine_extension(document: dict[str, Any], fmt: str) -> dict[str, Any] | Non
 def catenax_version(document: dict[str, Any], fmt: str) -> str:
     """The Catena-X model version to render the re-computed label in."""
     if fmt != "catena-x":
-        return "9.0.0"
-    from cfp_engine.verify import catenax
-
+        return LATEST_RELEASE
     return catenax.detect_version(document)
 
 
 def facts_from(document: dict[str, Any], fmt: str) -> dict[str, Any]:
     """The facts a label states, as overrides for :func:`cfp_engine.labels.facts.label_facts`."""
     if fmt == "catena-x":
-        from cfp_engine.verify import catenax
-
         return catenax.facts_from(document)
     pcf = document.get("pcf") if isinstance(document.get("pcf"), dict) else {}
     start, end = (str(pcf.get(k, ""))[:10] for k in ("referencePeriodStart", "referencePeriodEnd"))
@@ -111,10 +108,3 @@ def facts_from(document: dict[str, Any], fmt: str) -> dict[str, Any]:
         "product_category_cpc": document.get("productCategoryCpc"),
         "reference_period": {"start": start, "end": end},
     }
-
-
-def ids_of(value: Any) -> tuple[Any, ...]:
-    """A label's ids as a tuple, whatever was written (the rules judge them, not this)."""
-    if isinstance(value, list):
-        return tuple(value)
-    return () if value in (None, "") else (value,)

@@ -28,7 +28,6 @@ from typing import Any
 from cfp_engine.errors import SpecError
 from cfp_engine.spec.product import ProductSpec
 from cfp_engine.verify.checks import (
-    Check,
     extension_checks,
     figure_checks,
     hash_checks,
@@ -37,6 +36,7 @@ from cfp_engine.verify.checks import (
     rule_checks,
     structure_check,
 )
+from cfp_engine.verify.common import Check
 from cfp_engine.verify.reading import (
     catenax_version,
     engine_extension,

@@ -14,6 +14,7 @@ from typing import Any
 
 from cfp_engine.labels.pact import V2_DQR_WORST, V3_DQR_WORST
 from cfp_engine.labels.rules import finite_decimal, urn_problems
+from cfp_engine.verify import catenax
 
 #: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
 #: inclusive"; v2.3.3: "between `1` and `3` inclusive").
@@ -187,8 +188,6 @@ def check_official_schema(document: dict[str, Any], fmt: str, schema_dir: Path) 
 
     name = {"pact": "v3/openapi-3.0.3.yaml", "pact-v2": "v2/openapi-2.3.3.yaml"}.get(fmt)
     if name is None:
-        from cfp_engine.verify import catenax
-
         return catenax.check_official_schema(document, schema_dir)
     openapi = yaml.safe_load((schema_dir / name).read_text(encoding="utf-8"))
     schema = {
