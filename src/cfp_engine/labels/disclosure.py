@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,7 +34,7 @@ from cfp_engine.engine.results import FootprintResult
 from cfp_engine.errors import SpecError
 from cfp_engine.labels.data_quality import data_quality, primary_share, secondary_sources
 from cfp_engine.labels.facts import LabelFacts, with_exemptions
-from cfp_engine.labels.integrity import labelled_figures, with_integrity
+from cfp_engine.labels.integrity import integrity_hashes, labelled_figures
 from cfp_engine.labels.rounding import ROUNDING_RULE
 from cfp_engine.labels.statements import (
     allocation_description,
@@ -91,6 +91,10 @@ class Disclosure:
     def total_kg_co2e(self) -> float:
         return self.figures["pcfExcludingBiogenicUptake"]
 
+    def labelled_figures(self) -> dict[str, str]:
+        """The figures as decimal strings, by name and ``stage:<stage>``: what the hash covers."""
+        return labelled_figures(self.figures, self.stages_kg_co2e)
+
     def extension(self) -> dict[str, Any]:
         """The PACT data-model extension that carries the result and the integrity data."""
         return {
@@ -100,7 +104,7 @@ class Disclosure:
                 "engine": "cfp-engine",
                 "engineVersion": __version__,
                 "rounding": ROUNDING_RULE,
-                "figures": labelled_figures(self),
+                "figures": self.labelled_figures(),
                 "result": dict(self.result),
                 "integrity": dict(self.integrity),
             },
@@ -230,7 +234,8 @@ def build_disclosure(
         uncertainty_assessment_description=uncertainty_description(uncertainty),
         result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
     )
-    return with_integrity(disclosure)
+    integrity = integrity_hashes(result.provenance, disclosure.labelled_figures())
+    return replace(disclosure, integrity=integrity)
 
 
 def _ipcc_report(method_name: str) -> str:
