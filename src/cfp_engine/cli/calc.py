@@ -266,10 +266,10 @@ def sweep(
     from cfp_engine.engine.footprint import FootprintCalculator
     from cfp_engine.engine.scenarios import (
         parse_percent_range,
-        plot_sweep,
         recycled_content_for_target,
         sweep_recycled_content,
     )
+    from cfp_engine.render.plots import plot_sweep
     from cfp_engine.render.tables import render_sweep, render_sweep_csv
     from cfp_engine.spec.product import load_spec
     from cfp_engine.spec.units import parse_share
