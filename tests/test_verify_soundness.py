@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
+from cfp_engine.errors import VerificationError
 from cfp_engine.labels.rules import (
     add_years,
     exempted_problems,
@@ -174,6 +175,23 @@ def test_absurd_headline_figures_fail(labels, tmp_path, fmt, forged):
     assert result.exit_code == 1
     failed = [c for c in json.loads(result.stdout)["checks"] if c["status"] == "FAIL"]
     assert any(key in c["detail"] for c in failed), failed
+
+
+def test_failed_checks_leave_through_verification_error(labels, tmp_path):
+    """A failed check is a VerificationError (exit code 1) after the report, no stderr line."""
+    spec, made = labels
+    document = copy.deepcopy(made["pact"])
+    document["pcf"]["pcfExcludingBiogenicUptake"] = "7"
+    path = tmp_path / "forged.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("verify", path, "--spec", spec)
+    assert result.exit_code == VerificationError.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "RESULT: FAILED"
+    assert result.stderr == ""
+    # With --debug the error is not turned into an exit code: it is the VerificationError.
+    debug = run("--debug", "verify", path, "--spec", spec)
+    assert isinstance(debug.exception, VerificationError)
+    assert debug.stdout.splitlines()[-1] == "RESULT: FAILED"
 
 
 @pytest.mark.parametrize("number", ["1e400", "-1e400", "1e999999999", "NaN", "Infinity"])
