@@ -17,12 +17,14 @@ from cfp_engine.cli._base import (
 )
 from cfp_engine.errors import SpecError, VerificationError, quote_input
 from cfp_engine.files.checks import check_input_path
+from cfp_engine.labels.catenax_model import LATEST_RELEASE, MODEL_VERSIONS
+from cfp_engine.labels.formats import LABEL_FORMATS
 from cfp_engine.spec.documents import dump_json
 
 
 @cli.command()
 @click.argument("spec_path", metavar="SPEC")
-@format_option("pact", "pact-v2", "catena-x", "json", "md", "html", default="pact")
+@format_option(*LABEL_FORMATS, default="pact")
 @click.option(
     "-o",
     "--output",
@@ -42,9 +44,10 @@ from cfp_engine.spec.documents import dump_json
 )
 @click.option(
     "--catena-x-version",
-    default="9.0.0",
+    type=click.Choice(MODEL_VERSIONS),
+    default=LATEST_RELEASE,
     show_default=True,
-    help="Catena-X PCF aspect model version: 9.0.0 or 10.0.0 (release candidate).",
+    help="Catena-X PCF aspect model version (10.0.0 is a release candidate).",
 )
 @click.option("--company-name", default=None, help="Overrides label.company_name.")
 @click.option(

@@ -14,13 +14,12 @@ from typing import Any
 
 from cfp_engine.engine.footprint import FootprintCalculator
 from cfp_engine.errors import SpecError
+from cfp_engine.labels.catenax_model import LATEST_RELEASE
 from cfp_engine.labels.disclosure import Disclosure, build_disclosure
 from cfp_engine.labels.facts import label_facts
+from cfp_engine.labels.formats import LABEL_FORMATS, READABLE_FORMATS
 from cfp_engine.spec.documents import dump_json
 from cfp_engine.spec.product import ProductSpec
-
-FORMATS = ("pact", "pact-v2", "catena-x", "json", "md", "html")
-CATENA_X_VERSIONS = ("9.0.0", "10.0.0")
 
 
 def make_disclosure(
@@ -67,12 +66,29 @@ def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:
 
 
 def render_label(
-    disclosure: Disclosure, fmt: str, *, lang: str = "en", catena_x_version: str = "9.0.0"
+    disclosure: Disclosure,
+    fmt: str,
+    *,
+    lang: str = "en",
+    catena_x_version: str = LATEST_RELEASE,
 ) -> str:
-    """The label text in ``fmt`` (one of :data:`FORMATS`).
+    """The label text in ``fmt``.
+
+    Parameters
+    ----------
+    disclosure
+        The label's values.
+    fmt
+        One of :data:`cfp_engine.labels.formats.LABEL_FORMATS`.
+    lang
+        ``"en"`` or ``"ja"``, for the readable formats.
+    catena_x_version
+        One of :data:`cfp_engine.labels.catenax_model.MODEL_VERSIONS`, for ``catena-x``.
 
     Raises
     ------
+    SpecError
+        An unknown format or Catena-X version, or a fact the format needs is missing.
     CalculationError
         A figure of a JSON format is not a finite number.
     """
@@ -88,21 +104,17 @@ def render_label(
     if fmt == "catena-x":
         from cfp_engine.labels.catenax import to_catenax
 
-        if catena_x_version not in CATENA_X_VERSIONS:
-            raise SpecError(
-                f"--catena-x-version {catena_x_version!r}: one of {', '.join(CATENA_X_VERSIONS)}"
-            )
         document = to_catenax(disclosure, version=catena_x_version)
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt == "json":
         document = disclosure_document(disclosure)
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
-    if fmt in ("md", "html"):
+    if fmt in READABLE_FORMATS:
         from cfp_engine.labels.readable import render as label_render
 
         render = label_render.render_markdown if fmt == "md" else label_render.render_html
         return render(disclosure, lang=lang)
-    raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(FORMATS)})")
+    raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(LABEL_FORMATS)})")
 
 
 def write_atomically(path: str | Path, text: str) -> None:
