@@ -13,11 +13,14 @@ integrity hashes travel in a data-model extension.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from cfp_engine.errors import SpecError
 from cfp_engine.labels.data_quality import DQR_FIELDS, dqr_on_scale
 from cfp_engine.labels.disclosure import Disclosure
 from cfp_engine.labels.rounding import decimal_string
+from cfp_engine.labels.rules import exempted_problems
 
 PACT_V3 = "3.0.0"
 PACT_V2 = "2.3.0"
@@ -30,6 +33,19 @@ V2_STANDARDS = {
     "GHGP-Product": "GHG Protocol Product standard",
     "ISO14040-44": "ISO Standard 14044",
 }
+#: The optional ``pcf`` fields both versions write alike, in each version's order.
+V3_OPTIONAL_ORDER = (
+    "packagingGhgEmissions",
+    "geographyCountry",
+    "productOrSectorSpecificRules",
+    "secondaryEmissionFactorSources",
+)
+V2_OPTIONAL_ORDER = (
+    "packagingGhgEmissions",
+    "geographyCountry",
+    "secondaryEmissionFactorSources",
+    "productOrSectorSpecificRules",
+)
 V2_UNITS = (
     "liter",
     "kilogram",
@@ -50,6 +66,7 @@ def _end_of_day(day) -> str:
 
 
 def _common(disclosure: Disclosure) -> dict[str, Any]:
+    """The top-level fields both versions share (before ``pcf``)."""
     facts = disclosure.facts
     document: dict[str, Any] = {
         "id": disclosure.id,
@@ -71,12 +88,40 @@ def _common(disclosure: Disclosure) -> dict[str, Any]:
     return document
 
 
+def _optional_pcf(
+    d: Disclosure, figure: Callable[[str], str], order: tuple[str, ...]
+) -> dict[str, Any]:
+    """The optional ``pcf`` fields both versions share, left out when the label has none.
+
+    ``figure`` writes a figure of the disclosure as the version's decimal string (v2
+    divides by the mass when it declares per kilogram); ``order`` is the version's order.
+    """
+    optional: dict[str, Any] = {}
+    if d.packaging_emissions_included:
+        optional["packagingGhgEmissions"] = figure("packagingGhgEmissions")
+    if d.geography_country:
+        optional["geographyCountry"] = d.geography_country
+    if d.facts.product_or_sector_specific_rules:
+        optional["productOrSectorSpecificRules"] = [
+            {
+                "operator": "Other",
+                "otherOperatorName": "as declared",
+                "ruleNames": list(d.facts.product_or_sector_specific_rules),
+            }
+        ]
+    if d.secondary_emission_factor_sources:
+        optional["secondaryEmissionFactorSources"] = [
+            dict(s) for s in d.secondary_emission_factor_sources
+        ]
+    return {key: optional[key] for key in order if key in optional}
+
+
 def to_pact_v3(disclosure: Disclosure) -> dict[str, Any]:
     """A PACT v3 ``ProductFootprint`` (spec 3.0.x)."""
-    d, facts, f = disclosure, disclosure.facts, disclosure.figures
+    d, facts = disclosure, disclosure.facts
 
     def dec(key: str) -> str:
-        return decimal_string(f[key])
+        return decimal_string(d.figures[key])
 
     pcf: dict[str, Any] = {
         "declaredUnitOfMeasurement": d.declared_unit_of_measurement,
@@ -108,56 +153,47 @@ def to_pact_v3(disclosure: Disclosure) -> dict[str, Any]:
             field: decimal_string(dqr_on_scale(d.dqi[field], V3_DQR_WORST), 3)
             for field in V3_DQR_FIELDS
         }
-    if d.packaging_emissions_included:
-        pcf["packagingGhgEmissions"] = dec("packagingGhgEmissions")
-    if d.geography_country:
-        pcf["geographyCountry"] = d.geography_country
-    if facts.product_or_sector_specific_rules:
-        pcf["productOrSectorSpecificRules"] = [
-            {
-                "operator": "Other",
-                "otherOperatorName": "as declared",
-                "ruleNames": list(facts.product_or_sector_specific_rules),
-            }
-        ]
-    if d.secondary_emission_factor_sources:
-        pcf["secondaryEmissionFactorSources"] = [
-            dict(s) for s in d.secondary_emission_factor_sources
-        ]
-    document = {"specVersion": PACT_V3, **_common(d), "pcf": pcf, "extensions": [d.extension()]}
-    return document
+    pcf.update(_optional_pcf(d, dec, V3_OPTIONAL_ORDER))
+    return {"specVersion": PACT_V3, **_common(d), "pcf": pcf, "extensions": [d.extension()]}
 
 
-def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
-    """A PACT v2.3 ``ProductFootprint``.
+def _v2_declared_unit(d: Disclosure) -> tuple[str, float, float]:
+    """The v2 declared unit, its amount and the divisor of every figure (1 or the mass, kg).
 
     v2 has no ``piece`` unit: a product declared per piece is declared per kilogram with
     ``unitaryProductAmount`` = its mass, and every figure is divided by that mass (PACT
     v2 figures are per declared unit).
     """
-    from cfp_engine.errors import SpecError
+    if d.declared_unit_of_measurement in V2_UNITS:
+        return d.declared_unit_of_measurement, d.declared_unit_amount, 1.0
+    if not d.mass_per_declared_unit_kg > 0:
+        raise SpecError(
+            f"PACT v2 has no unit {d.declared_unit_of_measurement!r}; the "
+            "product mass is needed to declare it per kilogram "
+            "(label.mass_per_declared_unit)"
+        )
+    return "kilogram", d.mass_per_declared_unit_kg, d.mass_per_declared_unit_kg
 
+
+def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
+    """A PACT v2.3 ``ProductFootprint``, per kilogram if the declared unit is a piece.
+
+    Raises
+    ------
+    SpecError
+        No UN CPC code, exempted emissions above v2's limit, or a per-piece product
+        without a mass.
+    """
     d, facts = disclosure, disclosure.facts
     if not facts.product_category_cpc:
         raise SpecError(
             "PACT v2 needs the product's UN CPC code: label.product_category_cpc "
             "in the spec (or --product-category-cpc)"
         )
-    from cfp_engine.labels.rules import exempted_problems
-
     problems = exempted_problems(facts.exempted_emissions_percent, "pact-v2")
     if problems:  # what `cfp verify` would fail is never written
         raise SpecError(f"label.exempted_emissions.percent: {problems[0]} (PACT v2.3)")
-    if d.declared_unit_of_measurement in V2_UNITS:
-        unit, amount, per = d.declared_unit_of_measurement, d.declared_unit_amount, 1.0
-    else:
-        if not d.mass_per_declared_unit_kg > 0:
-            raise SpecError(
-                f"PACT v2 has no unit {d.declared_unit_of_measurement!r}; the "
-                "product mass is needed to declare it per kilogram "
-                "(label.mass_per_declared_unit)"
-            )
-        unit, amount, per = "kilogram", d.mass_per_declared_unit_kg, d.mass_per_declared_unit_kg
+    unit, amount, per = _v2_declared_unit(d)
 
     def dec(key: str) -> str:
         return decimal_string(d.figures[key] / per)
@@ -201,23 +237,8 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
             f" Declared per kilogram: one {d.declared_unit_of_measurement} has "
             f"{decimal_string(per)} kg; the per-piece values are in the extension."
         )
-    if d.packaging_emissions_included:
-        pcf["packagingGhgEmissions"] = dec("packagingGhgEmissions")
-    if d.geography_country:
-        pcf["geographyCountry"] = d.geography_country
-    if d.secondary_emission_factor_sources:
-        pcf["secondaryEmissionFactorSources"] = [
-            dict(s) for s in d.secondary_emission_factor_sources
-        ]
-    if facts.product_or_sector_specific_rules:
-        pcf["productOrSectorSpecificRules"] = [
-            {
-                "operator": "Other",
-                "otherOperatorName": "as declared",
-                "ruleNames": list(facts.product_or_sector_specific_rules),
-            }
-        ]
-    document = {
+    pcf.update(_optional_pcf(d, dec, V2_OPTIONAL_ORDER))
+    return {
         "specVersion": PACT_V2,
         **_common(d),
         "version": d.version,
@@ -226,4 +247,3 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
         "pcf": pcf,
         "extensions": [d.extension()],
     }
-    return document
