@@ -51,6 +51,8 @@ class Bar:
 
 @dataclass(frozen=True)
 class LabelView:
+    """The label (headline, rows, note), the report's sections and the stage bars, as text."""
+
     lang: str
     title: str
     headline: DisplayValue
@@ -61,107 +63,32 @@ class LabelView:
     bars: tuple[Bar, ...]
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The strings of one language: ``t(key)`` is :func:`~cfp_engine.labels.readable.text.text`."""
+
+    lang: str
+
+    def __call__(self, key: str) -> str:
+        return text(key, self.lang)
+
+    def join(self, parts) -> str:
+        """``parts`` joined with the language's list separator."""
+        return self("sep").join(parts)
+
+
 def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
-    """Everything the label and report show, as text in ``lang``."""
+    """Everything the label and report show, as text in ``lang`` (``"en"`` or ``"ja"``).
+
+    Figures are in kg CO2e per declared unit in ``disclosure``; the view shows every stage
+    value in the headline's unit (g, kg or t CO2e), so they compare at a glance.
+    """
     if lang not in LANGUAGES:
         raise SpecError(f"label language {lang!r}: one of {', '.join(LANGUAGES)}")
-    t = lambda key: text(key, lang)  # noqa: E731 - a local shorthand
-    d, facts = disclosure, disclosure.facts
-    sep = t("sep")
-    total = d.total_kg_co2e
-    headline = display_value(total)
-    unit = headline.unit  # stage values in the headline's unit, for comparison
+    t, d = _Words(lang), disclosure
+    headline = display_value(d.total_kg_co2e)
     ar = ", ".join(d.ipcc_characterization_factors) or "?"
-    if lang == "ja":
-        measure = d.declared_unit_of_measurement
-        ja_unit = JA_UNITS.get(measure, measure)
-        declared = f"{d.declared_unit_amount:g}{ja_unit}あたり（{d.declared_unit}）"
-    else:
-        declared = f"per {d.declared_unit}"
-    missing = [s for s in STAGES if s not in d.stages_covered]
-    stages = sep.join(t(s) for s in d.stages_covered)
-    if missing:
-        stages += t("not_covered").format(sep.join(t(s) for s in missing))
-    product = d.product_name + (f" ({d.variant})" if d.variant else "")
-    label_rows = [
-        (t("product"), product),
-        (t("declared_unit"), declared),
-        (t("stages"), stages),
-        (t("period"), format_period(facts.reference_period, lang)),
-    ]
-    if facts.validity_period:
-        label_rows.append((t("validity"), format_date(facts.validity_period[1], lang)))
-    label_rows += [
-        (t("report_at"), facts.report_url or t("report_none")),
-        (t("company"), facts.company_name),
-    ]
-
-    def share(value: float) -> str:
-        return format_percent_of(value, total) if total else "—"
-
-    stage_table = [(t("stage"), t("value"), t("share"))]
-    for s in STAGES:
-        if s in d.stages_covered:
-            value = d.stages_kg_co2e.get(s, 0.0)
-            stage_table.append((t(s), format_co2e(value, lang, unit), share(value)))
-        else:
-            stage_table.append((t(s), t("excluded"), "—"))
-    stage_table.append((t("total"), format_co2e(total, lang, unit), "100.0 %" if total else "—"))
-    scale = 10.0 ** UNIT_SCALE[unit]
-    bars = tuple(
-        Bar(
-            s,
-            t(s),
-            d.stages_kg_co2e.get(s, 0.0) * scale,
-            format_co2e(d.stages_kg_co2e.get(s, 0.0), lang, unit),
-        )
-        for s in d.stages_covered
-    )
-
-    figures = d.figures
-    figure_rows = [
-        (t(key), format_co2e(figures[key], lang, unit))
-        for key in (
-            "fossilGhgEmissions",
-            "biogenicNonCO2Emissions",
-            "biogenicCO2Uptake",
-            "landUseChangeGhgEmissions",
-            "aircraftGhgEmissions",
-            "packagingGhgEmissions",
-            "outboundLogisticsGhgEmissions",
-        )
-        if key in figures
-    ]
-    if not d.packaging_emissions_included:
-        figure_rows = [
-            (k, f"{v}{t('packaging_none')}" if k == t("packagingGhgEmissions") else v)
-            for k, v in figure_rows
-        ]
-    figure_rows += [
-        (t(key), format_carbon(figures[key], lang, unit))
-        for key in ("fossilCarbonContent", "biogenicCarbonContent")
-        if key in figures
-    ]
-    figure_rows.append((t("carbon_note"), d.carbon_content_note))
-
-    sources = sep.join(
-        f"{s.get('name', '')} ({s['version']})" if s.get("version") else s.get("name", "")
-        for s in d.secondary_emission_factor_sources
-    )
-    data_rows = [
-        (t("sources"), sources or t("none")),
-        (t("primary_share"), f"{format_percent(d.primary_data_share)} %"),
-    ]
-    if d.dqi:  # the pedigree scale, as PACT v3 and Catena-X state it (1 best - 5 worst)
-        data_rows.append((t("coverage"), f"{format_percent(d.dqi['coveragePercent'])} %"))
-        data_rows += [(t(k), format_percent(v, 2)) for k, v in d.dqi.items() if k.endswith("DQR")]
-    else:
-        data_rows.append((t("dqr_none_label"), t("dqr_none")))
-
-    result = d.result
-    reduction = result.get("reduction_vs_virgin")
-    recycled = result.get("recycled_content_share")
-    integrity = d.integrity
+    declared, stages = _declared_unit(d, t), _stages_covered(d, t)
     sections = (
         Section(
             t("s_unit"),
@@ -179,9 +106,152 @@ def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
                 (t("boundary"), d.boundary_processes_description),
             ),
         ),
-        Section(t("s_stages"), table=tuple(stage_table), notes=(t("share_note"),)),
-        Section(t("s_figures"), tuple(figure_rows)),
-        Section(t("s_data"), tuple(data_rows), notes=(t("dqr_note"),)),
+        Section(t("s_stages"), table=_stage_table(d, t, headline.unit), notes=(t("share_note"),)),
+        Section(t("s_figures"), _figure_rows(d, t, headline.unit)),
+        Section(t("s_data"), _data_rows(d, t), notes=(t("dqr_note"),)),
+        *_method_sections(d, t, ar),
+        _recycled_section(d, t),
+        _integrity_section(d, t),
+    )
+    return LabelView(
+        lang=lang,
+        title=t("title"),
+        headline=headline,
+        label_rows=_label_rows(d, t, declared, stages),
+        label_note=t("rounding_note").format(ar=ar),
+        report_url=d.facts.report_url,
+        sections=sections,
+        bars=_bars(d, t, headline.unit),
+    )
+
+
+def _declared_unit(d: Disclosure, t: _Words) -> str:
+    """ "per 1 piece", or in Japanese the amount and unit first."""
+    if t.lang == "ja":
+        measure = d.declared_unit_of_measurement
+        ja_unit = JA_UNITS.get(measure, measure)
+        return f"{d.declared_unit_amount:g}{ja_unit}あたり（{d.declared_unit}）"
+    return f"per {d.declared_unit}"
+
+
+def _stages_covered(d: Disclosure, t: _Words) -> str:
+    """The stages covered, and the ones not covered named after them."""
+    missing = [s for s in STAGES if s not in d.stages_covered]
+    stages = t.join(t(s) for s in d.stages_covered)
+    if missing:
+        stages += t("not_covered").format(t.join(t(s) for s in missing))
+    return stages
+
+
+def _label_rows(
+    d: Disclosure, t: _Words, declared: str, stages: str
+) -> tuple[tuple[str, str], ...]:
+    """The rows of the label itself, under its headline."""
+    facts = d.facts
+    product = d.product_name + (f" ({d.variant})" if d.variant else "")
+    rows = [
+        (t("product"), product),
+        (t("declared_unit"), declared),
+        (t("stages"), stages),
+        (t("period"), format_period(facts.reference_period, t.lang)),
+    ]
+    if facts.validity_period:
+        rows.append((t("validity"), format_date(facts.validity_period[1], t.lang)))
+    rows += [
+        (t("report_at"), facts.report_url or t("report_none")),
+        (t("company"), facts.company_name),
+    ]
+    return tuple(rows)
+
+
+def _stage_table(d: Disclosure, t: _Words, unit: str) -> tuple[tuple[str, ...], ...]:
+    """Stage, value in ``unit`` and share of the total; excluded stages say so."""
+    total = d.total_kg_co2e
+
+    def share(value: float) -> str:
+        return format_percent_of(value, total) if total else "—"
+
+    table = [(t("stage"), t("value"), t("share"))]
+    for s in STAGES:
+        if s in d.stages_covered:
+            value = d.stages_kg_co2e.get(s, 0.0)
+            table.append((t(s), format_co2e(value, t.lang, unit), share(value)))
+        else:
+            table.append((t(s), t("excluded"), "—"))
+    table.append((t("total"), format_co2e(total, t.lang, unit), "100.0 %" if total else "—"))
+    return tuple(table)
+
+
+def _bars(d: Disclosure, t: _Words, unit: str) -> tuple[Bar, ...]:
+    """One bar per stage covered, its value in ``unit``."""
+    scale = 10.0 ** UNIT_SCALE[unit]
+    return tuple(
+        Bar(
+            s,
+            t(s),
+            d.stages_kg_co2e.get(s, 0.0) * scale,
+            format_co2e(d.stages_kg_co2e.get(s, 0.0), t.lang, unit),
+        )
+        for s in d.stages_covered
+    )
+
+
+#: The emission figures of the report, in the order it lists them.
+_EMISSION_FIGURES = (
+    "fossilGhgEmissions",
+    "biogenicNonCO2Emissions",
+    "biogenicCO2Uptake",
+    "landUseChangeGhgEmissions",
+    "aircraftGhgEmissions",
+    "packagingGhgEmissions",
+    "outboundLogisticsGhgEmissions",
+)
+
+
+def _figure_rows(d: Disclosure, t: _Words, unit: str) -> tuple[tuple[str, str], ...]:
+    """The ISO 14067 figures (emissions by kind, carbon contents) and the carbon note."""
+    figures = d.figures
+    rows = [
+        (t(key), format_co2e(figures[key], t.lang, unit))
+        for key in _EMISSION_FIGURES
+        if key in figures
+    ]
+    if not d.packaging_emissions_included:
+        rows = [
+            (k, f"{v}{t('packaging_none')}" if k == t("packagingGhgEmissions") else v)
+            for k, v in rows
+        ]
+    rows += [
+        (t(key), format_carbon(figures[key], t.lang, unit))
+        for key in ("fossilCarbonContent", "biogenicCarbonContent")
+        if key in figures
+    ]
+    rows.append((t("carbon_note"), d.carbon_content_note))
+    return tuple(rows)
+
+
+def _data_rows(d: Disclosure, t: _Words) -> tuple[tuple[str, str], ...]:
+    """Secondary sources, primary-data share and the data quality ratings."""
+    sources = t.join(
+        f"{s.get('name', '')} ({s['version']})" if s.get("version") else s.get("name", "")
+        for s in d.secondary_emission_factor_sources
+    )
+    rows = [
+        (t("sources"), sources or t("none")),
+        (t("primary_share"), f"{format_percent(d.primary_data_share)} %"),
+    ]
+    if d.dqi:  # the pedigree scale, as PACT v3 and Catena-X state it (1 best - 5 worst)
+        rows.append((t("coverage"), f"{format_percent(d.dqi['coveragePercent'])} %"))
+        rows += [(t(k), format_percent(v, 2)) for k, v in d.dqi.items() if k.endswith("DQR")]
+    else:
+        rows.append((t("dqr_none_label"), t("dqr_none")))
+    return tuple(rows)
+
+
+def _method_sections(d: Disclosure, t: _Words, ar: str) -> tuple[Section, ...]:
+    """Allocation, method, exclusions and uncertainty: how the figures were made."""
+    facts = d.facts
+    return (
         Section(
             t("s_allocation"),
             (
@@ -195,8 +265,8 @@ def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
                 (t("method"), d.method),
                 (t("ipcc"), ar),
                 (t("gwp"), d.gwp_source or t("not_given")),
-                (t("standards"), sep.join(facts.cross_sectoral_standards) or t("none")),
-                (t("rules"), sep.join(facts.product_or_sector_specific_rules) or t("none")),
+                (t("standards"), t.join(facts.cross_sectoral_standards) or t("none")),
+                (t("rules"), t.join(facts.product_or_sector_specific_rules) or t("none")),
             ),
         ),
         Section(
@@ -207,38 +277,40 @@ def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
             ),
         ),
         Section(t("s_uncertainty"), ((t("assessment"), d.uncertainty_assessment_description),)),
-        Section(
-            t("s_recycled"),
+    )
+
+
+def _recycled_section(d: Disclosure, t: _Words) -> Section:
+    """Recycled content, the virgin baseline and the reduction against it."""
+    result = d.result
+    reduction = result.get("reduction_vs_virgin")
+    recycled = result.get("recycled_content_share")
+    return Section(
+        t("s_recycled"),
+        (
             (
-                (
-                    t("recycled"),
-                    format_percent_of(recycled) if recycled is not None else t("not_given"),
-                ),
-                (t("virgin"), format_co2e(result.get("virgin_baseline_kg_co2e"), lang)),
-                (
-                    t("reduction"),
-                    format_percent_of(reduction) if reduction is not None else t("not_given"),
-                ),
+                t("recycled"),
+                format_percent_of(recycled) if recycled is not None else t("not_given"),
             ),
-        ),
-        Section(
-            t("s_integrity"),
+            (t("virgin"), format_co2e(result.get("virgin_baseline_kg_co2e"), t.lang)),
             (
-                (t("id"), f"{d.id} (v{d.version})"),
-                (t("created"), d.created),
-                (t("ids"), f"{sep.join(facts.company_ids)} / {sep.join(facts.product_ids)}"),
-                (t("rounding"), DISPLAY_ROUNDING_RULE),
-                *((t(k) if k in STRINGS else k, v) for k, v in integrity.items()),
+                t("reduction"),
+                format_percent_of(reduction) if reduction is not None else t("not_given"),
             ),
         ),
     )
-    return LabelView(
-        lang=lang,
-        title=t("title"),
-        headline=headline,
-        label_rows=tuple(label_rows),
-        label_note=t("rounding_note").format(ar=ar),
-        report_url=facts.report_url,
-        sections=sections,
-        bars=bars,
+
+
+def _integrity_section(d: Disclosure, t: _Words) -> Section:
+    """Id, creation time, ids, rounding and the integrity hashes."""
+    facts = d.facts
+    return Section(
+        t("s_integrity"),
+        (
+            (t("id"), f"{d.id} (v{d.version})"),
+            (t("created"), d.created),
+            (t("ids"), f"{t.join(facts.company_ids)} / {t.join(facts.product_ids)}"),
+            (t("rounding"), DISPLAY_ROUNDING_RULE),
+            *((t(k) if k in STRINGS else k, v) for k, v in d.integrity.items()),
+        ),
     )
