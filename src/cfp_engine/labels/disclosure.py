@@ -147,32 +147,95 @@ def build_disclosure(
 ) -> Disclosure:
     """The disclosure of ``result`` (a footprint of ``spec``) with the given facts.
 
-    ``uncertainty`` is the ``"mc"`` statistics of a Monte Carlo run of the same product
-    (:meth:`cfp_engine.uncertainty.analysis.McResult.statistics`); it becomes the
-    uncertainty statement and travels with the result.
+    Parameters
+    ----------
+    result
+        The footprint, kg CO2e per declared unit.
+    spec
+        The product spec ``result`` was calculated from.
+    table
+        The score table of the calculation (its activities tell air freight and data
+        sources; its manifest the databases).
+    facts
+        The label facts the calculation cannot know (company, ids, periods).
+    uncertainty
+        The ``"mc"`` statistics of a Monte Carlo run of the same product
+        (:meth:`cfp_engine.uncertainty.analysis.McResult.statistics`); it becomes the
+        uncertainty statement and travels with the result.
     """
     unit_name, amount = _declared_unit(
         result.declared_unit, f"{spec.source}: product.declared_unit"
     )
-    if facts.mass_per_declared_unit_kg is not None:
-        mass, mass_source = facts.mass_per_declared_unit_kg, "label.mass_per_declared_unit"
-    else:
-        # PACT v3 / Catena-X: the mass of the product excluding packaging
-        mass = math.fsum(c.mass_kg for c in result.components if not c.packaging)
-        mass_source = "sum of the component masses, packaging excluded"
+    mass, mass_source = _mass_per_declared_unit(result, facts)
     by_reference = {a.reference: a for a in table.activities}
+    databases = table.manifest.get("databases", {})
+    items = result.line_items
+    dqi, dqi_inputs = data_quality(result, by_reference)
+    disclosure = Disclosure(
+        id=facts.id or _default_id(result),
+        version=facts.version,
+        created=_created(facts),
+        product_id=result.product_id,
+        product_name=result.product_name,
+        variant=result.variant,
+        facts=with_exemptions(facts, result.exemptions),
+        declared_unit=result.declared_unit,
+        declared_unit_of_measurement=unit_name,
+        declared_unit_amount=amount,
+        mass_per_declared_unit_kg=mass,
+        mass_source=mass_source,
+        geography_country=spec.geography if spec.geography not in (None, "GLO") else None,
+        figures=_figures(result, by_reference),
+        stages_kg_co2e=dict(result.stages_kg_co2e),
+        stages_covered=tuple(s for s in STAGES if any(i.stage == s for i in items)),
+        packaging_emissions_included=any(c.packaging for c in result.components),
+        carbon_content_note=_carbon_content_note(result),
+        method=result.method,
+        ipcc_characterization_factors=(_ipcc_report(result.method),),
+        gwp_source=result.provenance.get("gwp_source", ""),
+        approach=result.approach,
+        allocation_rules_description=allocation_description(result),
+        boundary_processes_description=boundary_description(result, items),
+        primary_data_share=primary_share(result, by_reference, databases),
+        dqi=dqi,
+        dqi_inputs=dqi_inputs,
+        secondary_emission_factor_sources=secondary_sources(result, by_reference, databases),
+        uncertainty_assessment_description=uncertainty_description(uncertainty),
+        result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
+    )
+    integrity = integrity_hashes(result.provenance, disclosure.labelled_figures())
+    return replace(disclosure, integrity=integrity)
+
+
+def _default_id(result: FootprintResult) -> str:
+    """A stable UUID of the product and variant, when the facts give no label id."""
+    name = f"cfp-engine:{result.product_id}:{result.variant or ''}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def _created(facts: LabelFacts) -> str:
+    """The creation time the facts give (or now), in UTC, ISO 8601 with a ``Z``."""
+    created = (facts.created or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return created.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _mass_per_declared_unit(result: FootprintResult, facts: LabelFacts) -> tuple[float, str]:
+    """The product mass per declared unit (kg) and where it comes from."""
+    if facts.mass_per_declared_unit_kg is not None:
+        return facts.mass_per_declared_unit_kg, "label.mass_per_declared_unit"
+    # PACT v3 / Catena-X: the mass of the product excluding packaging
+    mass = math.fsum(c.mass_kg for c in result.components if not c.packaging)
+    return mass, "sum of the component masses, packaging excluded"
+
+
+def _figures(result: FootprintResult, by_reference: Mapping[str, Any]) -> dict[str, float]:
+    """The PACT / ISO 14067 figures, kg CO2e (carbon contents kg C) per declared unit."""
     items = result.line_items
     aircraft = math.fsum(i.kg_co2e for i in items if by_reference[i.activity].air_freight)
-    packaging_ids = {c.id for c in result.components if c.packaging}
-    packaging = math.fsum(c.kg_co2e for c in result.components if c.id in packaging_ids)
+    packaging = math.fsum(c.kg_co2e for c in result.components if c.packaging)
     fossil_c = [c.fossil_carbon_kg for c in result.components]
     biogenic_c = [c.biogenic_carbon_kg for c in result.components]
-    unknown_c = [
-        c.id
-        for c in result.components
-        if c.fossil_carbon_kg is None and c.biogenic_carbon_kg is None
-    ]
-    figures = {
+    return {
         "pcfExcludingBiogenicUptake": result.total_kg_co2e,
         "pcfIncludingBiogenicUptake": result.total_kg_co2e,
         "fossilGhgEmissions": result.ghg_kg_co2e["fossil"],
@@ -185,57 +248,24 @@ def build_disclosure(
         "fossilCarbonContent": math.fsum(c for c in fossil_c if c is not None),
         "biogenicCarbonContent": math.fsum(c for c in biogenic_c if c is not None),
     }
-    dqi, dqi_inputs = data_quality(result, by_reference)
-    disclosure = Disclosure(
-        id=facts.id
-        or str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"cfp-engine:{result.product_id}:{result.variant or ''}")
-        ),
-        version=facts.version,
-        created=(facts.created or datetime.now(timezone.utc))
-        .astimezone(timezone.utc)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
-        product_id=result.product_id,
-        product_name=result.product_name,
-        variant=result.variant,
-        facts=with_exemptions(facts, result.exemptions),
-        declared_unit=result.declared_unit,
-        declared_unit_of_measurement=unit_name,
-        declared_unit_amount=amount,
-        mass_per_declared_unit_kg=mass,
-        mass_source=mass_source,
-        geography_country=spec.geography if spec.geography not in (None, "GLO") else None,
-        figures=figures,
-        stages_kg_co2e=dict(result.stages_kg_co2e),
-        stages_covered=tuple(s for s in STAGES if any(i.stage == s for i in items)),
-        packaging_emissions_included=bool(packaging_ids),
-        carbon_content_note=(
-            "Carbon contents from the materials tables (kg C per kg, stoichiometric where "
-            "cited); "
-            + (
-                f"no carbon content data for: {', '.join(unknown_c)}, counted as 0."
-                if unknown_c
-                else "all components have carbon content data."
-            )
-        ),
-        method=result.method,
-        ipcc_characterization_factors=(_ipcc_report(result.method),),
-        gwp_source=result.provenance.get("gwp_source", ""),
-        approach=result.approach,
-        allocation_rules_description=allocation_description(result),
-        boundary_processes_description=boundary_description(result, items),
-        primary_data_share=primary_share(result, by_reference, table.manifest.get("databases", {})),
-        dqi=dqi,
-        dqi_inputs=dqi_inputs,
-        secondary_emission_factor_sources=secondary_sources(
-            result, by_reference, table.manifest.get("databases", {})
-        ),
-        uncertainty_assessment_description=uncertainty_description(uncertainty),
-        result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
+
+
+def _carbon_content_note(result: FootprintResult) -> str:
+    """Where the carbon contents come from, and which components have none."""
+    unknown = [
+        c.id
+        for c in result.components
+        if c.fossil_carbon_kg is None and c.biogenic_carbon_kg is None
+    ]
+    return (
+        "Carbon contents from the materials tables (kg C per kg, stoichiometric where "
+        "cited); "
+        + (
+            f"no carbon content data for: {', '.join(unknown)}, counted as 0."
+            if unknown
+            else "all components have carbon content data."
+        )
     )
-    integrity = integrity_hashes(result.provenance, disclosure.labelled_figures())
-    return replace(disclosure, integrity=integrity)
 
 
 def _ipcc_report(method_name: str) -> str:
