@@ -120,7 +120,8 @@ def label(
     """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
     from datetime import datetime
 
-    from cfp_engine.labels.make import make_disclosure, render_label, write_atomically
+    from cfp_engine.files.atomic import write_text_atomically
+    from cfp_engine.labels.make import make_disclosure, render_label
     from cfp_engine.spec.product import load_spec
 
     check_paths(
@@ -161,7 +162,7 @@ def label(
     _warn(disclosure.result.get("warnings", []))
     text = render_label(disclosure, fmt, lang=lang, catena_x_version=catena_x_version)
     if output:
-        write_atomically(output, text)
+        write_text_atomically(output, text)
         click.echo(f"Label written to {output}", err=True)
     else:
         click.echo(text)

@@ -26,7 +26,7 @@ How a :class:`~cfp_engine.labels.disclosure.Disclosure` maps (the model's own de
   A required fact that is missing (the validity period, a UUID id) is a
   :class:`~cfp_engine.errors.SpecError` naming the spec field, never a guess.
 
-Numbers are JSON numbers rounded as :data:`cfp_engine.labels.disclosure.ROUNDING_RULE` says
+Numbers are JSON numbers rounded as :data:`cfp_engine.labels.rounding.ROUNDING_RULE` says
 (the PACT export's rounding). The section-3 result, the engine version and the
 integrity hashes travel in a top-level ``extensions`` list, as in PACT: every object of
 the model allows additional properties, and ``cfp verify`` reads them there.

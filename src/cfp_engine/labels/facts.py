@@ -114,8 +114,8 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
 def with_exemptions(facts: LabelFacts, exemptions: Sequence[str]) -> LabelFacts:
     """``facts`` whose exemptions description also states what the footprint left out.
 
-    ``exemptions`` are a result's (treatments not modelled, flows dropped at import:
-    issue 12); they replace the default "no exemptions" text and follow a given one.
+    ``exemptions`` are a result's (treatments not modelled, flows dropped at import);
+    they replace the default "no exemptions" text and follow a given one.
     The percentage stays as given: what was left out was never quantified.
     """
     if not exemptions:

@@ -115,10 +115,3 @@ def render_label(
         render = label_render.render_markdown if fmt == "md" else label_render.render_html
         return render(disclosure, lang=lang)
     raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(LABEL_FORMATS)})")
-
-
-def write_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
-    from cfp_engine.files.atomic import write_text_atomically
-
-    write_text_atomically(path, text)

@@ -7,7 +7,7 @@ is a Separate Derivative of the PACT specification, (c) WBCSD, used under its li
 specification files themselves are not shipped (see README, "PACT notice").
 
 Numbers are decimal strings (the PACT ``Decimal`` type) rounded as
-:data:`cfp_engine.labels.disclosure.ROUNDING_RULE` says; the section-3 result document and the
+:data:`cfp_engine.labels.rounding.ROUNDING_RULE` says; the section-3 result document and the
 integrity hashes travel in a data-model extension.
 """
 

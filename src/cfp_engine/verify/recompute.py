@@ -12,9 +12,7 @@ spec and the data, and reports every check as pass or fail:
   DQRs on each format's own scale (PACT v3 and Catena-X 1-5, PACT v2 1-3), validity
   at most 3 years after the reference period, stage sums.
 
-This module runs the verification and gathers its report; reading the label is
-:mod:`~cfp_engine.verify.reading`, the structure checks :mod:`~cfp_engine.verify.structure`
-and the other checks :mod:`~cfp_engine.verify.checks`.
+:func:`verify_label` runs the verification and gathers its :class:`VerificationReport`.
 """
 
 from __future__ import annotations
