@@ -20,12 +20,8 @@ from cfp_engine.cli import cli
 from cfp_engine.errors import SpecError
 from cfp_engine.labels.catenax import REGION_OF_COUNTRY, to_catenax
 from cfp_engine.labels.rounding import decimal_string, rounding_tolerance
-from cfp_engine.verify.catenax import (
-    check_catenax,
-    detect_version,
-    engine_extension,
-    facts_from,
-)
+from cfp_engine.verify.catenax import check_catenax, detect_version, facts_from
+from cfp_engine.verify.common import engine_extension
 
 from conftest import EXAMPLES, SHARED_REFERENCE
 

@@ -55,6 +55,7 @@ from cfp_engine.labels.catenax_model import (
 )
 from cfp_engine.labels.data_quality import dqr_on_scale
 from cfp_engine.labels.disclosure import Disclosure
+from cfp_engine.labels.facts import end_of_day, start_of_day
 from cfp_engine.labels.rounding import LABEL_SIGNIFICANT_DIGITS, decimal_string
 from cfp_engine.labels.rules import exempted_problems
 from cfp_engine.labels.statements import STAGE_NAMES
@@ -69,14 +70,6 @@ GHG_KEYS = {  # line-item GHG split -> Catena-X category (positions A, C, E)
 def _num(value: float, digits: int = LABEL_SIGNIFICANT_DIGITS) -> float:
     """``value`` rounded as the PACT export rounds it, as a JSON number."""
     return float(decimal_string(value, digits))
-
-
-def _datetime(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
-
-
-def _end_of_day(day: date) -> str:
-    return f"{day.isoformat()}T23:59:59Z"
 
 
 def _lower_first(name: str) -> str:
@@ -196,11 +189,11 @@ def _assessment_and_methodology(d: Disclosure, version: str, notes: list[str]) -
     if country:
         geography["geographyCountry"] = country
     time = {
-        "referencePeriodStart": _datetime(facts.reference_period[0]),
-        "referencePeriodEnd": _end_of_day(facts.reference_period[1]),
+        "referencePeriodStart": start_of_day(facts.reference_period[0]),
+        "referencePeriodEnd": end_of_day(facts.reference_period[1]),
         "created": d.created,
-        "validityPeriodStart": _datetime(facts.validity_period[0]),
-        "validityPeriodEnd": _end_of_day(facts.validity_period[1]),
+        "validityPeriodStart": start_of_day(facts.validity_period[0]),
+        "validityPeriodEnd": end_of_day(facts.validity_period[1]),
     }
     information = {
         "idAndVersion": [

@@ -111,6 +111,16 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
     )
 
 
+def start_of_day(day: date) -> str:
+    """``day`` at 00:00:00 UTC as an RFC 3339 date-time: where a label's period starts."""
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def end_of_day(day: date) -> str:
+    """``day`` at 23:59:59 UTC as an RFC 3339 date-time: where a label's period ends."""
+    return f"{day.isoformat()}T23:59:59Z"
+
+
 def with_exemptions(facts: LabelFacts, exemptions: Sequence[str]) -> LabelFacts:
     """``facts`` whose exemptions description also states what the footprint left out.
 

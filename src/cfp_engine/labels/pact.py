@@ -19,6 +19,7 @@ from typing import Any
 from cfp_engine.errors import SpecError
 from cfp_engine.labels.data_quality import DQR_FIELDS, dqr_on_scale
 from cfp_engine.labels.disclosure import Disclosure
+from cfp_engine.labels.facts import end_of_day, start_of_day
 from cfp_engine.labels.rounding import decimal_string
 from cfp_engine.labels.rules import exempted_problems
 
@@ -57,14 +58,6 @@ V2_UNITS = (
 )
 
 
-def _datetime(day) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
-
-
-def _end_of_day(day) -> str:
-    return f"{day.isoformat()}T23:59:59Z"
-
-
 def _common(disclosure: Disclosure) -> dict[str, Any]:
     """The top-level fields both versions share (before ``pcf``)."""
     facts = disclosure.facts
@@ -81,8 +74,8 @@ def _common(disclosure: Disclosure) -> dict[str, Any]:
     if facts.product_classifications:
         document["productClassifications"] = list(facts.product_classifications)
     if facts.validity_period:
-        document["validityPeriodStart"] = _datetime(facts.validity_period[0])
-        document["validityPeriodEnd"] = _end_of_day(facts.validity_period[1])
+        document["validityPeriodStart"] = start_of_day(facts.validity_period[0])
+        document["validityPeriodEnd"] = end_of_day(facts.validity_period[1])
     if facts.comment:
         document["comment"] = facts.comment
     return document
@@ -127,8 +120,8 @@ def to_pact_v3(disclosure: Disclosure) -> dict[str, Any]:
         "declaredUnitOfMeasurement": d.declared_unit_of_measurement,
         "declaredUnitAmount": decimal_string(d.declared_unit_amount),
         "productMassPerDeclaredUnit": decimal_string(d.mass_per_declared_unit_kg),
-        "referencePeriodStart": _datetime(facts.reference_period[0]),
-        "referencePeriodEnd": _end_of_day(facts.reference_period[1]),
+        "referencePeriodStart": start_of_day(facts.reference_period[0]),
+        "referencePeriodEnd": end_of_day(facts.reference_period[1]),
         "boundaryProcessesDescription": d.boundary_processes_description,
         "pcfExcludingBiogenicUptake": dec("pcfExcludingBiogenicUptake"),
         "pcfIncludingBiogenicUptake": dec("pcfIncludingBiogenicUptake"),
@@ -218,8 +211,8 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
         ]
         or ["ISO Standard 14067"],
         "boundaryProcessesDescription": d.boundary_processes_description,
-        "referencePeriodStart": _datetime(facts.reference_period[0]),
-        "referencePeriodEnd": _end_of_day(facts.reference_period[1]),
+        "referencePeriodStart": start_of_day(facts.reference_period[0]),
+        "referencePeriodEnd": end_of_day(facts.reference_period[1]),
         "exemptedEmissionsPercent": facts.exempted_emissions_percent,
         "exemptedEmissionsDescription": facts.exempted_emissions_description,
         "packagingEmissionsIncluded": d.packaging_emissions_included,

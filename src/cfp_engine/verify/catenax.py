@@ -38,16 +38,6 @@ def detect_version(payload: Mapping[str, Any]) -> str:
     return found if found in MODEL_VERSIONS else LATEST_RELEASE
 
 
-def engine_extension(payload: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The cfp-engine extension data (result, figures, integrity) of a payload, if any."""
-    extensions = payload.get("extensions")
-    for extension in extensions if isinstance(extensions, list) else []:
-        data = extension.get("data") if isinstance(extension, dict) else None
-        if isinstance(data, dict) and data.get("engine") == "cfp-engine":
-            return data
-    return None
-
-
 def facts_from(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The label facts written in a payload, as overrides for a re-computation."""
     company = first_object(payload, "companyAndProductInformation", "companyInformation")

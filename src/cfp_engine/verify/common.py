@@ -37,6 +37,19 @@ def first_object(payload: Mapping[str, Any], *path: str) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def engine_extension(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cfp-engine extension data (result, figures, integrity) of a label, if any.
+
+    PACT and Catena-X labels carry it alike, in a top-level ``extensions`` list.
+    """
+    extensions = document.get("extensions")
+    for extension in extensions if isinstance(extensions, list) else []:
+        data = extension.get("data") if isinstance(extension, dict) else None
+        if isinstance(data, dict) and data.get("engine") == "cfp-engine":
+            return data
+    return None
+
+
 def ids_of(value: Any) -> tuple[Any, ...]:
     """A label's ids as a tuple, whatever was written (the rules judge them, not this)."""
     if isinstance(value, list):

@@ -1,4 +1,4 @@
-"""Read a published label: parse its JSON, tell its format, find the cfp-engine extension.
+"""Read a published label: parse its JSON and tell its format.
 
 Also recovers from a label what a re-computation needs to write the same label again:
 its facts (company, product ids, reference period) and its Catena-X model version.
@@ -74,18 +74,6 @@ def label_format(document: dict[str, Any], *, where: str = "the label") -> str:
         f"{where}: neither a PACT ProductFootprint (specVersion 2.x or 3.x) nor "
         "a Catena-X PCF payload"
     )
-
-
-def engine_extension(document: dict[str, Any], fmt: str) -> dict[str, Any] | None:
-    """The cfp-engine data-model extension of a label (its result and integrity data)."""
-    if fmt == "catena-x":
-        return catenax.engine_extension(document)
-    extensions = document.get("extensions")
-    for extension in extensions if isinstance(extensions, list) else []:
-        data = extension.get("data") if isinstance(extension, dict) else None
-        if isinstance(data, dict) and data.get("engine") == "cfp-engine":
-            return data
-    return None
 
 
 def catenax_version(document: dict[str, Any], fmt: str) -> str:

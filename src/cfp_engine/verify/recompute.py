@@ -34,10 +34,9 @@ from cfp_engine.verify.checks import (
     rule_checks,
     structure_check,
 )
-from cfp_engine.verify.common import Check
+from cfp_engine.verify.common import Check, engine_extension
 from cfp_engine.verify.reading import (
     catenax_version,
-    engine_extension,
     facts_from,
     label_format,
     read_label,
@@ -87,7 +86,7 @@ def verify_label(
 
     document = read_label(label_path)
     fmt = label_format(document, where=str(label_path))
-    extension = engine_extension(document, fmt)
+    extension = engine_extension(document)
     if extension is None:
         raise SpecError(
             f"{label_path}: no cfp-engine extension; the label does not say how it "
