@@ -178,7 +178,7 @@ def test_absurd_headline_figures_fail(labels, tmp_path, fmt, forged):
 
 
 def test_failed_checks_leave_through_verification_error(labels, tmp_path):
-    """A failed check is a VerificationError (exit code 1) after the report, no stderr line."""
+    """A failed check is a VerificationError (exit code 1) after the report: one Error line."""
     spec, made = labels
     document = copy.deepcopy(made["pact"])
     document["pcf"]["pcfExcludingBiogenicUptake"] = "7"
@@ -187,7 +187,9 @@ def test_failed_checks_leave_through_verification_error(labels, tmp_path):
     result = run("verify", path, "--spec", spec)
     assert result.exit_code == VerificationError.exit_code == 1
     assert result.stdout.splitlines()[-1] == "RESULT: FAILED"
-    assert result.stderr == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: '{path}': 1 of ") and "checks failed (" in line
+    assert "the report is on standard output" in line
     # With --debug the error is not turned into an exit code: it is the VerificationError.
     debug = run("--debug", "verify", path, "--spec", spec)
     assert isinstance(debug.exception, VerificationError)

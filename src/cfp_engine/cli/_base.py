@@ -36,9 +36,7 @@ class CfpGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             # Messages may quote hostile input: no control or bidi characters on the terminal.
-            # An error without a message (cfp verify's failed checks) was reported on stdout.
-            if str(exc):
-                click.echo(f"Error: {escape_controls(str(exc), keep_newlines=True)}", err=True)
+            click.echo(f"Error: {escape_controls(str(exc), keep_newlines=True)}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise

@@ -219,6 +219,8 @@ def verify(label_path, spec_path, inventories, materials, schema_dir, fmt):
             click.echo(f"  [{check.status:>7}] {check.name}: {check.detail}")
         click.echo("RESULT: " + ("all checks pass" if report.passed else "FAILED"))
     if not report.passed:
-        # The report above already names every failed check, so the error carries no
-        # message of its own: it only leaves through CfpGroup.invoke with its exit code 1.
-        raise VerificationError("")
+        failed = [check.name for check in report.checks if check.passed is False]
+        raise VerificationError(
+            f"{quote_input(label_path)}: {len(failed)} of {len(report.checks)} checks failed "
+            f"({', '.join(failed)}); the report is on standard output"
+        )
