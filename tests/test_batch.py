@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cfp_engine.batch.run import MANIFEST_VERSION, OUTPUT_COLUMNS, score_catalogue
-from cfp_engine.batch.scoring import build_scoring_model
+from cfp_engine.batch.manifest import MANIFEST_VERSION
+from cfp_engine.batch.model import build_scoring_model
+from cfp_engine.batch.run import OUTPUT_COLUMNS, score_catalogue
 from cfp_engine.cli import cli
 from cfp_engine.engine.footprint import calculate_footprint
 from cfp_engine.errors import SpecError
@@ -750,7 +751,7 @@ def test_parquet_missing_columns_is_an_error(tmp_path, model):
 
 def _hand_model():
     """Two activities (per kg: 2 and 0.5 kg CO2e) and one material (a=3, b=-1, c=0.25)."""
-    from cfp_engine.batch.scoring import N_INDICATORS, ScoringModel
+    from cfp_engine.batch.model import N_INDICATORS, ScoringModel
     from cfp_engine.store.references import ReferenceIndex
 
     scores = np.zeros((N_INDICATORS, 2))
