@@ -5,7 +5,9 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -191,10 +193,32 @@ def test_python_m_and_version():
     assert __version__ in completed.stdout
 
 
-def test_every_command_has_help():
-    for name, command in cli.commands.items():
-        assert command.help, name
-        assert run(name, "--help").exit_code == 0
+def _commands(group, path=()):
+    """Every command under ``group``, groups included, as (path of names, command)."""
+    for name, command in sorted(group.commands.items()):
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+ALL_COMMANDS = list(_commands(cli))
+
+
+def test_the_command_walk_reaches_subcommands():
+    names = {" ".join(path) for path, _ in ALL_COMMANDS}
+    assert {"calc", "data", "data import", "data doctor", "data clean"} <= names
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS]
+)
+def test_every_command_has_help_and_is_in_the_readme(path, command):
+    assert command.help, path
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Usage: cli {' '.join(path)} ")
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"cfp {' '.join(path)}" in readme, f"README.md does not mention `cfp {' '.join(path)}`"
 
 
 def test_data_materials(builtin_table):

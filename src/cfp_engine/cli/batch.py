@@ -76,7 +76,7 @@ def batch(
     quiet,
 ):
     """Score a catalogue of products (.csv or .parquet line items) into OUT."""
-    from cfp_engine.batch.run import DEFAULT_CHUNK_ROWS, score_catalogue
+    from cfp_engine.batch import DEFAULT_CHUNK_ROWS, score_catalogue
 
     check_paths(
         inputs=(("CATALOGUE", "catalogue file", catalogue),),
