@@ -658,6 +658,34 @@ def test_resume_refuses_a_changed_input(tmp_path, model):
     assert not (tmp_path / "o2.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"chunk_rows": 0}, "^chunk_rows: must be at least 1, not 0$"),
+        ({"workers": -2}, "^workers: must be at least 1, not -2$"),
+    ],
+)
+def test_the_library_names_its_parameters_not_flags(tmp_path, model, option, message):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    with pytest.raises(SpecError, match=message):
+        score_catalogue(source, tmp_path / "o.csv", model=model, **option)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.csv"]
+
+
+def test_cli_names_the_flag_of_a_library_error(tmp_path, builtin_table):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    work = tmp_path / "w"
+    work.mkdir()
+    manifest = {"version": MANIFEST_VERSION, "input": {"size": 1}, "options": {}, "chunks": {}}
+    (work / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = tmp_path / "o.csv"
+    args = ["batch", str(source), "-o", str(out), "--work-dir", str(work), "--resume"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --resume: {work}: the interrupted run was made")
+    assert not out.exists()
+
+
 # -- Dask -------------------------------------------------------------------------------------
 
 
