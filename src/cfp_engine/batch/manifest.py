@@ -26,14 +26,13 @@ from cfp_engine.spec.documents import dump_json
 MANIFEST_VERSION = 4
 
 # Everything a run may leave in the work directory (only these are removed: it may be a
-# user's folder). Temporary names are those of atomic_path (".chunk-000001.<pid>.tmp.arrow")
-# and of the spill pass (".spill-000001.arrow.tmp").
+# user's folder). Temporary files are named by atomic_path: ".chunk-000001.<pid>.tmp.arrow".
 _WORK_PATTERNS = (
     "chunk-*.arrow",
     "spill-*.arrow",
     "manifest.json",
     ".chunk-*.tmp.arrow",
-    ".spill-*.tmp",
+    ".spill-*.tmp.arrow",
     ".manifest.*.tmp.json",
 )
 
