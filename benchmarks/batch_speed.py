@@ -412,7 +412,7 @@ def engine_model(dp, method, n_activities: int, offset: int):
 
     import bw2calc as bc
 
-    from cfp_engine.batch.scoring import N_INDICATORS, ScoringModel
+    from cfp_engine.batch.model import N_INDICATORS, ScoringModel
     from cfp_engine.store.references import ReferenceIndex
     from cfp_engine.store.score_solve import _adjoint_solve
 

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cfp_engine.batch.run import MANIFEST_VERSION, OUTPUT_COLUMNS, score_catalogue
-from cfp_engine.batch.scoring import build_scoring_model
+from cfp_engine.batch.manifest import MANIFEST_VERSION
+from cfp_engine.batch.model import build_scoring_model
+from cfp_engine.batch.run import OUTPUT_COLUMNS, score_catalogue
 from cfp_engine.cli import cli
 from cfp_engine.engine.footprint import calculate_footprint
 from cfp_engine.errors import SpecError
@@ -657,6 +658,34 @@ def test_resume_refuses_a_changed_input(tmp_path, model):
     assert not (tmp_path / "o2.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"chunk_rows": 0}, "^chunk_rows: must be at least 1, not 0$"),
+        ({"workers": -2}, "^workers: must be at least 1, not -2$"),
+    ],
+)
+def test_the_library_names_its_parameters_not_flags(tmp_path, model, option, message):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    with pytest.raises(SpecError, match=message):
+        score_catalogue(source, tmp_path / "o.csv", model=model, **option)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.csv"]
+
+
+def test_cli_names_the_flag_of_a_library_error(tmp_path, builtin_table):
+    source = _write_csv(tmp_path / "cat.csv", _rows(PRODUCTS))
+    work = tmp_path / "w"
+    work.mkdir()
+    manifest = {"version": MANIFEST_VERSION, "input": {"size": 1}, "options": {}, "chunks": {}}
+    (work / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = tmp_path / "o.csv"
+    args = ["batch", str(source), "-o", str(out), "--work-dir", str(work), "--resume"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --resume: {work}: the interrupted run was made")
+    assert not out.exists()
+
+
 # -- Dask -------------------------------------------------------------------------------------
 
 
@@ -750,7 +779,7 @@ def test_parquet_missing_columns_is_an_error(tmp_path, model):
 
 def _hand_model():
     """Two activities (per kg: 2 and 0.5 kg CO2e) and one material (a=3, b=-1, c=0.25)."""
-    from cfp_engine.batch.scoring import N_INDICATORS, ScoringModel
+    from cfp_engine.batch.model import N_INDICATORS, ScoringModel
     from cfp_engine.store.references import ReferenceIndex
 
     scores = np.zeros((N_INDICATORS, 2))

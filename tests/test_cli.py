@@ -3,9 +3,12 @@
 import csv
 import io
 import json
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -191,10 +194,32 @@ def test_python_m_and_version():
     assert __version__ in completed.stdout
 
 
-def test_every_command_has_help():
-    for name, command in cli.commands.items():
-        assert command.help, name
-        assert run(name, "--help").exit_code == 0
+def _commands(group, path=()):
+    """Every command under ``group``, groups included, as (path of names, command)."""
+    for name, command in sorted(group.commands.items()):
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+ALL_COMMANDS = list(_commands(cli))
+
+
+def test_the_command_walk_reaches_subcommands():
+    names = {" ".join(path) for path, _ in ALL_COMMANDS}
+    assert {"calc", "data", "data import", "data doctor", "data clean"} <= names
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS]
+)
+def test_every_command_has_help_and_is_in_the_readme(path, command):
+    assert command.help, path
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Usage: cli {' '.join(path)} ")
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"cfp {' '.join(path)}" in readme, f"README.md does not mention `cfp {' '.join(path)}`"
 
 
 def test_data_materials(builtin_table):
@@ -278,3 +303,35 @@ def test_mc_errors(builtin_table):
     assert run("calc", PET, "--samples", "x.parquet").exit_code == 2
     bad = run("calc", PET, "--mc", "0")
     assert bad.exit_code == 2
+
+
+def test_the_cli_shows_the_logs_and_leaves_logging_as_it_found_it(caplog, monkeypatch):
+    logger = logging.getLogger("cfp_engine")
+    caplog.set_level("INFO", logger="cfp_engine")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+
+    def status(**options):
+        logging.getLogger("cfp_engine.probe").info("probe message")
+
+    monkeypatch.setattr(cli.commands["data"].commands["status"], "callback", status)
+    result = run("data", "status")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "probe message\n"  # the CLI's handler, on the command's stderr
+    assert [r.getMessage() for r in caplog.records] == ["probe message"]  # and the caller's
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
+
+
+def test_parameter_errors_are_given_the_flag_of_the_parameter():
+    from cfp_engine.cli._base import parameter_errors_as_flags
+    from cfp_engine.errors import SpecError
+
+    flags = {"chunk_rows": "--chunk-size"}
+    with (
+        pytest.raises(SpecError, match="^--chunk-size: must be at least 1$"),
+        parameter_errors_as_flags(flags),
+    ):
+        raise SpecError("chunk_rows: must be at least 1")
+    # another parameter, or a message that starts with a path, passes unchanged
+    for message in ("workers: must be at least 1", "/tmp/chunk_rows: no such file"):
+        with pytest.raises(SpecError, match=f"^{message}$"), parameter_errors_as_flags(flags):
+            raise SpecError(message)

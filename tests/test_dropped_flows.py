@@ -170,7 +170,7 @@ def test_a_result_not_using_the_database_neither_warns_nor_lists_it(store, tmp_p
     assert compared.exit_code == 0, compared.output
     assert compared.stderr.count("Warning: database 'sp'") == 1
     # cfp batch has no warnings column: its model states it once, for products using it.
-    from cfp_engine.batch.scoring import build_scoring_model
+    from cfp_engine.batch.model import build_scoring_model
 
     (batch,) = [w for w in build_scoring_model().warnings if "'sp'" in w]
     assert batch.startswith("if products use it, database 'sp' was imported with")

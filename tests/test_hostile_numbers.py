@@ -495,10 +495,10 @@ def test_resume_refuses_an_input_changed_after_the_first_mib(builtin_table, tmp_
     source = _catalogue(tmp_path / "cat.csv", rows)
     assert source.stat().st_size > 1 << 20
     work = tmp_path / "w"
-    from cfp_engine.batch.run import _file_fingerprint, _start_manifest
+    from cfp_engine.batch.manifest import file_fingerprint, start_manifest
 
     options = {"o": 1}
-    _start_manifest(work, _file_fingerprint(source), options, resume=False)
+    start_manifest(work, file_fingerprint(source), options, resume=False)
     stat = source.stat()
     data = bytearray(source.read_bytes())
     position = data.rindex(b"1,kWh")
@@ -508,7 +508,7 @@ def test_resume_refuses_an_input_changed_after_the_first_mib(builtin_table, tmp_
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert source.stat().st_size == stat.st_size
     with pytest.raises(SpecError, match="another input or other options"):
-        _start_manifest(work, _file_fingerprint(source), options, resume=True)
+        start_manifest(work, file_fingerprint(source), options, resume=True)
 
 
 # -- properties ---------------------------------------------------------------------------

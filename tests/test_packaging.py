@@ -113,3 +113,37 @@ def test_no_output_or_warnings_at_import():
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == "" and completed.stderr == ""
+
+
+HEAVY = ("numpy", "pint", "pyarrow", "scipy", "pandas", "click", *sorted(BRIGHTWAY))
+
+
+def _modules_after(code: str) -> set[str]:
+    """The top-level modules loaded by a fresh interpreter that runs ``code``."""
+    probe = f"import sys; {code}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return set(completed.stdout.split())
+
+
+@pytest.mark.parametrize("code", ["import cfp_engine", "import cfp_engine.batch"])
+def test_importing_the_package_loads_no_heavy_library(code):
+    loaded = _modules_after(code)
+    assert "cfp_engine" in loaded
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_lazy_public_names_resolve():
+    import cfp_engine
+    import cfp_engine.batch
+
+    for package in (cfp_engine, cfp_engine.batch):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, name
+        assert set(package.__all__) <= set(dir(package))
+    assert cfp_engine.load_spec.__module__ == "cfp_engine.spec.product"
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        cfp_engine.nothing  # noqa: B018
+    # the control: the same probe sees numpy once a calculating module is imported
+    assert "numpy" in _modules_after("import cfp_engine.engine.footprint")

@@ -3,22 +3,20 @@
 :class:`LineItems` turns the text columns of a chunk (stage, ref, item, amount, unit,
 recycled_content) into numpy codes, amounts, unit factors and shares, looking at each
 distinct value once, and gives every row the first problem it has (in field order) and
-the one-line message for it. :mod:`cfp_engine.batch.scoring` scores the rows with them.
+the one-line message for it. :mod:`cfp_engine.batch.scoring` scores the rows with them and
+the :class:`~cfp_engine.batch.model.ScoringModel`.
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cfp_engine.batch.model import ScoringModel
 from cfp_engine.errors import quote_input
 from cfp_engine.spec.product import STAGES
 from cfp_engine.spec.units import parse_plain_number
-
-if TYPE_CHECKING:
-    from cfp_engine.batch.scoring import ScoringModel
 
 STAGE_INDEX = {stage: i for i, stage in enumerate(STAGES)}
 _RAW = STAGE_INDEX["raw_materials"]

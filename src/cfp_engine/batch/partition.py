@@ -22,8 +22,8 @@ redoes an unfinished spill pass and gets the same partitions.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from cfp_engine.batch.reader import (
     hash_strings,
 )
 from cfp_engine.batch.scoring import FIRST_COLUMN, LINE_COLUMN
+from cfp_engine.files.atomic import atomic_path
 
 #: Most spill files (each is an open file while spilling); beyond this, partitions grow
 #: past ``chunk_rows`` rows (10^9 line items at the default chunk: ~4 x 10^6 rows each).
@@ -84,13 +85,25 @@ def spill_partitions(
     1.2 times the size of a CSV catalogue). Reading and parsing run in a background
     thread (Arrow releases the GIL) while the rows already read are hashed and written.
     """
+    # One temporary file per partition (files.atomic): each is fsynced and renamed only
+    # when every partition is complete, and all are removed if the pass fails.
+    with contextlib.ExitStack() as commit:
+        temporaries = [
+            commit.enter_context(atomic_path(spill_path(work, k))) for k in range(n_partitions)
+        ]
+        _spill_rows(reader, temporaries, on_rows)
+
+
+def _spill_rows(
+    reader: _Catalogue, temporaries: list[Path], on_rows: Callable[[int], None] | None
+) -> None:
+    """Write the catalogue's rows to the spill files ``temporaries``, closing them."""
     import pyarrow as pa
 
+    n_partitions = len(temporaries)
     schema = pa.schema(
         [(name, pa.string()) for name in CATALOGUE_COLUMNS] + [(LINE_COLUMN, pa.int64())]
     )
-    finals = [spill_path(work, k) for k in range(n_partitions)]
-    temporaries = [path.with_name(f".{path.name}.tmp") for path in finals]
     # Buffered (32 MB in all): the writes of a partition's small batches coalesced
     # halved the system time of the pass (0.09 s against 0.04 s per 10^6 rows).
     buffer_bytes = max(1 << 16, min(1 << 20, (32 << 20) // n_partitions))
@@ -124,17 +137,6 @@ def spill_partitions(
             rows_read += n
             if on_rows is not None:
                 on_rows(rows_read)
-        for writer, sink in zip(writers, sinks, strict=True):
-            writer.close()
-            sink.close()
-        for temporary, final in zip(temporaries, finals, strict=True):
-            # On disk before the manifest says so (830 MB for 10^7 rows: 0.8 s)
-            descriptor = os.open(temporary, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-            os.replace(temporary, final)
     finally:
         batches.close()
         for writer, sink in zip(writers, sinks, strict=True):
@@ -143,8 +145,6 @@ def spill_partitions(
                     writer.close()
                 finally:
                     sink.close()
-        for temporary in temporaries:
-            temporary.unlink(missing_ok=True)
 
 
 def read_partition(path: Path):

@@ -5,7 +5,7 @@ item, ref, amount, unit, recycled_content``. It is streamed in chunks of a fixed
 of rows (``pyarrow.csv.open_csv`` with every column read as text, or
 ``ParquetFile.iter_batches``); each chunk is scored by
 :func:`~cfp_engine.batch.scoring.score_line_items` with numpy over its rows and the
-numpy-only :class:`~cfp_engine.batch.scoring.ScoringModel` (per-unit activity scores from
+numpy-only :class:`~cfp_engine.batch.model.ScoringModel` (per-unit activity scores from
 the adjoint solve, per-kg material coefficients ``a + b * R1`` and ``c``).
 
 Reading and cutting chunks runs in a background thread, one chunk ahead of the
@@ -20,7 +20,7 @@ as above: the last product of a chunk is carried into the next, so memory is bou
 the chunk size plus the largest product, and product ids are remembered as 64-bit
 hashes (8 bytes per product) to notice a product whose rows come back. At the first
 such product the run drops its chunks and groups the rows out of core instead
-(:mod:`.catalogue_partition`): one pass spills the rows into K hash partitions of
+(:mod:`.partition`): one pass spills the rows into K hash partitions of
 about a chunk each, then each partition is grouped, scored as one chunk and tagged
 with each product's first line, and the partitions are merged by first line. The
 output is the same either way: one row per product, in order of first appearance, with
@@ -29,10 +29,9 @@ switch is the part of the file read before the first product that comes back. CS
 numbers in messages assume no quoted field spans several lines.
 
 Crash safety: every chunk's result is written to a work directory (default ``OUT +
-'.work'``) as an Arrow IPC file by temporary file and ``os.replace``, then recorded in a
-manifest (JSON, replaced atomically) with the input's fingerprint, the options and the
-mode (grouped or partitioned). With ``resume=True`` finished chunks are not scored
-again; an unfinished spill pass is done again from the start (K depends only on the
+'.work'``) and recorded in a manifest (:mod:`.manifest`) with the input's fingerprint,
+the options and the mode (grouped or partitioned). With ``resume=True`` finished chunks
+are not scored again; an unfinished spill pass is done again from the start (K depends only on the
 file and the chunk size, so the partitions are the same). The output is written under a
 temporary name and renamed when complete, so it appears only whole; chunking and float
 formatting are deterministic, so a resumed run writes the same bytes as an
@@ -41,20 +40,25 @@ uninterrupted one.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import json
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from cfp_engine.batch.executors import open_executor
+from cfp_engine.batch.manifest import (
+    chunk_path,
+    clear_work,
+    file_fingerprint,
+    finished_chunks,
+    record_chunk,
+    start_manifest,
+    write_manifest,
+)
+from cfp_engine.batch.model import ScoringModel, build_scoring_model
 from cfp_engine.batch.partition import (
-    MERGE_BLOCK_ROWS,
     merged_by_first_line,
     partition_count,
     read_partition,
@@ -69,16 +73,8 @@ from cfp_engine.batch.reader import (
     _Splitter,
     check_first_batch_grouped,
 )
-from cfp_engine.batch.scoring import (
-    OUTPUT_COLUMNS,
-    SCORE_COLUMNS,
-    ScoringModel,
-    build_scoring_model,
-    empty_output,
-    score_line_items,
-)
+from cfp_engine.batch.scoring import OUTPUT_COLUMNS, SCORE_COLUMNS, empty_output, score_line_items
 from cfp_engine.errors import CfpError, SpecError
-from cfp_engine.spec.documents import dump_json
 from cfp_engine.version import __version__
 
 __all__ = [
@@ -93,10 +89,6 @@ OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
 #: Rows per chunk. 500,000 line items take ~0.05 s to score (numpy temporaries ~60 MB)
 #: and ~40 MB as Arrow text.
 DEFAULT_CHUNK_ROWS = 500_000
-# 2: the last product is a chunk of its own (version 1 chunks cannot be mixed with these)
-# 3: a "mode" (grouped, or partitioned: spill files, then one chunk per partition)
-# 4: the input fingerprint is the sha256 of the whole file (issue 13)
-MANIFEST_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -112,98 +104,7 @@ class BatchSummary:
     warnings: tuple[str, ...] = ()  # the model's: materials and databases left incomplete
 
 
-# -- executors: in process, process pool, Dask ---------------------------------------------
-
-_WORKER_MODEL: ScoringModel | None = None
-
-
-def _init_worker(model: ScoringModel) -> None:
-    global _WORKER_MODEL
-    _WORKER_MODEL = model
-
-
-def _score_in_worker(table, source: str, first_line: bool):
-    return score_line_items(_WORKER_MODEL, table, source=source, first_line=first_line)
-
-
-class _Done:
-    def __init__(self, value):
-        self._value = value
-
-    def result(self):
-        return self._value
-
-
-class _InlineExecutor:
-    def __init__(self, model: ScoringModel):
-        self.model = model
-
-    def submit(self, table, source: str, first_line: bool = False):
-        return _Done(score_line_items(self.model, table, source=source, first_line=first_line))
-
-    def close(self) -> None:
-        pass
-
-
-class _PoolExecutor:
-    """A process pool; the model is pickled once per worker (``initargs``)."""
-
-    def __init__(self, model: ScoringModel, workers: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn, not fork: the parent runs Arrow's thread pools, and forking a process
-        # with live threads can deadlock the child.
-        self.pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(model,),
-        )
-
-    def submit(self, table, source: str, first_line: bool = False):
-        return self.pool.submit(_score_in_worker, table, source, first_line)
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
-
-
-class _DaskExecutor:
-    """Dask distributed: the model is scattered to every worker once (broadcast)."""
-
-    def __init__(self, model: ScoringModel, address: str, workers: int):
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError:
-            raise SpecError(
-                "--dask needs dask.distributed: pip install 'cfp-engine[dask]'"
-            ) from None
-        self.cluster = None
-        try:
-            if address == "local":
-                self.cluster = LocalCluster(
-                    n_workers=max(workers, 1), threads_per_worker=1, processes=True
-                )
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(address, timeout="30s")
-        except (OSError, TimeoutError) as exc:
-            raise SpecError(f"--dask {address}: cannot connect to the scheduler ({exc})") from None
-        self.model = self.client.scatter(model, broadcast=True, hash=False)
-
-    def submit(self, table, source: str, first_line: bool = False):
-        data = self.client.scatter(table, hash=False)
-        return self.client.submit(
-            score_line_items, self.model, data, source=source, first_line=first_line, pure=False
-        )
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-# -- the run: work directory, manifest, assembly ---------------------------------------------
+# -- the chunk loop ------------------------------------------------------------------------
 
 
 class _Run:
@@ -226,13 +127,21 @@ class _Run:
         self.manifest: dict = {}
         self.n_chunks = self.resumed = 0
 
-    def _finished(self) -> set[int]:
-        chunks = self.manifest["chunks"]
-        return {int(k) for k in chunks if _chunk_path(self.work, int(k)).is_file()}
+    def score(self, manifest: dict) -> None:
+        """Score every chunk not yet recorded in ``manifest``, switching mode if needed."""
+        self.manifest = manifest
+        if manifest["mode"] == "grouped":
+            try:
+                self.score_grouped()
+            except NotGrouped:
+                self.switch_to_partitions(partition_count(self.reader, self.chunk_rows))
+        if manifest["mode"] == "partitioned":
+            self.score_partitions()
 
     def _drain(self, in_flight: deque, keep: int) -> None:
         while len(in_flight) > keep:
-            _finish_chunk(self.work, self.manifest, *in_flight.popleft())
+            index, future = in_flight.popleft()
+            record_chunk(self.work, self.manifest, index, future.result())
 
     def _progress(self, done: float) -> None:
         if self.on_progress is not None:
@@ -240,7 +149,7 @@ class _Run:
 
     def score_grouped(self) -> None:
         """Stream chunks of whole products; :class:`NotGrouped` if a product comes back."""
-        finished = self._finished()
+        finished = finished_chunks(self.work, self.manifest)
         self.resumed = len(finished)
         if not finished:
             check_first_batch_grouped(self.reader)
@@ -270,14 +179,14 @@ class _Run:
         for path in self.work.glob("chunk-*.arrow"):
             path.unlink()
         self.manifest.update(mode="partitioned", partitions=n_partitions, chunks={})
-        _write_manifest(self.work, self.manifest)
+        write_manifest(self.work, self.manifest)
         self.n_chunks = self.resumed = 0
 
     def score_partitions(self) -> None:
         """Spill the rows into partitions (unless done), then score each partition."""
         n_partitions = self.manifest["partitions"]
         self.n_chunks = n_partitions
-        finished = self._finished()
+        finished = finished_chunks(self.work, self.manifest)
         self.resumed = len(finished)
         todo = [k for k in range(n_partitions) if k not in finished]
         total = self.reader.progress_total
@@ -289,7 +198,7 @@ class _Run:
 
             spill_partitions(self.reader, self.work, n_partitions, on_rows=on_rows)
             self.manifest["spilled"] = True
-            _write_manifest(self.work, self.manifest)
+            write_manifest(self.work, self.manifest)
         in_flight: deque = deque()
         prepared = _Prefetched((k, read_partition(spill_path(self.work, k))) for k in todo)
         try:
@@ -356,19 +265,13 @@ def score_catalogue(
     ------
     SpecError
         The catalogue cannot be used as a whole (unreadable, malformed, missing
-        columns) or the options are wrong; no output file is written.
+        columns) or the options are wrong; no output file is written. A message about
+        one parameter starts with its name (``chunk_rows: ...``, ``dask: ...``,
+        ``resume: ...``), so a caller can tell which of its own options to name.
     """
     started = time.perf_counter()
     source_path, output = Path(catalogue), Path(output)
-    out_format = OUTPUT_FORMATS.get(output.suffix.lower())
-    if out_format is None:
-        raise SpecError(f"{output}: the output is a .csv or .parquet file")
-    if chunk_rows < 1 or workers < 1:
-        raise SpecError("--chunk-size and --workers must be at least 1")
-    if source_path.resolve() == output.resolve():
-        raise SpecError(f"{output}: the output would overwrite the catalogue")
-    if not output.parent.resolve().is_dir():
-        raise SpecError(f"{output}: the folder {output.parent} does not exist")
+    out_format = _check_arguments(source_path, output, chunk_rows=chunk_rows, workers=workers)
     reader = _Catalogue(source_path, batch_rows=min(chunk_rows, 65_536))
     approach = approach or "cut-off"
     if model is None:
@@ -376,41 +279,22 @@ def score_catalogue(
             method=method, approach=approach, inventories=inventories, materials=materials
         )
     work = Path(work_dir) if work_dir else output.with_name(output.name + ".work")
-    options = {
-        "method": model.method,
-        "approach": model.approach,
-        "data_fingerprint": model.fingerprint,
-        "materials": [_file_fingerprint(Path(p)) for p in materials],
-        "chunk_rows": chunk_rows,
-        "engine_version": __version__,
-    }
-    fingerprint = _file_fingerprint(source_path)
-    if dask:
-        executor = _DaskExecutor(model, dask, workers)
-    elif workers > 1:
-        executor = _PoolExecutor(model, workers)
-    else:
-        executor = _InlineExecutor(model)
+    options = _run_options(model, materials, chunk_rows)
+    fingerprint = file_fingerprint(source_path)
+    executor = open_executor(model, dask=dask, workers=workers)
     run = _Run(reader, executor, work, chunk_rows, workers, on_progress)
     try:
-        manifest = _start_manifest(work, fingerprint, options, resume=resume)
-        run.manifest = manifest
-        if manifest["mode"] == "grouped":
-            try:
-                run.score_grouped()
-            except NotGrouped:
-                run.switch_to_partitions(partition_count(reader, chunk_rows))
-        if manifest["mode"] == "partitioned":
-            run.score_partitions()
+        manifest = start_manifest(work, fingerprint, options, resume=resume)
+        run.score(manifest)
         products, errors = _assemble(
             work, run.n_chunks, output, out_format, merge=manifest["mode"] == "partitioned"
         )
     except CfpError:
-        _clear_work(work)  # the input is unusable: nothing to resume
+        clear_work(work)  # the input is unusable: nothing to resume
         raise
     finally:
         executor.close()
-    _clear_work(work)
+    clear_work(work)
     return BatchSummary(
         output=output,
         products=products,
@@ -422,85 +306,31 @@ def score_catalogue(
     )
 
 
-def _file_fingerprint(path: Path) -> dict[str, Any]:
-    """Size and the sha256 of all the bytes, read in 1 MiB blocks (issue 13).
-
-    The whole file is hashed: a change anywhere (even one that keeps size and
-    modification time) must not let ``--resume`` mix old chunks with new rows. Hashing
-    runs at disk speed, far below the cost of parsing the same bytes. The modification
-    time is left out on purpose: touching a file does not change what it says.
-    """
-    size = path.stat().st_size
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path.resolve()), "size": size, "sha256": digest.hexdigest()}
-
-
-def _start_manifest(work: Path, fingerprint: dict, options: dict, *, resume: bool) -> dict:
-    path = work / "manifest.json"
-    if resume and path.is_file():
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            manifest = None
-        if manifest and manifest.get("version") == MANIFEST_VERSION:
-            if manifest.get("input") != fingerprint or manifest.get("options") != options:
-                raise SpecError(
-                    f"{work}: the interrupted run was made from another input or other "
-                    "options; rerun without --resume to start again"
-                )
-            return manifest
-    _clear_work(work)
-    work.mkdir(parents=True, exist_ok=True)
-    manifest = {"version": MANIFEST_VERSION, "input": fingerprint, "options": options}
-    manifest.update(mode="grouped", chunks={})
-    _write_manifest(work, manifest)
-    return manifest
+def _check_arguments(source: Path, output: Path, *, chunk_rows: int, workers: int) -> str:
+    """The output format, once the options and paths are known to be usable."""
+    out_format = OUTPUT_FORMATS.get(output.suffix.lower())
+    if out_format is None:
+        raise SpecError(f"{output}: the output is a .csv or .parquet file")
+    for name, value in (("chunk_rows", chunk_rows), ("workers", workers)):
+        if value < 1:
+            raise SpecError(f"{name}: must be at least 1, not {value}")
+    if source.resolve() == output.resolve():
+        raise SpecError(f"{output}: the output would overwrite the catalogue")
+    if not output.parent.resolve().is_dir():
+        raise SpecError(f"{output}: the folder {output.parent} does not exist")
+    return out_format
 
 
-def _write_manifest(work: Path, manifest: dict) -> None:
-    path = work / "manifest.json"
-    _write_atomically(path, dump_json(manifest, what=str(path), indent=1).encode())
-
-
-def _clear_work(work: Path) -> None:
-    """Remove the files a run put in ``work`` (only those: it may be a user's folder)."""
-    if not work.is_dir():
-        return
-    patterns = ("chunk-*.arrow", "spill-*.arrow", "manifest.json", ".chunk-*.tmp", ".spill-*.tmp")
-    for pattern in (*patterns, ".manifest.json.*.tmp"):
-        for path in work.glob(pattern):
-            path.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        work.rmdir()  # only when empty
-
-
-def _chunk_path(work: Path, index: int) -> Path:
-    return work / f"chunk-{index:06d}.arrow"
-
-
-def _finish_chunk(work: Path, manifest: dict, index: int, future) -> None:
-    """Write a chunk's scores (with each product's first line, for a partition)."""
-    import pyarrow as pa
-
-    result = future.result()
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, result.schema) as writer:
-        writer.write_table(result, max_chunksize=MERGE_BLOCK_ROWS)
-    _write_atomically(_chunk_path(work, index), sink.getvalue())
-    manifest["chunks"][str(index)] = {"products": result.num_rows}
-    _write_manifest(work, manifest)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _run_options(model: ScoringModel, materials: Sequence[str | Path], chunk_rows: int) -> dict:
+    """What a resumed run must share with the interrupted one, besides the input."""
+    return {
+        "method": model.method,
+        "approach": model.approach,
+        "data_fingerprint": model.fingerprint,
+        "materials": [file_fingerprint(Path(p)) for p in materials],
+        "chunk_rows": chunk_rows,
+        "engine_version": __version__,
+    }
 
 
 def _assemble(
@@ -525,7 +355,7 @@ def _assemble(
         writer = pq.ParquetWriter(str(tmp), schema, use_dictionary=["status", "error"])
     if writer is None:
         writer = pacsv.CSVWriter(str(tmp), schema)
-    paths = [_chunk_path(work, index) for index in range(n_chunks)]
+    paths = [chunk_path(work, index) for index in range(n_chunks)]
     products = errors = 0
     try:
         tables = merged_by_first_line(paths) if merge else _read_chunks(paths)

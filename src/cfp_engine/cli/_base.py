@@ -7,8 +7,10 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 
 import click
 
@@ -59,12 +61,46 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Carbon footprint of products (ISO 14067, PACT) by LCA on Brightway."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.call_on_close(_log_to_stderr(logging.DEBUG if debug else logging.INFO))
+
+
+def _log_to_stderr(level: int):
+    """Show the engine's log records on stderr for one command; returns the undo.
+
+    The handler is added beside any the caller has (pytest's ``caplog``, an application
+    calling the command in process), and the logger's level is put back when the
+    command ends, so running ``cfp`` inside another program leaves its logging as it was.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("cfp_engine")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.DEBUG if debug else logging.INFO)
-    logger.propagate = False
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    return restore
+
+
+@contextlib.contextmanager
+def parameter_errors_as_flags(flags: dict[str, str]) -> Iterator[None]:
+    """Name this command's options in library errors about a parameter.
+
+    A library error about one parameter starts with its name (``chunk_rows: must be at
+    least 1``); ``flags`` maps such names to the options that set them
+    (``{"chunk_rows": "--chunk-size"}``), and the message is raised again starting with
+    the option. Other errors pass unchanged.
+    """
+    try:
+        yield
+    except CfpError as exc:
+        name, colon, rest = str(exc).partition(": ")
+        if colon and name in flags:
+            raise type(exc)(f"{flags[name]}: {rest}") from exc
+        raise
 
 
 def check_paths(
@@ -76,7 +112,7 @@ def check_paths(
     outputs: dict[str, str | None] | None = None,
     folders: dict[str, str | None] | None = None,
 ) -> None:
-    """Check a command's input and output paths before any work (issue 13, item 5).
+    """Check a command's input and output paths before any work.
 
     ``inputs`` holds ``(option, what, path)``; ``documents`` the same for files read
     whole into memory (specs, labels), which are also held to

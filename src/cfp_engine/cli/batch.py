@@ -6,7 +6,21 @@ import sys
 
 import click
 
-from cfp_engine.cli._base import _calculation_options, _warn, check_paths, cli
+from cfp_engine.cli._base import (
+    _calculation_options,
+    _warn,
+    check_paths,
+    cli,
+    parameter_errors_as_flags,
+)
+
+# The library's parameter names, and the options that set them here.
+FLAGS = {
+    "chunk_rows": "--chunk-size",
+    "workers": "--workers",
+    "dask": "--dask",
+    "resume": "--resume",
+}
 
 
 @cli.command()
@@ -23,12 +37,18 @@ from cfp_engine.cli._base import _calculation_options, _warn, check_paths, cli
 @click.option(
     "--chunk-size",
     "chunk_rows",
-    type=int,
+    type=click.IntRange(1),
     default=None,
     metavar="ROWS",
     help="Line items per chunk (default 500000); bounds the memory.",
 )
-@click.option("--workers", type=int, default=1, show_default=True, help="Processes scoring chunks.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Processes scoring chunks.",
+)
 @click.option(
     "--dask",
     "dask_address",
@@ -56,7 +76,7 @@ def batch(
     quiet,
 ):
     """Score a catalogue of products (.csv or .parquet line items) into OUT."""
-    from cfp_engine.batch.run import DEFAULT_CHUNK_ROWS, score_catalogue
+    from cfp_engine.batch import DEFAULT_CHUNK_ROWS, score_catalogue
 
     check_paths(
         inputs=(("CATALOGUE", "catalogue file", catalogue),),
@@ -76,24 +96,25 @@ def batch(
         bar.total = total
         bar.update(done - bar.n)
 
-    try:
-        summary = score_catalogue(
-            catalogue,
-            output,
-            method=method,
-            approach=approach,
-            inventories=inventories,
-            materials=materials,
-            chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
-            workers=workers,
-            dask=dask_address,
-            resume=resume,
-            work_dir=work_dir,
-            on_progress=on_progress if bar is not None else None,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+    with parameter_errors_as_flags(FLAGS):
+        try:
+            summary = score_catalogue(
+                catalogue,
+                output,
+                method=method,
+                approach=approach,
+                inventories=inventories,
+                materials=materials,
+                chunk_rows=DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+                workers=workers,
+                dask=dask_address,
+                resume=resume,
+                work_dir=work_dir,
+                on_progress=on_progress if bar is not None else None,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
     _warn(summary.warnings)
     if not quiet:
         resumed = f", {summary.resumed_chunks} chunk(s) resumed" if summary.resumed_chunks else ""
