@@ -57,7 +57,7 @@ def main() -> None:
     os.environ["CFP_ENGINE_HOME"] = str(work / "home")
     from cfp_engine.store.access import open_store
     from cfp_engine.store.registry import import_database, read_registry
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
     started = time.perf_counter()
     folder = generate(work / "datasets", n)
@@ -70,7 +70,7 @@ def main() -> None:
     print(f"import of {report.activities} activities, {sum(report.exchanges.values())} exchanges:")
     for phase, seconds in report.seconds.items():
         print(f"  {phase:<12} {seconds:7.2f} s")
-    with _brightway() as bd:
+    with open_brightway() as bd:
         bd.projects.set_current(read_registry()["project"])
         started = time.perf_counter()
         bd.Database("bench").process()

@@ -43,9 +43,9 @@ def biosphere3() -> dict[tuple[str, tuple[str, ...], str], str]:
 
 @pytest.fixture(scope="module")
 def characterised() -> set[tuple[str, tuple[str, ...]]]:
-    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import read_bw2io_lcia, available_methods
 
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     return {
         (cf["name"], tuple(cf["categories"]))
         for method in available_methods()

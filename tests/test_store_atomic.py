@@ -48,9 +48,9 @@ def _tree(path: Path) -> dict[str, str]:
 
 
 def _snapshot(home: Path) -> dict:
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
-    with _brightway() as bd:
+    with open_brightway() as bd:
         projects = {}
         for name in sorted(p.name for p in bd.projects):
             bd.projects.set_current(name)

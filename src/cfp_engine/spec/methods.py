@@ -95,7 +95,7 @@ def lcia_source_sha256() -> str:
     return hashlib.sha256(bw2io_lcia_zip().read_bytes()).hexdigest()
 
 
-def _read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
+def read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
     with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
         data = json.loads(archive.read("data.json"))
     methods = {}
@@ -117,7 +117,7 @@ def build_method_data() -> list[dict]:
     the sub-indicators do not partition the total, so a changed bw2io cannot silently
     change what "fossil" means.
     """
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     _, catalogue = _catalogue()
     out: list[dict] = []
     for method in catalogue.values():

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.paths import data_home
-from cfp_engine.store.build import _build_builtin, _build_user, _check_user_files
+from cfp_engine.store.build import build_builtin, build_user, check_user_files
 from cfp_engine.store.build_cache import (
-    _ensure,
-    _read_manifest,
-    _scores_dir,
+    ensure_built,
+    read_manifest,
+    scores_dir,
     builtin_fingerprint,
     user_fingerprint,
 )
@@ -44,8 +44,8 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     """
     import functools
 
-    files = _check_user_files(user_inventories)
-    table = _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+    files = check_user_files(user_inventories)
+    table = ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     from cfp_engine.store.registry import collect_garbage_if_idle, open_user_store, read_registry
 
     collect_garbage_if_idle()  # what a killed import left (issue 12); cheap when nothing
@@ -57,10 +57,10 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     fingerprint = user_fingerprint(files, base=table.fingerprint)
     project = USER_PROJECT_PREFIX + fingerprint[:16]
     build = functools.partial(
-        _build_user, base=table.manifest["project"], base_sources=table.manifest["databases"]
+        build_user, base=table.manifest["project"], base_sources=table.manifest["databases"]
     )
-    built = (_scores_dir(project) / "manifest.json").exists()
-    table = _ensure(project, fingerprint, build, files)
+    built = (scores_dir(project) / "manifest.json").exists()
+    table = ensure_built(project, fingerprint, build, files)
     if not built:  # a new per-inventory project: drop old unused ones (issue 13)
         _auto_clean(keep=project)
     return table
@@ -92,7 +92,7 @@ def store_status(*, check: bool = True) -> dict[str, Any]:
 
     home = data_home()
     expected = builtin_fingerprint()
-    manifest = _read_manifest(BUILTIN_PROJECT)
+    manifest = read_manifest(BUILTIN_PROJECT)
     findings = inspect_store() if check else []
     corrupt = is_builtin_corrupt(findings)
     users = sorted(p.name for p in (home / "scores").glob(USER_PROJECT_PREFIX + "*"))

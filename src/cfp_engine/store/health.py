@@ -33,13 +33,13 @@ from typing import Any
 
 from cfp_engine.errors import CorruptCacheError
 from cfp_engine.paths import data_home
-from cfp_engine.store.build_cache import _scores_dir, as_store_error
+from cfp_engine.store.build_cache import scores_dir, as_store_error
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import (
     BUILTIN_PROJECT,
     STORE_PROJECT_PREFIX,
     USER_PROJECT_PREFIX,
-    _brightway,
+    open_brightway,
 )
 
 #: Per-inventory projects unused for longer than this are removed after a new one is built.
@@ -69,7 +69,7 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
         Also look for per-inventory Brightway projects without a score table (imports
         Brightway: about a second).
     """
-    from cfp_engine.store.staging import _staging_root, garbage_pending
+    from cfp_engine.store.staging import staging_root, garbage_pending
 
     findings = []
     scores = data_home() / "scores"
@@ -87,7 +87,7 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
                 fix = "rebuilt"
             findings.append(Finding("corrupt-cache", str(folder), str(exc), fix))
     if garbage_pending():
-        for folder in sorted(_staging_root().iterdir()):
+        for folder in sorted(staging_root().iterdir()):
             findings.append(
                 Finding(
                     "staging",
@@ -98,7 +98,7 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
             )
     if projects:
         for name, folder in _user_projects().items():
-            if not (_scores_dir(name) / "manifest.json").exists():
+            if not (scores_dir(name) / "manifest.json").exists():
                 findings.append(
                     Finding(
                         "orphan-project",
@@ -203,15 +203,15 @@ def _repair_store() -> list[Finding]:
             folder = Path(finding.path).parent.parent
             name = next(n for n, path in _engine_projects().items() if path == folder)
             with contextlib.suppress(FileNotFoundError):  # others: a read-only store
-                shutil.rmtree(_scores_dir(name))
+                shutil.rmtree(scores_dir(name))
     # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
     if any(f.kind in ("orphan-project", "corrupt-cache", "damaged-database") for f in findings):
         from filelock import FileLock, Timeout
 
-        names = [n for n in _user_projects() if not (_scores_dir(n) / "manifest.json").exists()]
+        names = [n for n in _user_projects() if not (scores_dir(n) / "manifest.json").exists()]
         lock_dir = data_home() / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
-        with _brightway() as bd:
+        with open_brightway() as bd:
             for name in names:
                 try:  # not one another process is building right now
                     with FileLock(str(lock_dir / f"{name}.lock"), timeout=0):
@@ -234,7 +234,7 @@ def _user_projects() -> dict[str, Path]:
 
 def _engine_projects() -> dict[str, Path]:
     """The engine's Brightway projects (built-in, per-inventory, user store) and folders."""
-    with _brightway() as bd:  # imports bw2data quietly: import nothing of it before
+    with open_brightway() as bd:  # imports bw2data quietly: import nothing of it before
         from bw2data.project import ProjectDataset
         from bw_processing import safe_filename
 
@@ -257,7 +257,7 @@ def user_project_usage() -> list[dict[str, Any]]:
     """Each per-inventory project: name, size in bytes, last use (epoch seconds)."""
     rows = []
     for name, folder in _user_projects().items():
-        scores = _scores_dir(name)
+        scores = scores_dir(name)
         used = max(
             (p.stat().st_mtime for p in (scores, folder) if p.exists()),
             default=0.0,
@@ -323,13 +323,13 @@ def _remove_user_projects(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
     removed = []
     lock_dir = data_home() / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with _brightway() as bd:
+    with open_brightway() as bd:
         for row in chosen:
             try:
                 with FileLock(str(lock_dir / f"{row['project']}.lock"), timeout=0):
                     # Score table first: a table without its project would be served
                     # to calculations; a project without a table is rebuilt.
-                    shutil.rmtree(_scores_dir(row["project"]), ignore_errors=True)
+                    shutil.rmtree(scores_dir(row["project"]), ignore_errors=True)
                     drop_project(bd, row["project"])
             except Timeout:
                 continue

@@ -18,21 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import CorruptCacheError, DataError, SpecError
+from cfp_engine.files.atomic import write_bytes_atomically
 from cfp_engine.paths import data_home
 from cfp_engine.spec.documents import dump_json
 from cfp_engine.store import staging
-from cfp_engine.store.build import _build_builtin
+from cfp_engine.store.build import build_builtin
 from cfp_engine.store.build_cache import (
-    _ensure,
-    _file_digest,
-    _read_manifest,
-    _scores_dir,
+    ensure_built,
+    file_digest,
+    read_manifest,
+    scores_dir,
     builtin_fingerprint,
 )
 from cfp_engine.store.inventories import BUILTIN_DATABASE, builtin_inventory_files
-from cfp_engine.store.score_solve import _compute_score_table
+from cfp_engine.store.score_solve import compute_score_table
 from cfp_engine.store.scores import ScoreTable
-from cfp_engine.store.session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway
+from cfp_engine.store.session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, open_brightway
 
 logger = logging.getLogger("cfp_engine")
 
@@ -66,12 +67,10 @@ def read_registry() -> dict[str, Any]:
 
 
 def _write_registry(registry: dict[str, Any]) -> None:
-    from cfp_engine.store.scores import _atomic_write
-
     path = _registry_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = dump_json(registry, what=str(path), indent=2, ensure_ascii=False)
-    _atomic_write(path, lambda f: f.write(text.encode()))
+    write_bytes_atomically(path, lambda f: f.write(text.encode()))
 
 
 def _store_fingerprint(registry: dict[str, Any]) -> str:
@@ -98,7 +97,7 @@ def collect_garbage_if_idle() -> None:
     try:
         with staging.store_lock(timeout=0):
             project = read_registry()["project"]
-            with _brightway() as bd:
+            with open_brightway() as bd:
                 staging.collect_garbage(bd, project)
     except Timeout:  # an import or remove is running; it collects when it ends
         return
@@ -113,25 +112,25 @@ def open_user_store(registry: dict[str, Any]) -> ScoreTable:
     lock, after any import in progress, from the registry as it is then.
     """
     if registry["builtin_fingerprint"] == builtin_fingerprint():
-        manifest = _read_manifest(registry["project"])
+        manifest = read_manifest(registry["project"])
         if manifest and manifest.get("fingerprint") == _store_fingerprint(registry):
             try:
-                return ScoreTable.load(_scores_dir(registry["project"]))
+                return ScoreTable.load(scores_dir(registry["project"]))
             except CorruptCacheError as exc:  # or collected by an import that just committed
-                if (_scores_dir(registry["project"]) / "manifest.json").exists():
+                if (scores_dir(registry["project"]) / "manifest.json").exists():
                     logger.warning("%s; rebuilding it", exc)
     with _store_lock():
         registry = read_registry()
         if not registry["databases"]:  # all removed meanwhile
-            return _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+            return ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
         if registry["builtin_fingerprint"] != builtin_fingerprint():
             registry = _refresh_user_store(registry)
-        return _ensure(registry["project"], _store_fingerprint(registry), _build_store_table, ())
+        return ensure_built(registry["project"], _store_fingerprint(registry), _build_store_table, ())
 
 
 def _build_store_table(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
     registry = read_registry()
-    with _brightway() as bd:
+    with open_brightway() as bd:
         bd.projects.set_current(project)
         return _score_store(bd, project, registry)
 
@@ -140,7 +139,7 @@ def _score_store(bd, project: str, registry: dict[str, Any]) -> ScoreTable:
     """The score table of ``project`` (current) holding the databases ``registry`` lists."""
     sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
     sources.update(registry["databases"])
-    return _compute_score_table(bd, project, _store_fingerprint(registry), sources)
+    return compute_score_table(bd, project, _store_fingerprint(registry), sources)
 
 
 def _save_scores(bd, project: str, registry: dict[str, Any]) -> None:
@@ -148,13 +147,13 @@ def _save_scores(bd, project: str, registry: dict[str, Any]) -> None:
     started = time.perf_counter()
     table = _score_store(bd, project, registry)
     table.manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-    table.save(_scores_dir(project))
+    table.save(scores_dir(project))
 
 
 def _commit(bd, registry: dict[str, Any]) -> None:
     """Write the registry (the commit point), then drop the projects it no longer names."""
     _write_registry(registry)
-    staging.kill_point("committed")
+    kill_point("committed")
     staging.collect_garbage(bd, registry["project"])
 
 
@@ -164,9 +163,9 @@ def _refresh_user_store(registry: dict[str, Any]) -> dict[str, Any]:
     The exchanges are copied as they were computed (parameterised amounts included), so
     nothing is imported again.
     """
-    _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+    ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     old = registry["project"]
-    with _brightway() as bd:
+    with open_brightway() as bd:
         payload = {}
         if old in bd.projects:
             bd.projects.set_current(old)
@@ -280,7 +279,7 @@ def import_database(
     mapping = load_flow_map(flow_map) if flow_map else FlowMap(None)
     limits = limits or {}
     started = time.perf_counter()
-    _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
+    ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     with _store_lock():
         registry = read_registry()
         if name in registry["databases"]:
@@ -291,7 +290,7 @@ def import_database(
             )
         if registry["databases"] and registry["builtin_fingerprint"] != builtin_fingerprint():
             registry = _refresh_user_store(registry)
-        with _brightway() as bd:
+        with open_brightway() as bd:
             staging.collect_garbage(bd, registry["project"] if registry["databases"] else None)
             project = staging.new_staging_project(builtin_fingerprint())
             try:
@@ -314,7 +313,7 @@ def import_database(
                 if flow_map:
                     record["flow_map"] = {
                         "file": str(Path(flow_map).resolve()),
-                        "sha256": _file_digest(Path(flow_map)),
+                        "sha256": file_digest(Path(flow_map)),
                     }
                 registry = {
                     **registry,
@@ -325,7 +324,7 @@ def import_database(
                 step = time.perf_counter()
                 _save_scores(bd, project, registry)
                 report.seconds["score_table"] = time.perf_counter() - step
-                staging.kill_point("scored")
+                kill_point("scored")
             except BaseException:
                 staging.discard(bd, project)
                 raise
@@ -372,7 +371,7 @@ def _import_into(
     )
     importers.record_allocation(importer, report, allocation)
     report.seconds["extract"] = time.perf_counter() - step
-    staging.kill_point("extracted")
+    kill_point("extracted")
     _check_flow_targets(bd, mapping)
     importers.link_and_check(bd, importer, report, flow_map=mapping, external=external)
     if report.uncharacterised:  # left out, not an error (cfp_engine.store.imports.characterised)
@@ -391,7 +390,7 @@ def _import_into(
     step = time.perf_counter()
     _write_imported(bd, importer, report)
     report.seconds["write"] = time.perf_counter() - step
-    staging.kill_point("written")
+    kill_point("written")
     return {
         "file": report.file,
         "sha256": report.sha256,
@@ -555,7 +554,7 @@ def remove_database(name: str) -> None:
                 f"database {name!r} is used by {', '.join(sorted(users))}; remove those first"
             )
         databases = {k: v for k, v in registry["databases"].items() if k != name}
-        with _brightway() as bd:
+        with open_brightway() as bd:
             staging.collect_garbage(bd, registry["project"])
             if not databases:
                 _commit(
@@ -572,7 +571,7 @@ def remove_database(name: str) -> None:
                     Group.delete().where(Group.name == f"{name} exchanges").execute()
                 registry = {**registry, "project": project, "databases": databases}
                 _save_scores(bd, project, registry)
-                staging.kill_point("scored")
+                kill_point("scored")
             except BaseException:
                 staging.discard(bd, project)
                 raise

@@ -18,7 +18,7 @@ Each format is read by bw2io's own importer with its usual strategies
 The result is a bw2io importer ready to write plus an :class:`ImportReport`. Writing
 (and bw2io's migrations), the score table and the registry are :mod:`cfp_engine.store.registry`'s
 job: this module only reads Brightway state. Only called inside
-``brightway_session._brightway()`` (bw2data imported, the target project current).
+``brightway_session.open_brightway()`` (bw2data imported, the target project current).
 
 This module is the import pipeline as :mod:`cfp_engine.store.registry` runs it, step by
 step: :func:`create_importer` (:mod:`cfp_engine.store.imports.readers`), :func:`link_and_check`
