@@ -66,10 +66,6 @@ def available_methods() -> list[MethodSpec]:
     return list(_catalogue()[1].values())
 
 
-def default_method_name() -> str:
-    return _catalogue()[0]
-
-
 def resolve_method(name: str | None) -> MethodSpec:
     """The method called ``name`` (or one of its aliases); ``None`` gives the default."""
     default, methods = _catalogue()

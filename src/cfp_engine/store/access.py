@@ -19,17 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from cfp_engine.paths import data_home
 from cfp_engine.store.build import build_builtin, build_user, check_user_files
 from cfp_engine.store.build_cache import (
-    ensure_built,
-    read_manifest,
-    scores_dir,
     builtin_fingerprint,
+    ensure_built,
+    scores_dir,
     user_fingerprint,
 )
+from cfp_engine.store.cleaning import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import BUILTIN_PROJECT, USER_PROJECT_PREFIX
 
@@ -69,8 +67,6 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
 def _auto_clean(*, keep: str) -> None:
     import logging
 
-    from cfp_engine.store.health import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
-
     removed = clean_user_projects(
         older_than_days=AUTO_CLEAN_DAYS, max_bytes=AUTO_CLEAN_BYTES, keep=frozenset({keep})
     )
@@ -80,36 +76,3 @@ def _auto_clean(*, keep: str) -> None:
             len(removed),
             sum(row["bytes"] for row in removed) / 1e6,
         )
-
-
-def store_status(*, check: bool = True) -> dict[str, Any]:
-    """What is built and where, for ``cfp data status``.
-
-    With ``check``, every score table is read and checked against its checksums and the
-    problems :func:`cfp_engine.store.health.inspect_store` finds are listed.
-    """
-    from cfp_engine.store.health import findings_as_dicts, inspect_store, is_builtin_corrupt
-
-    home = data_home()
-    expected = builtin_fingerprint()
-    manifest = read_manifest(BUILTIN_PROJECT)
-    findings = inspect_store() if check else []
-    corrupt = is_builtin_corrupt(findings)
-    users = sorted(p.name for p in (home / "scores").glob(USER_PROJECT_PREFIX + "*"))
-    from cfp_engine.store.registry import read_registry
-
-    registry = read_registry()
-    return {
-        "home": str(home),
-        "brightway_dir": str(home / "brightway"),
-        "builtin_project": BUILTIN_PROJECT,
-        "builtin_fingerprint": expected,
-        "built": manifest is not None,
-        "up_to_date": bool(manifest and manifest.get("fingerprint") == expected and not corrupt),
-        "corrupt": corrupt,
-        "problems": findings_as_dicts(findings),
-        "manifest": manifest,
-        "user_projects": users,
-        "user_store": registry.get("project"),
-        "imported_databases": sorted(registry["databases"]),
-    }

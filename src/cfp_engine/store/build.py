@@ -21,10 +21,10 @@ from cfp_engine.store.inventories import (
     builtin_inventory_files,
     read_builtin_datasets,
 )
+from cfp_engine.store.kill_points import kill_point
 from cfp_engine.store.score_solve import compute_score_table
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, open_brightway
-from cfp_engine.store.kill_points import kill_point
 from cfp_engine.store.staging import reset_project
 
 USER_FORMATS = {".xlsx": "excel", ".xls": "excel", ".csv": "csv"}

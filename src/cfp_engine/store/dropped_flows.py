@@ -31,7 +31,7 @@ _GHG_PATTERN = re.compile(
 def _characterised_names() -> frozenset[str]:
     """Names of the flows any catalogued method characterises (bw2io's LCIA data)."""
     from cfp_engine.errors import CfpError
-    from cfp_engine.spec.methods import read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
     try:
         source = read_bw2io_lcia()

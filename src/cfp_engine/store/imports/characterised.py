@@ -33,7 +33,7 @@ from cfp_engine.store.session import BIOSPHERE_DATABASE as BIOSPHERE
 def characterised_identities(bd) -> tuple[frozenset[str], frozenset[str]]:
     """Names (lower case, also before their first comma) and CAS numbers (no leading
     zeros) of the biosphere3 flows any method of the engine characterises."""
-    from cfp_engine.spec.methods import read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
     source = read_bw2io_lcia()
     keys = {
