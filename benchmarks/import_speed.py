@@ -56,7 +56,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cfp-import-bench-"))
     os.environ["CFP_ENGINE_HOME"] = str(work / "home")
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database, read_registry
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import read_registry
     from cfp_engine.store.session import open_brightway
 
     started = time.perf_counter()

@@ -11,7 +11,8 @@ import pytest
 
 from cfp_engine import paths
 from cfp_engine.errors import DataError, SpecError
-from cfp_engine.store.access import open_store, store_status
+from cfp_engine.store.access import open_store
+from cfp_engine.store.health import store_status
 
 from conftest import EXAMPLES, ROOT
 from make_inventories import write_inventory

@@ -1,18 +1,10 @@
-"""The embedded Brightway store: the score table a calculation reads, built when needed.
+"""The score table a calculation reads: :func:`open_store`, built when needed.
 
-The built-in inventories and methods are loaded (through bw2io,
-:mod:`cfp_engine.store.build`) into the project ``cfp-builtin`` under the per-user
-store, on first use and again whenever their content fingerprint changes
-(:mod:`cfp_engine.store.build_cache`). User inventories go into their own project, a copy of
-the built-in one keyed by the files' content, so the built-in project is never changed.
-Databases imported with ``cfp data import`` (:mod:`cfp_engine.store.imports.importer`) live in the
-user store, a persistent project that starts as a copy of the built-in one; when it
-holds databases, calculations use it (and ``--inventory`` files are added on top of
-it). After a build, one adjoint solve per indicator gives the per-activity scores
-(:mod:`cfp_engine.store.score_solve`, :mod:`cfp_engine.store.scores`), and calculations only read
-those. A file lock guards every build, so processes started together wait for one
-build instead of corrupting it. Reads that go back to a built project are in
-:mod:`cfp_engine.store.queries`.
+It is the built-in project's table; the user store's when databases are imported
+(:mod:`cfp_engine.store.registry`); and, with ``--inventory`` files, the table of a
+per-inventory project that adds them to that base. Each project is built once per content
+fingerprint under a file lock (:mod:`cfp_engine.store.build_cache`), and a calculation
+then reads only its saved table, without importing Brightway.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Check, repair and clean the store (issue 13): ``cfp data status``, ``doctor``, ``clean``.
+"""Check and repair the store: ``cfp data status`` and ``cfp data doctor``.
 
 What can go wrong in the store, and what fixes it:
 
@@ -10,8 +10,7 @@ What can go wrong in the store, and what fixes it:
   collected with its project;
 * a **per-inventory project** (``cfp-user-<hash>``, one per distinct set of
   ``--inventory`` files, about 5 MB each) whose score table is missing, as a killed build
-  leaves it: deleted. Per-inventory projects are reused while their files do not change;
-  :func:`clean_user_projects` removes those unused for a while or beyond a total size;
+  leaves it: deleted (:mod:`cfp_engine.store.cleaning` removes the unused ones);
 * a **damaged Brightway database** (a project's ``lci/databases.db`` missing, truncated or
   overwritten: SQLite's ``PRAGMA quick_check`` fails, read-only): the built-in project is
   rebuilt and a per-inventory one deleted (rebuilt when used). The user store's cannot be

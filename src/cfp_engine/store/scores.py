@@ -9,8 +9,7 @@ beside the project, so a calculation reads two small files and imports no Bright
 A table is written into a temporary folder and moved into place complete, with the
 sha256 of each file recorded in ``manifest.json`` (written last); :meth:`ScoreTable.load`
 checks them and raises :class:`~cfp_engine.errors.CorruptCacheError` on a missing,
-truncated or changed file, which :mod:`cfp_engine.store.build_cache` answers by rebuilding
-(issue 13).
+truncated or changed file, which :mod:`cfp_engine.store.build_cache` answers by rebuilding.
 """
 
 from __future__ import annotations
