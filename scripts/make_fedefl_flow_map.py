@@ -178,7 +178,7 @@ def _biosphere3_air_names(rows: list[dict[str, str]]) -> list[tuple[str, str, st
     (unless a FEDEFL flowable has that name already)."""
     from bw2io.importers import Ecospold2BiosphereImporter
 
-    from cfp_engine.spec.methods import read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
     source = read_bw2io_lcia()
     names = {

@@ -17,7 +17,8 @@ except a flow of the US Federal LCA Commons list (FEDEFL context, see
 (no characterised flow has its CAS number) or it is not emitted to air: the built-in
 FEDEFL map covers every FEDEFL flowable the methods characterise, in every air context,
 so such a flow is not characterised by construction. These are still named in the
-report as greenhouse gases by name. Only called inside :func:`cfp_engine.store.session.open_brightway`.
+report as greenhouse gases by name. Only called inside
+:func:`cfp_engine.store.session.open_brightway`.
 """
 
 from __future__ import annotations
