@@ -63,6 +63,7 @@ def _catalogue() -> tuple[str, dict[str, MethodSpec]]:
 
 
 def available_methods() -> list[MethodSpec]:
+    """Every method of the catalogue (``methods/methods.yaml``), in its order."""
     return list(_catalogue()[1].values())
 
 
@@ -88,10 +89,12 @@ def bw2io_lcia_zip() -> Path:
 
 
 def lcia_source_sha256() -> str:
+    """The sha256 of bw2io's packaged LCIA file, recorded in each build's manifest."""
     return hashlib.sha256(bw2io_lcia_zip().read_bytes()).hexdigest()
 
 
 def read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
+    """bw2io's packaged LCIA methods by method name tuple (its ``data.json``)."""
     with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
         data = json.loads(archive.read("data.json"))
     methods = {}

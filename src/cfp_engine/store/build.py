@@ -31,6 +31,10 @@ USER_FORMATS = {".xlsx": "excel", ".xls": "excel", ".csv": "csv"}
 
 
 def build_builtin(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
+    """Write biosphere3, the methods and the built-in inventories into ``project``; score it.
+
+    The ``build`` callback of :func:`cfp_engine.store.build_cache.ensure_built` (``files`` unused).
+    """
     with open_brightway() as bd:
         import bw2io
         from bw2io.importers.base_lcia import LCIAImporter
@@ -101,6 +105,7 @@ def _unlinked(importer) -> list[str]:
 
 
 def check_user_files(files: Iterable[str | Path]) -> list[Path]:
+    """The inventory files, resolved and without repeats: Brightway Excel or CSV files."""
     checked = []
     for item in files:
         path = Path(item).resolve()
@@ -121,6 +126,11 @@ def build_user(
     base: str = BUILTIN_PROJECT,
     base_sources: dict[str, Any] | None = None,
 ) -> ScoreTable:
+    """Copy ``base`` to ``project``, add the user's inventory ``files`` and score it.
+
+    ``base_sources`` are the base project's databases, recorded in the manifest with the
+    files'.
+    """
     with open_brightway() as bd:
         reset_project(bd, project)
         bd.projects.set_current(base)

@@ -38,6 +38,7 @@ logger = logging.getLogger("cfp_engine")
 
 
 def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes (hex)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -70,10 +71,12 @@ def user_fingerprint(files: Sequence[Path], *, base: str | None = None) -> str:
 
 
 def scores_dir(project: str) -> Path:
+    """Where the score table of ``project`` is saved: ``scores/<project>`` in the engine home."""
     return data_home() / "scores" / project
 
 
 def read_manifest(project: str) -> dict[str, Any] | None:
+    """The saved manifest of ``project``'s score table, or None when missing or unreadable."""
     try:
         manifest = json.loads((scores_dir(project) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable, truncated or not UTF-8
@@ -139,7 +142,22 @@ def _in_store(path: Path) -> bool:
     return any(root == resolved or root in resolved.parents for root in roots)
 
 
+def project_lock(project: str, *, timeout: float = LOCK_TIMEOUT_S):
+    """The file lock held while ``project`` is built, and taken (``timeout=0``) to delete it."""
+    from filelock import FileLock
+
+    lock_dir = data_home() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(lock_dir / f"{project}.lock"), timeout=timeout)
+
+
 def ensure_built(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
+    """The saved score table of ``project`` if built from ``fingerprint``; else build it.
+
+    ``build(project, fingerprint, files)`` returns the new table, which is saved under
+    ``scores/<project>``; it runs under :func:`project_lock`, once however many processes
+    ask together.
+    """
     table = _load_current(project, fingerprint)
     if table is not None:
         return table
@@ -150,11 +168,7 @@ def ensure_built(project: str, fingerprint: str, build, files: Sequence[Path]) -
 
 
 def _build_locked(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
-    from filelock import FileLock
-
-    lock_dir = data_home() / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock_dir / f"{project}.lock"), timeout=LOCK_TIMEOUT_S):
+    with project_lock(project):
         # Another process may have built it meanwhile.
         manifest = read_manifest(project)
         if manifest and manifest.get("fingerprint") == fingerprint:

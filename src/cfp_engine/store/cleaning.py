@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cfp_engine.paths import data_home
-from cfp_engine.store.build_cache import as_store_error, scores_dir
+from cfp_engine.store.build_cache import as_store_error, project_lock, scores_dir
 from cfp_engine.store.session import (
     BUILTIN_PROJECT,
     STORE_PROJECT_PREFIX,
@@ -121,15 +120,13 @@ def clean_user_projects(
 
 
 def _remove_user_projects(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from filelock import FileLock, Timeout
+    from filelock import Timeout
 
     removed = []
-    lock_dir = data_home() / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
     with open_brightway() as bd:
         for row in chosen:
             try:
-                with FileLock(str(lock_dir / f"{row['project']}.lock"), timeout=0):
+                with project_lock(row["project"], timeout=0):
                     # Score table first: a table without its project would be served
                     # to calculations; a project without a table is rebuilt.
                     shutil.rmtree(scores_dir(row["project"]), ignore_errors=True)

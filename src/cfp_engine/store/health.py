@@ -35,6 +35,7 @@ from cfp_engine.store.access import open_store
 from cfp_engine.store.build_cache import (
     as_store_error,
     builtin_fingerprint,
+    project_lock,
     read_manifest,
     scores_dir,
 )
@@ -201,15 +202,13 @@ def _repair_store() -> list[Finding]:
                 shutil.rmtree(scores_dir(name))
     # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
     if any(f.kind in ("orphan-project", "corrupt-cache", "damaged-database") for f in findings):
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
 
         names = [n for n in user_projects() if not (scores_dir(n) / "manifest.json").exists()]
-        lock_dir = data_home() / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
         with open_brightway() as bd:
             for name in names:
                 try:  # not one another process is building right now
-                    with FileLock(str(lock_dir / f"{name}.lock"), timeout=0):
+                    with project_lock(name, timeout=0):
                         drop_project(bd, name)
                 except Timeout:
                     continue
@@ -219,10 +218,12 @@ def _repair_store() -> list[Finding]:
 
 
 def findings_as_dicts(findings: list[Finding]) -> list[dict[str, str]]:
+    """The findings as plain dicts, for JSON output."""
     return [asdict(f) for f in findings]
 
 
 def is_builtin_corrupt(findings: list[Finding]) -> bool:
+    """Whether the findings include a corrupt score table of the built-in project."""
     return any(f.kind == "corrupt-cache" and Path(f.path).name == BUILTIN_PROJECT for f in findings)
 
 

@@ -41,6 +41,7 @@ def store_lock(*, timeout: float = LOCK_TIMEOUT_S):
 
 
 def staging_root() -> Path:
+    """The folder of staging folders, ``imports/staging/`` in the engine home."""
     return data_home() / "imports" / "staging"
 
 

@@ -176,6 +176,7 @@ def write_uncharacterised_report(report: ImportReport, path: Path) -> Path:
 
 
 def describe_exchange(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
+    """One row of the import reports for ``exchange`` of dataset ``ds`` (all fields text)."""
     categories = exchange.get("categories") or ()
     return {
         "name": str(exchange.get("name", "")),
