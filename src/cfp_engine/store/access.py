@@ -20,6 +20,7 @@ from cfp_engine.store.build_cache import (
     user_fingerprint,
 )
 from cfp_engine.store.cleaning import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
+from cfp_engine.store.registry import collect_garbage_if_idle, open_user_store, read_registry
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import BUILTIN_PROJECT, USER_PROJECT_PREFIX
 
@@ -36,8 +37,6 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
 
     files = check_user_files(user_inventories)
     table = ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
-    from cfp_engine.store.registry import collect_garbage_if_idle, open_user_store, read_registry
-
     collect_garbage_if_idle()  # what a killed import left (issue 12); cheap when nothing
     registry = read_registry()
     if registry["databases"]:
