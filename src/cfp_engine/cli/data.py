@@ -141,7 +141,7 @@ def data_clean(older_than, max_size, dry_run):
 
     They are rebuilt (a few seconds) when their files are used again.
     """
-    from cfp_engine.store.health import clean_user_projects
+    from cfp_engine.store.cleaning import clean_user_projects
 
     removed = clean_user_projects(
         older_than_days=older_than,
