@@ -6,7 +6,7 @@ Generates N (default 20,000) single-output ecospold2 datasets in the format's re
 structure (tests/fixtures/make_databases.py's template): each produces one product from
 two or three inputs of earlier datasets (so the technosphere matrix is triangular and
 solvable) and emits CO2 and CH4. It imports them into a fresh engine home with
-``cfp_engine.store.access.import_database`` and prints the phases: bw2io extraction, strategies,
+``cfp_engine.store.imports.import_database`` and prints the phases: bw2io extraction, strategies,
 linking, writing (bw2data ``Database.write``, which also processes the matrices),
 processing alone (a second ``Database.process()``), and the score-table solve. Then it
 opens the store again and scores a demand, to show nothing is imported or solved twice.
