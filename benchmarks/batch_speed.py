@@ -216,12 +216,12 @@ def time_lca_loop(demands: list[dict]) -> tuple[float, tuple[float, float, float
     seconds (10 products), seconds per further product and the share of those in
     ``get_multilca_data_objs``, or why it did not run."""
     from cfp_engine.engine.footprint import FootprintCalculator
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
     calculator = FootprintCalculator()
     table = calculator.table_for()
     method = calculator.method.brightway_name("total")
-    with _brightway() as bd:
+    with open_brightway() as bd:
         import bw2calc as bc
 
         bd.projects.set_current(table.manifest["project"])
@@ -414,7 +414,7 @@ def engine_model(dp, method, n_activities: int, offset: int):
 
     from cfp_engine.batch.model import N_INDICATORS, ScoringModel
     from cfp_engine.store.references import ReferenceIndex
-    from cfp_engine.store.score_solve import _adjoint_solve
+    from cfp_engine.store.score_solve import adjoint_solve
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -423,7 +423,7 @@ def engine_model(dp, method, n_activities: int, offset: int):
         lca.load_lcia_data()
     factors = lca.characterization_matrix.diagonal()
     rhs = np.asarray(lca.biosphere_matrix.T @ factors)
-    per_column, solver = _adjoint_solve(lca.technosphere_matrix, rhs)
+    per_column, solver = adjoint_solve(lca.technosphere_matrix, rhs)
     columns = np.array([lca.dicts.product[offset + j] for j in range(n_activities)])
     scores = np.zeros((N_INDICATORS, n_activities))
     scores[0] = per_column[columns]  # the GHG sub-indicators are not scored here

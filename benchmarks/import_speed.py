@@ -6,7 +6,7 @@ Generates N (default 20,000) single-output ecospold2 datasets in the format's re
 structure (tests/fixtures/make_databases.py's template): each produces one product from
 two or three inputs of earlier datasets (so the technosphere matrix is triangular and
 solvable) and emits CO2 and CH4. It imports them into a fresh engine home with
-``cfp_engine.store.access.import_database`` and prints the phases: bw2io extraction, strategies,
+``cfp_engine.store.imports.import_database`` and prints the phases: bw2io extraction, strategies,
 linking, writing (bw2data ``Database.write``, which also processes the matrices),
 processing alone (a second ``Database.process()``), and the score-table solve. Then it
 opens the store again and scores a demand, to show nothing is imported or solved twice.
@@ -56,8 +56,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cfp-import-bench-"))
     os.environ["CFP_ENGINE_HOME"] = str(work / "home")
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database, read_registry
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import read_registry
+    from cfp_engine.store.session import open_brightway
 
     started = time.perf_counter()
     folder = generate(work / "datasets", n)
@@ -70,7 +71,7 @@ def main() -> None:
     print(f"import of {report.activities} activities, {sum(report.exchanges.values())} exchanges:")
     for phase, seconds in report.seconds.items():
         print(f"  {phase:<12} {seconds:7.2f} s")
-    with _brightway() as bd:
+    with open_brightway() as bd:
         bd.projects.set_current(read_registry()["project"])
         started = time.perf_counter()
         bd.Database("bench").process()

@@ -49,22 +49,22 @@ variants:
 
 
 def _quiet_brightway():
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
-    return _brightway()
+    return open_brightway()
 
 
 def builtin(iterations: int, bw2calc_iterations: int) -> None:
     from cfp_engine.engine.footprint import FootprintCalculator
     from cfp_engine.spec.product import load_spec
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.build_cache import _scores_dir
+    from cfp_engine.store.build_cache import scores_dir
     from cfp_engine.store.queries import load_background
     from cfp_engine.store.sampled_scores import sample_scores
     from cfp_engine.uncertainty.analysis import sample_footprints
 
     table = open_store()
-    for cached in _scores_dir(table.manifest["project"]).glob("background-*.npz"):
+    for cached in scores_dir(table.manifest["project"]).glob("background-*.npz"):
         cached.unlink()  # time the first read through bw2calc too
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "can.yaml"

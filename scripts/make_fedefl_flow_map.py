@@ -178,9 +178,9 @@ def _biosphere3_air_names(rows: list[dict[str, str]]) -> list[tuple[str, str, st
     (unless a FEDEFL flowable has that name already)."""
     from bw2io.importers import Ecospold2BiosphereImporter
 
-    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     names = {
         cf["name"]
         for method in available_methods()

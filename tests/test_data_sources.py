@@ -270,7 +270,7 @@ def _mixed_case(folder: Path, home: Path) -> Case:
 @pytest.fixture(scope="module")
 def imported_home(tmp_path_factory, builtin_table) -> Path:
     """One engine home with the four test databases imported (lognormal electricity CO2)."""
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     home = tmp_path_factory.mktemp("imported-home")
     files = tmp_path_factory.mktemp("imported-files")

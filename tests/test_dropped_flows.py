@@ -104,7 +104,7 @@ def test_the_warning_counts_and_names_greenhouse_gases():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A fresh engine home with 'sp' (CO2 dropped) and 'es2' (complete) imported."""
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     path = dbs.write_simapro(tmp_path / "sp", kiln_flow=True)

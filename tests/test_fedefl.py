@@ -43,9 +43,9 @@ def biosphere3() -> dict[tuple[str, tuple[str, ...], str], str]:
 
 @pytest.fixture(scope="module")
 def characterised() -> set[tuple[str, tuple[str, ...]]]:
-    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     return {
         (cf["name"], tuple(cf["categories"]))
         for method in available_methods()
@@ -288,7 +288,8 @@ def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_
     kiln" (a greenhouse gas by name: the import stops until mapped or dropped)."""
     from cfp_engine.errors import DataError
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database, list_databases
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import list_databases
 
     import make_databases as dbs
 

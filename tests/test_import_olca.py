@@ -88,7 +88,7 @@ def _add_waste_treatment(root) -> None:
 
 def test_waste_flows_become_treatment_services_with_positive_scores(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     root = dbs.write_jsonld(tmp_path / "olca")
     _add_waste_treatment(root)
@@ -131,7 +131,7 @@ def _downgrade_to_olca1(root) -> None:
 
 def test_openlca_1_exports_are_read_as_openlca_2(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     root = dbs.write_jsonld(tmp_path / "olca")
     _downgrade_to_olca1(root)

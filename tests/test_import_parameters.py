@@ -76,7 +76,7 @@ def test_simapro_project_and_process_parameters_import(tmp_path, monkeypatch):
     input parameter co2_rate = 0.25 and process parameters: 0.25 x 2 = 0.5 kg CO2, so the
     grid scores dbs.ELECTRICITY = 0.5 + 0.001 x 29.8 kg CO2e/kWh (AR6)."""
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     import make_databases as dbs
 

@@ -74,7 +74,7 @@ def _invoke(*args: str):
 
 def test_mobility_example_with_a_flow_map_reproduces_the_hand_calculation(home, flow_map):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     report = import_database(MOBILITY, format="excel", name="mobility", flow_map=flow_map)
     assert report.unlinked == [] and report.parameterised
@@ -94,7 +94,8 @@ def test_mobility_example_with_a_flow_map_reproduces_the_hand_calculation(home, 
 
 
 def test_mobility_example_without_a_flow_map_stops_with_a_report(home, tmp_path):
-    from cfp_engine.store.registry import import_database, list_databases
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import list_databases
 
     source = tmp_path / "mobility.xlsx"
     source.write_bytes(MOBILITY.read_bytes())
@@ -111,7 +112,7 @@ def test_mobility_example_without_a_flow_map_stops_with_a_report(home, tmp_path)
 
 def test_ecospold2_folder_and_zip(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     folder = dbs.write_ecospold2(tmp_path / "es2")
     report = import_database(folder, format="ecospold2", name="es2")
@@ -129,7 +130,7 @@ def test_ecospold2_folder_and_zip(home, tmp_path):
 
 def test_simapro_csv_uses_bw2io_simapro_names(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     path = dbs.write_simapro(tmp_path / "sp")
     import_database(path, format="simapro-csv", name="sp")
@@ -142,7 +143,7 @@ def test_simapro_csv_uses_bw2io_simapro_names(home, tmp_path):
 
 def test_simapro_flow_map_maps_an_unknown_flow_and_lists_it(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     path = dbs.write_simapro(tmp_path / "sp", kiln_flow=True)
     with pytest.raises(DataError, match="Carbon dioxide, kiln"):
@@ -161,7 +162,7 @@ def test_simapro_flow_map_maps_an_unknown_flow_and_lists_it(home, tmp_path):
 
 def test_openlca_jsonld_links_flows_to_biosphere3_and_converts_units(home, tmp_path):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     root = dbs.write_jsonld(tmp_path / "olca")
     report = import_database(root, format="olca-jsonld", name="olca")
@@ -182,7 +183,7 @@ def test_openlca_jsonld_links_flows_to_biosphere3_and_converts_units(home, tmp_p
 def test_allow_unlinked_drops_and_records_in_provenance(home, tmp_path):
     from cfp_engine.engine.footprint import calculate_footprint
     from cfp_engine.spec.product import load_spec
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     folder = dbs.write_ecospold2(tmp_path / "es2", extra_input=True)
     with pytest.raises(DataError, match="mystery lubricant"):
@@ -212,7 +213,8 @@ def test_provenance_summarises_long_lists_of_a_database_record(home, tmp_path, m
     """A result names the count of dropped exchanges, not the whole list (19,854 for USLCI)."""
     from cfp_engine.engine import footprint as core
     from cfp_engine.spec.product import load_spec
-    from cfp_engine.store.registry import import_database, read_registry
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import read_registry
 
     folder = dbs.write_ecospold2(tmp_path / "es2", extra_input=True)
     import_database(folder, format="ecospold2", name="es2", allow_unlinked=True)
@@ -235,7 +237,7 @@ def test_provenance_summarises_long_lists_of_a_database_record(home, tmp_path, m
 def test_spec_and_materials_table_use_an_imported_database(home, tmp_path):
     from cfp_engine.engine.footprint import calculate_footprint
     from cfp_engine.spec.product import load_spec
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")
     import_database(dbs.write_simapro(tmp_path / "sp"), format="simapro-csv", name="sp")
@@ -269,7 +271,7 @@ def test_spec_and_materials_table_use_an_imported_database(home, tmp_path):
 def test_provenance_names_the_imported_database(home, tmp_path):
     from cfp_engine.engine.footprint import calculate_footprint
     from cfp_engine.spec.product import load_spec
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     report = import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")
     spec = tmp_path / "spec.yaml"
@@ -340,7 +342,7 @@ def test_cli_import_list_remove(home, tmp_path, flow_map, handmade):
 
 def test_a_calculation_reuses_the_score_table(home, tmp_path, caplog):
     from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")
     first = open_store()
@@ -383,7 +385,8 @@ def test_oversize_and_crowded_archives_are_refused(tmp_path):
 
 
 def test_oversize_archive_import_fails_cleanly(home, tmp_path):
-    from cfp_engine.store.registry import import_database, list_databases
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import list_databases
 
     archive = dbs.zip_folder(dbs.write_ecospold2(tmp_path / "es2"), tmp_path / "es2.zip")
     with pytest.raises(SpecError, match="more than the limit"):
@@ -392,7 +395,7 @@ def test_oversize_archive_import_fails_cleanly(home, tmp_path):
 
 
 def test_xml_with_an_external_entity_is_refused(home, tmp_path):
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     folder = dbs.write_ecospold2(tmp_path / "es2")
     target = sorted(folder.glob("*.spold"))[0]
@@ -409,7 +412,7 @@ def test_xml_with_an_external_entity_is_refused(home, tmp_path):
 
 
 def test_malformed_files_name_the_file_and_line(home, tmp_path):
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     folder = dbs.write_ecospold2(tmp_path / "es2")
     target = sorted(folder.glob("*.spold"))[1]
@@ -432,7 +435,7 @@ def test_malformed_files_name_the_file_and_line(home, tmp_path):
 
 
 def test_flow_map_targets_must_be_biosphere3_flows(home, tmp_path):
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     mapping = tmp_path / "map.csv"
     mapping.write_text(

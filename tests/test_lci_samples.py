@@ -159,9 +159,9 @@ def _check_mobility(done) -> None:
 
 def _assert_no_parameter_tables_and_formulas_kept() -> None:
     from cfp_engine.store.registry import read_registry
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
-    with _brightway() as bd:
+    with open_brightway() as bd:
         bd.projects.set_current(read_registry()["project"])
         from bw2data.parameters import ActivityParameter, DatabaseParameter, Group
 

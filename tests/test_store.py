@@ -11,7 +11,8 @@ import pytest
 
 from cfp_engine import paths
 from cfp_engine.errors import DataError, SpecError
-from cfp_engine.store.access import open_store, store_status
+from cfp_engine.store.access import open_store
+from cfp_engine.store.health import store_status
 
 from conftest import EXAMPLES, ROOT
 from make_inventories import write_inventory
@@ -21,9 +22,31 @@ def test_store_lives_in_the_engine_home(builtin_table, engine_home):
     status = store_status()
     assert status["built"] and status["up_to_date"]
     assert Path(status["home"]) == engine_home.resolve()
-    assert Path(os.environ["BRIGHTWAY2_DIR"]).resolve() == engine_home.resolve() / "brightway"
+    assert Path(status["brightway_dir"]) == engine_home.resolve() / "brightway"
     assert builtin_table.manifest["project"] == "cfp-builtin"
     assert builtin_table.manifest["lcia_source"]["sha256"]
+
+
+def test_brightway_is_pointed_at_the_store_without_changing_the_environment(tmp_path):
+    """bw2data reads BRIGHTWAY2_DIR when it is first imported: the store sets it for that
+    import only. A fresh interpreter, so that bw2data is imported here for the first time."""
+    home = tmp_path / "home"
+    code = (
+        "import os\n"
+        "from cfp_engine.store.session import open_brightway\n"
+        "with open_brightway() as bd:\n"
+        "    inside = str(bd.projects._base_data_dir)\n"
+        "print(os.environ.get('BRIGHTWAY2_DIR'))\n"
+        "print(inside)\n"
+    )
+    env = {**os.environ, "CFP_ENGINE_HOME": str(home), "BRIGHTWAY2_DIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    after, inside = run.stdout.splitlines()
+    assert after == str(tmp_path)  # the caller's value, put back
+    assert Path(inside).resolve() == home.resolve() / "brightway"
 
 
 def test_rebuilds_when_the_data_change(tmp_path, monkeypatch):

@@ -48,9 +48,9 @@ def _tree(path: Path) -> dict[str, str]:
 
 
 def _snapshot(home: Path) -> dict:
-    from cfp_engine.store.session import _brightway
+    from cfp_engine.store.session import open_brightway
 
-    with _brightway() as bd:
+    with open_brightway() as bd:
         projects = {}
         for name in sorted(p.name for p in bd.projects):
             bd.projects.set_current(name)
@@ -232,7 +232,7 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
 ):
     """bw2io's parameterised example, written (formulas frozen: no parameter group, see
     import_parameters) and then failing: the staging project goes, the store is as before."""
-    from cfp_engine.store import registry as user_store
+    from cfp_engine.store.imports import database
 
     mobility = Path(__import__("bw2io").__file__).parent / (
         "data/examples/sample_parameterized_database.xlsx"
@@ -252,11 +252,11 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
         written.append(("mobility" in bd.databases, Group.select().count()))
         raise RuntimeError("disk full")
 
-    original = user_store._write_imported
-    monkeypatch.setattr(user_store, "_write_imported", write_then_fail)
+    original = database._write_imported
+    monkeypatch.setattr(database, "_write_imported", write_then_fail)
     before = _snapshot(store)
     with pytest.raises(RuntimeError, match="disk full"):
-        user_store.import_database(mobility, format="excel", name="mobility", flow_map=flow_map)
+        database.import_database(mobility, format="excel", name="mobility", flow_map=flow_map)
     assert written == [(True, 0)]  # the failure came after the write; no parameter tables
     assert _snapshot(store) == before
 
@@ -264,7 +264,8 @@ def test_a_parameterised_import_failing_after_the_write_leaves_no_parameters(
 def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepared, store):
     """A calculation that read the registry just before an import committed (and collected
     the project it names) rebuilds nothing and gets the new store."""
-    from cfp_engine.store.registry import import_database, open_user_store, read_registry
+    from cfp_engine.store.imports import import_database
+    from cfp_engine.store.registry import open_user_store, read_registry
 
     stale = read_registry()
     import_database(prepared["inputs"] / "new", format="ecospold2", name="new")
@@ -277,7 +278,7 @@ def test_a_reader_of_the_registry_before_a_commit_gets_the_committed_store(prepa
 
 def test_a_registry_naming_a_missing_project_is_an_error(prepared, store):
     from cfp_engine.errors import DataError
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     path = store / "imports" / "registry.json"
     registry = json.loads(path.read_text(encoding="utf-8"))

@@ -438,7 +438,7 @@ def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ScoreTable, "save", refuse)
     with pytest.raises(StoreError, match=r"scores/t-ro: the store is not writable \(Permission"):
-        build_cache._ensure("t-ro", "f", lambda *args: _small_table(), ())
+        build_cache.ensure_built("t-ro", "f", lambda *args: _small_table(), ())
 
 
 def test_an_unreadable_input_is_not_called_a_read_only_store(tmp_path, monkeypatch):
@@ -453,4 +453,4 @@ def test_an_unreadable_input_is_not_called_a_read_only_store(tmp_path, monkeypat
         raise PermissionError(errno.EACCES, "Permission denied", outside)
 
     with pytest.raises(PermissionError, match="inventory.xlsx"):
-        build_cache._ensure("t-in", "f", unreadable, ())
+        build_cache.ensure_built("t-in", "f", unreadable, ())

@@ -15,6 +15,7 @@ from cfp_engine.cli._base import (
 )
 from cfp_engine.files.checks import check_input_path
 from cfp_engine.spec.documents import dump_json
+from cfp_engine.store.imports.formats import FORMATS
 
 
 @cli.group(cls=CfpGroup)
@@ -26,7 +27,7 @@ def data():
 @format_option("table", "json", default="table")
 def data_status(fmt):
     """Report what is built, where, and whether it is up to date."""
-    from cfp_engine.store.access import store_status
+    from cfp_engine.store.health import store_status
 
     status = store_status()
     if fmt == "json":
@@ -140,7 +141,7 @@ def data_clean(older_than, max_size, dry_run):
 
     They are rebuilt (a few seconds) when their files are used again.
     """
-    from cfp_engine.store.health import clean_user_projects
+    from cfp_engine.store.cleaning import clean_user_projects
 
     removed = clean_user_projects(
         older_than_days=older_than,
@@ -209,7 +210,7 @@ def data_show(reference, inventories, fmt):
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")),
+    type=click.Choice(FORMATS),
     help="ecospold2 (folder, .spold or .zip), simapro-csv, olca-jsonld (folder or .zip), "
     "excel or csv (Brightway formats).",
 )
@@ -252,7 +253,7 @@ def data_show(reference, inventories, fmt):
 )
 def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_invalid, report_fmt):
     """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
-    from cfp_engine.store.registry import import_database
+    from cfp_engine.store.imports import import_database
 
     check_input_path(path, what="database file or folder", option="PATH", folder_ok=True)
     if flow_map is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 @contextlib.contextmanager
@@ -26,6 +27,16 @@ def atomic_path(path: str | Path, *, fsync: bool = True) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomically(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` atomically: ``write`` gets a binary handle on the temporary file.
+
+    For writers that take an open file (``numpy.savez``) as well as plain bytes
+    (``lambda f: f.write(data)``).
+    """
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        write(handle)
 
 
 def write_text_atomically(path: str | Path, text: str) -> None:

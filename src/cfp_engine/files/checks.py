@@ -4,8 +4,8 @@ Every command that takes a path runs its inputs through :func:`check_input_path`
 reads a text table with :func:`read_text_file`) and its outputs through
 :func:`check_output_path`, so a missing folder, a directory given as a file, binary
 data, an unreadable file or a read-only target is a :class:`~cfp_engine.errors.SpecError`
-naming the option and the path (exit 2), not an internal error after minutes of work
-(issue 13, item 5). Messages that echo user input use
+naming the option and the path (exit 2), not an internal error after minutes of work.
+Messages that echo user input use
 :func:`~cfp_engine.errors.quote_input` (one line, escaped); the command line also passes
 every message through :func:`~cfp_engine.errors.escape_controls`, so a hostile file name or field
 cannot forge further output lines or reorder the text on a terminal.

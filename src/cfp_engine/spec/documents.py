@@ -1,8 +1,7 @@
 """Bounded, strict reading of YAML and JSON documents, and JSON written with finite figures.
 
-Issue 13: a YAML alias bomb (a billion laughs) expanded to 16 GB, deeply nested JSON
-raised ``RecursionError``, and a duplicate key (``mass: 23 g`` then ``mass: 2300 g``)
-silently kept the last value. Here
+A document that would exhaust memory or the stack, or that says one thing twice, is
+refused with its line instead of being read:
 
 - a duplicate key in a mapping or object is an error naming the key and its line;
 - YAML is composed into nodes first (aliases are shared nodes there, so this is
@@ -15,7 +14,7 @@ caller adds the file name.
 
 Every JSON document the engine writes (results, labels, reports, caches) goes through
 :func:`dump_json`, which refuses a figure that is infinite or NaN instead of writing
-``Infinity`` or ``NaN``, which are not JSON (RFC 8259, section 6) (issue 13).
+``Infinity`` or ``NaN``, which are not JSON (RFC 8259, section 6).
 """
 
 from __future__ import annotations

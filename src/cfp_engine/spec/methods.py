@@ -63,11 +63,8 @@ def _catalogue() -> tuple[str, dict[str, MethodSpec]]:
 
 
 def available_methods() -> list[MethodSpec]:
+    """Every method of the catalogue (``methods/methods.yaml``), in its order."""
     return list(_catalogue()[1].values())
-
-
-def default_method_name() -> str:
-    return _catalogue()[0]
 
 
 def resolve_method(name: str | None) -> MethodSpec:
@@ -92,10 +89,12 @@ def bw2io_lcia_zip() -> Path:
 
 
 def lcia_source_sha256() -> str:
+    """The sha256 of bw2io's packaged LCIA file, recorded in each build's manifest."""
     return hashlib.sha256(bw2io_lcia_zip().read_bytes()).hexdigest()
 
 
-def _read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
+def read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
+    """bw2io's packaged LCIA methods by method name tuple (its ``data.json``)."""
     with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
         data = json.loads(archive.read("data.json"))
     methods = {}
@@ -117,7 +116,7 @@ def build_method_data() -> list[dict]:
     the sub-indicators do not partition the total, so a changed bw2io cannot silently
     change what "fossil" means.
     """
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     _, catalogue = _catalogue()
     out: list[dict] = []
     for method in catalogue.values():

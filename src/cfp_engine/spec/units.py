@@ -154,11 +154,6 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
-def _words(dimension: str) -> tuple[str, str]:
-    _, words, examples = DIMENSIONS[dimension]
-    return words, examples
-
-
 def describe_dimensionality(quantity: pint.Quantity) -> str:
     """Name the dimension of ``quantity`` in words (``'an energy'``), or pint's form."""
     for dim, (spec, words, _) in DIMENSIONS.items():

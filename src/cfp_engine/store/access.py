@@ -1,35 +1,26 @@
-"""The embedded Brightway store: the score table a calculation reads, built when needed.
+"""The score table a calculation reads: :func:`open_store`, built when needed.
 
-The built-in inventories and methods are loaded (through bw2io,
-:mod:`cfp_engine.store.build`) into the project ``cfp-builtin`` under the per-user
-store, on first use and again whenever their content fingerprint changes
-(:mod:`cfp_engine.store.build_cache`). User inventories go into their own project, a copy of
-the built-in one keyed by the files' content, so the built-in project is never changed.
-Databases imported with ``cfp data import`` (:mod:`cfp_engine.store.imports.importer`) live in the
-user store, a persistent project that starts as a copy of the built-in one; when it
-holds databases, calculations use it (and ``--inventory`` files are added on top of
-it). After a build, one adjoint solve per indicator gives the per-activity scores
-(:mod:`cfp_engine.store.score_solve`, :mod:`cfp_engine.store.scores`), and calculations only read
-those. A file lock guards every build, so processes started together wait for one
-build instead of corrupting it. Reads that go back to a built project are in
-:mod:`cfp_engine.store.queries`.
+It is the built-in project's table; the user store's when databases are imported
+(:mod:`cfp_engine.store.registry`); and, with ``--inventory`` files, the table of a
+per-inventory project that adds them to that base. Each project is built once per content
+fingerprint under a file lock (:mod:`cfp_engine.store.build_cache`), and a calculation
+then reads only its saved table, without importing Brightway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from cfp_engine.paths import data_home
-from cfp_engine.store.build import _build_builtin, _build_user, _check_user_files
+from cfp_engine.store.build import build_builtin, build_user, check_user_files
 from cfp_engine.store.build_cache import (
-    _ensure,
-    _read_manifest,
-    _scores_dir,
     builtin_fingerprint,
+    ensure_built,
+    scores_dir,
     user_fingerprint,
 )
+from cfp_engine.store.cleaning import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
+from cfp_engine.store.registry import collect_garbage_if_idle, open_user_store, read_registry
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import BUILTIN_PROJECT, USER_PROJECT_PREFIX
 
@@ -44,10 +35,8 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     """
     import functools
 
-    files = _check_user_files(user_inventories)
-    table = _ensure(BUILTIN_PROJECT, builtin_fingerprint(), _build_builtin, ())
-    from cfp_engine.store.registry import collect_garbage_if_idle, open_user_store, read_registry
-
+    files = check_user_files(user_inventories)
+    table = ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     collect_garbage_if_idle()  # what a killed import left (issue 12); cheap when nothing
     registry = read_registry()
     if registry["databases"]:
@@ -57,10 +46,10 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     fingerprint = user_fingerprint(files, base=table.fingerprint)
     project = USER_PROJECT_PREFIX + fingerprint[:16]
     build = functools.partial(
-        _build_user, base=table.manifest["project"], base_sources=table.manifest["databases"]
+        build_user, base=table.manifest["project"], base_sources=table.manifest["databases"]
     )
-    built = (_scores_dir(project) / "manifest.json").exists()
-    table = _ensure(project, fingerprint, build, files)
+    built = (scores_dir(project) / "manifest.json").exists()
+    table = ensure_built(project, fingerprint, build, files)
     if not built:  # a new per-inventory project: drop old unused ones (issue 13)
         _auto_clean(keep=project)
     return table
@@ -68,8 +57,6 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
 
 def _auto_clean(*, keep: str) -> None:
     import logging
-
-    from cfp_engine.store.health import AUTO_CLEAN_BYTES, AUTO_CLEAN_DAYS, clean_user_projects
 
     removed = clean_user_projects(
         older_than_days=AUTO_CLEAN_DAYS, max_bytes=AUTO_CLEAN_BYTES, keep=frozenset({keep})
@@ -80,36 +67,3 @@ def _auto_clean(*, keep: str) -> None:
             len(removed),
             sum(row["bytes"] for row in removed) / 1e6,
         )
-
-
-def store_status(*, check: bool = True) -> dict[str, Any]:
-    """What is built and where, for ``cfp data status``.
-
-    With ``check``, every score table is read and checked against its checksums and the
-    problems :func:`cfp_engine.store.health.inspect_store` finds are listed.
-    """
-    from cfp_engine.store.health import findings_as_dicts, inspect_store, is_builtin_corrupt
-
-    home = data_home()
-    expected = builtin_fingerprint()
-    manifest = _read_manifest(BUILTIN_PROJECT)
-    findings = inspect_store() if check else []
-    corrupt = is_builtin_corrupt(findings)
-    users = sorted(p.name for p in (home / "scores").glob(USER_PROJECT_PREFIX + "*"))
-    from cfp_engine.store.registry import read_registry
-
-    registry = read_registry()
-    return {
-        "home": str(home),
-        "brightway_dir": str(home / "brightway"),
-        "builtin_project": BUILTIN_PROJECT,
-        "builtin_fingerprint": expected,
-        "built": manifest is not None,
-        "up_to_date": bool(manifest and manifest.get("fingerprint") == expected and not corrupt),
-        "corrupt": corrupt,
-        "problems": findings_as_dicts(findings),
-        "manifest": manifest,
-        "user_projects": users,
-        "user_store": registry.get("project"),
-        "imported_databases": sorted(registry["databases"]),
-    }

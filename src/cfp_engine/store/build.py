@@ -15,28 +15,33 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import CalculationError, DataError, SpecError, quote_input
-from cfp_engine.store.build_cache import _file_digest
+from cfp_engine.store.build_cache import file_digest
 from cfp_engine.store.inventories import (
     BUILTIN_DATABASE,
     builtin_inventory_files,
     read_builtin_datasets,
 )
-from cfp_engine.store.score_solve import _compute_score_table
+from cfp_engine.store.kill_points import kill_point
+from cfp_engine.store.score_solve import compute_score_table
 from cfp_engine.store.scores import ScoreTable
-from cfp_engine.store.session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, _brightway, _reset_project
-from cfp_engine.store.staging import kill_point
+from cfp_engine.store.session import BIOSPHERE_DATABASE, BUILTIN_PROJECT, open_brightway
+from cfp_engine.store.staging import reset_project
 
 USER_FORMATS = {".xlsx": "excel", ".xls": "excel", ".csv": "csv"}
 
 
-def _build_builtin(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
-    with _brightway() as bd:
+def build_builtin(project: str, fingerprint: str, files: Sequence[Path]) -> ScoreTable:
+    """Write biosphere3, the methods and the built-in inventories into ``project``; score it.
+
+    The ``build`` callback of :func:`cfp_engine.store.build_cache.ensure_built` (``files`` unused).
+    """
+    with open_brightway() as bd:
         import bw2io
         from bw2io.importers.base_lcia import LCIAImporter
 
         from cfp_engine.spec.methods import build_method_data
 
-        _reset_project(bd, project)
+        reset_project(bd, project)
         bd.projects.set_current(project)
         bw2io.create_default_biosphere3()
         methods = LCIAImporter("bw2io lcia_39_ecoinvent.zip")
@@ -45,7 +50,7 @@ def _build_builtin(project: str, fingerprint: str, files: Sequence[Path]) -> Sco
         _write_builtin_inventories(bd)
         kill_point("build-written")
         sources = {BUILTIN_DATABASE: {"files": [p.name for p in builtin_inventory_files()]}}
-        return _compute_score_table(bd, project, fingerprint, sources)
+        return compute_score_table(bd, project, fingerprint, sources)
 
 
 def _write_builtin_inventories(bd) -> None:
@@ -99,7 +104,8 @@ def _unlinked(importer) -> list[str]:
     return sorted(set(rows))
 
 
-def _check_user_files(files: Iterable[str | Path]) -> list[Path]:
+def check_user_files(files: Iterable[str | Path]) -> list[Path]:
+    """The inventory files, resolved and without repeats: Brightway Excel or CSV files."""
     checked = []
     for item in files:
         path = Path(item).resolve()
@@ -112,7 +118,7 @@ def _check_user_files(files: Iterable[str | Path]) -> list[Path]:
     return checked
 
 
-def _build_user(
+def build_user(
     project: str,
     fingerprint: str,
     files: Sequence[Path],
@@ -120,18 +126,23 @@ def _build_user(
     base: str = BUILTIN_PROJECT,
     base_sources: dict[str, Any] | None = None,
 ) -> ScoreTable:
-    with _brightway() as bd:
-        _reset_project(bd, project)
+    """Copy ``base`` to ``project``, add the user's inventory ``files`` and score it.
+
+    ``base_sources`` are the base project's databases, recorded in the manifest with the
+    files'.
+    """
+    with open_brightway() as bd:
+        reset_project(bd, project)
         bd.projects.set_current(base)
         bd.projects.copy_project(project, switch=True)
         sources = dict(base_sources or {})
         try:
             for path in files:
                 name = _import_user_file(bd, path)
-                sources[name] = {"file": str(path), "sha256": _file_digest(path)}
+                sources[name] = {"file": str(path), "sha256": file_digest(path)}
             kill_point("build-written")
             try:
-                return _compute_score_table(bd, project, fingerprint, sources)
+                return compute_score_table(bd, project, fingerprint, sources)
             except CalculationError as exc:  # name the files that made it (issue 13)
                 named = ", ".join(str(path) for path in files)
                 raise CalculationError(
@@ -139,7 +150,7 @@ def _build_user(
                     "product as it makes (directly or through a loop)"
                 ) from None
         except BaseException:
-            _reset_project(bd, project)
+            reset_project(bd, project)
             raise
 
 

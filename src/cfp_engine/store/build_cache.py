@@ -1,7 +1,7 @@
 """When a project must be built: content fingerprints, built score tables, the build lock.
 
 A project's score table is saved under ``scores/<project>`` in the engine home, with a
-manifest recording the fingerprint of the data it was built from. :func:`_ensure`
+manifest recording the fingerprint of the data it was built from. :func:`ensure_built`
 returns the saved table while the fingerprint matches, and otherwise builds it once
 under a file lock, so processes started together wait for one build instead of
 corrupting it. Fingerprints are cheap: they import no Brightway.
@@ -37,7 +37,8 @@ logger = logging.getLogger("cfp_engine")
 # -- fingerprints (cheap: no Brightway import) -------------------------------------------
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes (hex)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -62,20 +63,22 @@ def user_fingerprint(files: Sequence[Path], *, base: str | None = None) -> str:
     """
     digest = hashlib.sha256((base or builtin_fingerprint()).encode())
     for path in files:
-        digest.update(_file_digest(path).encode())
+        digest.update(file_digest(path).encode())
     return digest.hexdigest()
 
 
 # -- built score tables, and building them once under a lock ------------------------------
 
 
-def _scores_dir(project: str) -> Path:
+def scores_dir(project: str) -> Path:
+    """Where the score table of ``project`` is saved: ``scores/<project>`` in the engine home."""
     return data_home() / "scores" / project
 
 
-def _read_manifest(project: str) -> dict[str, Any] | None:
+def read_manifest(project: str) -> dict[str, Any] | None:
+    """The saved manifest of ``project``'s score table, or None when missing or unreadable."""
     try:
-        manifest = json.loads((_scores_dir(project) / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((scores_dir(project) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable, truncated or not UTF-8
         return None
     return manifest if isinstance(manifest, dict) else None
@@ -87,13 +90,13 @@ def _load_current(project: str, fingerprint: str) -> ScoreTable | None:
     A corrupt table (checksum mismatch, missing or truncated file) is reported on the
     ``cfp_engine`` logger (stderr in the CLI) and treated as missing, so it is rebuilt.
     """
-    manifest = _read_manifest(project)
+    manifest = read_manifest(project)
     if not manifest or manifest.get("fingerprint") != fingerprint:
-        if manifest is None and (_scores_dir(project) / "manifest.json").exists():
+        if manifest is None and (scores_dir(project) / "manifest.json").exists():
             logger.warning("%s: the score cache is unreadable; rebuilding it", project)
         return None
     try:
-        table = ScoreTable.load(_scores_dir(project))
+        table = ScoreTable.load(scores_dir(project))
     except CorruptCacheError as exc:
         logger.warning("%s; rebuilding it", exc)
         return None
@@ -104,7 +107,7 @@ def _load_current(project: str, fingerprint: str) -> ScoreTable | None:
 def _touch(project: str) -> None:
     """Record that ``project``'s table was used (``cfp data clean`` goes by this)."""
     with contextlib.suppress(OSError):  # a read-only store: nothing to record
-        os.utime(_scores_dir(project))
+        os.utime(scores_dir(project))
 
 
 def not_writable(exc: OSError) -> StoreError:
@@ -139,7 +142,22 @@ def _in_store(path: Path) -> bool:
     return any(root == resolved or root in resolved.parents for root in roots)
 
 
-def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
+def project_lock(project: str, *, timeout: float = LOCK_TIMEOUT_S):
+    """The file lock held while ``project`` is built, and taken (``timeout=0``) to delete it."""
+    from filelock import FileLock
+
+    lock_dir = data_home() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(lock_dir / f"{project}.lock"), timeout=timeout)
+
+
+def ensure_built(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
+    """The saved score table of ``project`` if built from ``fingerprint``; else build it.
+
+    ``build(project, fingerprint, files)`` returns the new table, which is saved under
+    ``scores/<project>``; it runs under :func:`project_lock`, once however many processes
+    ask together.
+    """
     table = _load_current(project, fingerprint)
     if table is not None:
         return table
@@ -150,16 +168,12 @@ def _ensure(project: str, fingerprint: str, build, files: Sequence[Path]) -> Sco
 
 
 def _build_locked(project: str, fingerprint: str, build, files: Sequence[Path]) -> ScoreTable:
-    from filelock import FileLock
-
-    lock_dir = data_home() / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock_dir / f"{project}.lock"), timeout=LOCK_TIMEOUT_S):
+    with project_lock(project):
         # Another process may have built it meanwhile.
-        manifest = _read_manifest(project)
+        manifest = read_manifest(project)
         if manifest and manifest.get("fingerprint") == fingerprint:
             try:
-                return ScoreTable.load(_scores_dir(project))
+                return ScoreTable.load(scores_dir(project))
             except CorruptCacheError:
                 pass  # already reported by _load_current
         logger.info(
@@ -170,7 +184,7 @@ def _build_locked(project: str, fingerprint: str, build, files: Sequence[Path]) 
         started = time.perf_counter()
         table = build(project, fingerprint, files)
         table.manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        table.save(_scores_dir(project))  # replaces the old table in one step
+        table.save(scores_dir(project))  # replaces the old table in one step
         logger.info(
             "Built %s: %d activities in %.1f s",
             project,

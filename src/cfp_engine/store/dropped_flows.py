@@ -31,10 +31,10 @@ _GHG_PATTERN = re.compile(
 def _characterised_names() -> frozenset[str]:
     """Names of the flows any catalogued method characterises (bw2io's LCIA data)."""
     from cfp_engine.errors import CfpError
-    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
     try:
-        source = _read_bw2io_lcia()
+        source = read_bw2io_lcia()
         return frozenset(
             cf["name"].casefold()
             for method in available_methods()

@@ -1,4 +1,4 @@
-"""Check, repair and clean the store (issue 13): ``cfp data status``, ``doctor``, ``clean``.
+"""Check and repair the store: ``cfp data status`` and ``cfp data doctor``.
 
 What can go wrong in the store, and what fixes it:
 
@@ -10,8 +10,7 @@ What can go wrong in the store, and what fixes it:
   collected with its project;
 * a **per-inventory project** (``cfp-user-<hash>``, one per distinct set of
   ``--inventory`` files, about 5 MB each) whose score table is missing, as a killed build
-  leaves it: deleted. Per-inventory projects are reused while their files do not change;
-  :func:`clean_user_projects` removes those unused for a while or beyond a total size;
+  leaves it: deleted (:mod:`cfp_engine.store.cleaning` removes the unused ones);
 * a **damaged Brightway database** (a project's ``lci/databases.db`` missing, truncated or
   overwritten: SQLite's ``PRAGMA quick_check`` fails, read-only): the built-in project is
   rebuilt and a per-inventory one deleted (rebuilt when used). The user store's cannot be
@@ -26,26 +25,30 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import CorruptCacheError
 from cfp_engine.paths import data_home
-from cfp_engine.store.build_cache import _scores_dir, as_store_error
+from cfp_engine.store.access import open_store
+from cfp_engine.store.build_cache import (
+    as_store_error,
+    builtin_fingerprint,
+    project_lock,
+    read_manifest,
+    scores_dir,
+)
+from cfp_engine.store.cleaning import engine_projects, user_projects
+from cfp_engine.store.registry import collect_garbage_if_idle, read_registry
 from cfp_engine.store.scores import ScoreTable
 from cfp_engine.store.session import (
     BUILTIN_PROJECT,
     STORE_PROJECT_PREFIX,
     USER_PROJECT_PREFIX,
-    _brightway,
+    open_brightway,
 )
-
-#: Per-inventory projects unused for longer than this are removed after a new one is built.
-AUTO_CLEAN_DAYS = 30.0
-#: ... and the least recently used ones beyond this total size (bytes).
-AUTO_CLEAN_BYTES = 500 * 1024**2
+from cfp_engine.store.staging import drop_project, garbage_pending, staging_root
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,6 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
         Also look for per-inventory Brightway projects without a score table (imports
         Brightway: about a second).
     """
-    from cfp_engine.store.staging import _staging_root, garbage_pending
-
     findings = []
     scores = data_home() / "scores"
     for folder in sorted(scores.iterdir()) if scores.is_dir() else ():
@@ -87,7 +88,7 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
                 fix = "rebuilt"
             findings.append(Finding("corrupt-cache", str(folder), str(exc), fix))
     if garbage_pending():
-        for folder in sorted(_staging_root().iterdir()):
+        for folder in sorted(staging_root().iterdir()):
             findings.append(
                 Finding(
                     "staging",
@@ -97,8 +98,8 @@ def inspect_store(*, projects: bool = True) -> list[Finding]:
                 )
             )
     if projects:
-        for name, folder in _user_projects().items():
-            if not (_scores_dir(name) / "manifest.json").exists():
+        for name, folder in user_projects().items():
+            if not (scores_dir(name) / "manifest.json").exists():
                 findings.append(
                     Finding(
                         "orphan-project",
@@ -141,11 +142,9 @@ def sqlite_problem(path: Path) -> str | None:
 
 def _damaged_databases() -> list[Finding]:
     """A finding for each engine project whose ``lci/databases.db`` is damaged."""
-    from cfp_engine.store.registry import read_registry
-
     registry = read_registry()
     findings = []
-    for name, folder in _engine_projects().items():
+    for name, folder in engine_projects().items():
         if name.startswith(STORE_PROJECT_PREFIX) and name != registry["project"]:
             continue  # a staging project, or one an import replaced: collected as garbage
         path = folder / "lci" / "databases.db"
@@ -187,9 +186,6 @@ def repair_store() -> list[Finding]:
 
 
 def _repair_store() -> list[Finding]:
-    from cfp_engine.store.access import open_store
-    from cfp_engine.store.registry import collect_garbage_if_idle
-    from cfp_engine.store.staging import drop_project
 
     findings = inspect_store()
     for finding in findings:
@@ -201,20 +197,18 @@ def _repair_store() -> list[Finding]:
             # reset first): the built-in one by open_store below, a per-inventory one
             # dropped below and rebuilt when it is used.
             folder = Path(finding.path).parent.parent
-            name = next(n for n, path in _engine_projects().items() if path == folder)
+            name = next(n for n, path in engine_projects().items() if path == folder)
             with contextlib.suppress(FileNotFoundError):  # others: a read-only store
-                shutil.rmtree(_scores_dir(name))
+                shutil.rmtree(scores_dir(name))
     # A per-inventory project whose table was corrupt goes too: it is rebuilt when used.
     if any(f.kind in ("orphan-project", "corrupt-cache", "damaged-database") for f in findings):
-        from filelock import FileLock, Timeout
+        from filelock import Timeout
 
-        names = [n for n in _user_projects() if not (_scores_dir(n) / "manifest.json").exists()]
-        lock_dir = data_home() / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        with _brightway() as bd:
+        names = [n for n in user_projects() if not (scores_dir(n) / "manifest.json").exists()]
+        with open_brightway() as bd:
             for name in names:
                 try:  # not one another process is building right now
-                    with FileLock(str(lock_dir / f"{name}.lock"), timeout=0):
+                    with project_lock(name, timeout=0):
                         drop_project(bd, name)
                 except Timeout:
                     continue
@@ -223,123 +217,40 @@ def _repair_store() -> list[Finding]:
     return findings
 
 
-def _user_projects() -> dict[str, Path]:
-    """Per-inventory Brightway projects by name, with their folders."""
-    return {
-        name: folder
-        for name, folder in _engine_projects().items()
-        if name.startswith(USER_PROJECT_PREFIX)
-    }
-
-
-def _engine_projects() -> dict[str, Path]:
-    """The engine's Brightway projects (built-in, per-inventory, user store) and folders."""
-    with _brightway() as bd:  # imports bw2data quietly: import nothing of it before
-        from bw2data.project import ProjectDataset
-        from bw_processing import safe_filename
-
-        base = Path(bd.projects._base_data_dir)
-        prefixes = (USER_PROJECT_PREFIX, STORE_PROJECT_PREFIX)
-        return {
-            row.name: base / safe_filename(row.name, full=row.full_hash)
-            for row in ProjectDataset.select()
-            if row.name == BUILTIN_PROJECT or row.name.startswith(prefixes)
-        }
-
-
-def _size(path: Path) -> int:
-    if not path.exists():
-        return 0
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def user_project_usage() -> list[dict[str, Any]]:
-    """Each per-inventory project: name, size in bytes, last use (epoch seconds)."""
-    rows = []
-    for name, folder in _user_projects().items():
-        scores = _scores_dir(name)
-        used = max(
-            (p.stat().st_mtime for p in (scores, folder) if p.exists()),
-            default=0.0,
-        )
-        rows.append({"project": name, "bytes": _size(folder) + _size(scores), "last_used": used})
-    return sorted(rows, key=lambda row: row["last_used"], reverse=True)
-
-
-def clean_user_projects(
-    *,
-    older_than_days: float | None = None,
-    max_bytes: int | None = None,
-    keep: frozenset[str] = frozenset(),
-    dry_run: bool = False,
-) -> list[dict[str, Any]]:
-    """Remove per-inventory projects unused for ``older_than_days``, then beyond ``max_bytes``.
-
-    Both limits None removes them all. A project being built or read by another process
-    (its lock held) is skipped. Each is rebuilt (a few seconds) when its inventory files
-    are used again.
-
-    Parameters
-    ----------
-    older_than_days
-        Remove projects whose last use is older than this many days.
-    max_bytes
-        Then remove the least recently used until the rest take at most this many bytes.
-    keep
-        Names never to remove.
-    dry_run
-        Only list what would be removed.
-
-    Returns
-    -------
-    list of dict
-        The removed projects: ``project``, ``bytes``, ``last_used``.
-    """
-
-    rows = [row for row in user_project_usage() if row["project"] not in keep]
-    everything = older_than_days is None and max_bytes is None
-    cutoff = time.time() - (older_than_days or 0) * 86400
-    chosen, kept_bytes = [], 0
-    for row in rows:  # most recently used first
-        old = older_than_days is not None and row["last_used"] < cutoff
-        too_big = max_bytes is not None and kept_bytes + row["bytes"] > max_bytes
-        if everything or old or too_big:
-            chosen.append(row)
-        else:
-            kept_bytes += row["bytes"]
-    if dry_run or not chosen:
-        return chosen
-    try:
-        return _remove_user_projects(chosen)
-    except OSError as exc:
-        raise as_store_error(exc) or exc from None
-
-
-def _remove_user_projects(chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from filelock import FileLock, Timeout
-
-    from cfp_engine.store.staging import drop_project
-
-    removed = []
-    lock_dir = data_home() / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with _brightway() as bd:
-        for row in chosen:
-            try:
-                with FileLock(str(lock_dir / f"{row['project']}.lock"), timeout=0):
-                    # Score table first: a table without its project would be served
-                    # to calculations; a project without a table is rebuilt.
-                    shutil.rmtree(_scores_dir(row["project"]), ignore_errors=True)
-                    drop_project(bd, row["project"])
-            except Timeout:
-                continue
-            removed.append(row)
-    return removed
-
-
 def findings_as_dicts(findings: list[Finding]) -> list[dict[str, str]]:
+    """The findings as plain dicts, for JSON output."""
     return [asdict(f) for f in findings]
 
 
 def is_builtin_corrupt(findings: list[Finding]) -> bool:
+    """Whether the findings include a corrupt score table of the built-in project."""
     return any(f.kind == "corrupt-cache" and Path(f.path).name == BUILTIN_PROJECT for f in findings)
+
+
+def store_status(*, check: bool = True) -> dict[str, Any]:
+    """What is built and where, for ``cfp data status``.
+
+    With ``check``, every score table is read and checked against its checksums and the
+    problems :func:`inspect_store` finds are listed.
+    """
+    home = data_home()
+    expected = builtin_fingerprint()
+    manifest = read_manifest(BUILTIN_PROJECT)
+    findings = inspect_store() if check else []
+    corrupt = is_builtin_corrupt(findings)
+    users = sorted(p.name for p in (home / "scores").glob(USER_PROJECT_PREFIX + "*"))
+    registry = read_registry()
+    return {
+        "home": str(home),
+        "brightway_dir": str(home / "brightway"),
+        "builtin_project": BUILTIN_PROJECT,
+        "builtin_fingerprint": expected,
+        "built": manifest is not None,
+        "up_to_date": bool(manifest and manifest.get("fingerprint") == expected and not corrupt),
+        "corrupt": corrupt,
+        "problems": findings_as_dicts(findings),
+        "manifest": manifest,
+        "user_projects": users,
+        "user_store": registry.get("project"),
+        "imported_databases": sorted(registry["databases"]),
+    }

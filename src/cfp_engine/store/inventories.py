@@ -21,7 +21,6 @@ from cfp_engine.spec.distributions import basic_uncertainty, lognormal_fields, p
 BUILTIN_DATABASE = "cfp-builtin"
 SOURCE_FIELDS = ("organisation", "document", "year", "url", "licence", "geography")
 PEDIGREE_FIELDS = ("reliability", "completeness", "temporal", "geographical", "technological")
-CATEGORIES = ("material", "electricity", "heat", "transport", "end_of_life", "other")
 
 
 def builtin_inventory_files() -> list[Path]:

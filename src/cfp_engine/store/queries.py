@@ -15,9 +15,9 @@ from typing import Any
 
 from cfp_engine.errors import CalculationError
 from cfp_engine.spec.methods import INDICATORS
-from cfp_engine.store.build_cache import _scores_dir
+from cfp_engine.store.build_cache import scores_dir
 from cfp_engine.store.scores import ActivityInfo, ScoreTable
-from cfp_engine.store.session import _brightway
+from cfp_engine.store.session import open_brightway
 
 logger = logging.getLogger("cfp_engine")
 
@@ -31,7 +31,7 @@ def lca_scores(table: ScoreTable, demand: dict[int, float], method: str) -> dict
     from cfp_engine.spec.methods import resolve_method
 
     spec = resolve_method(method)
-    with _brightway() as bd:
+    with open_brightway() as bd:
         import bw2calc as bc
 
         bd.projects.set_current(table.manifest["project"])
@@ -70,13 +70,13 @@ def load_background(table: ScoreTable, method: str):
     spec = resolve_method(method)
     digest = hashlib.sha256(spec.name.encode()).hexdigest()[:12]
     # v2: float64 characterisation factors (older caches held float32 ones).
-    cache = _scores_dir(table.manifest["project"]) / f"background-v2-{digest}.npz"
+    cache = scores_dir(table.manifest["project"]) / f"background-v2-{digest}.npz"
     if cache.is_file():
         try:
             return BackgroundSystem.load(cache)
         except (OSError, ValueError, KeyError):
             pass
-    with _brightway() as bd:
+    with open_brightway() as bd:
         import bw2calc as bc
 
         bd.projects.set_current(table.manifest["project"])
@@ -151,7 +151,7 @@ def _node_ids(bd, table: ScoreTable) -> list[int]:
 
 def activity_details(table: ScoreTable, info: ActivityInfo) -> dict[str, Any]:
     """Pedigree, comment and exchanges of one activity, read from its Brightway project."""
-    with _brightway() as bd:
+    with open_brightway() as bd:
         bd.projects.set_current(table.manifest["project"])
         node = bd.get_node(database=info.database, code=info.code)
         exchanges = []

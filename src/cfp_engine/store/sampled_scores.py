@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cfp_engine.errors import CalculationError
+from cfp_engine.files.atomic import write_bytes_atomically
 from cfp_engine.spec.distributions import sample_parameters
 
 #: Iterations per random-number block (the unit of reproducibility and of parallel work).
@@ -83,9 +84,7 @@ class BackgroundSystem:
 
     def save(self, path: Path) -> None:
         """Write to one ``.npz`` (atomically)."""
-        from cfp_engine.store.scores import _atomic_write
-
-        _atomic_write(path, lambda f: np.savez(f, **self.__dict__))
+        write_bytes_atomically(path, lambda f: np.savez(f, **self.__dict__))
 
     @classmethod
     def load(cls, path: Path) -> BackgroundSystem:

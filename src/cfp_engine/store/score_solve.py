@@ -23,7 +23,7 @@ from cfp_engine.version import __version__
 PARDISO_MIN_ACTIVITIES = 5000
 
 
-def _compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, Any]) -> ScoreTable:
+def compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, Any]) -> ScoreTable:
     """One adjoint solve ``A^T x = B^T c`` per indicator, on bw2calc's own matrices."""
     import bw2calc as bc
     import numpy as np
@@ -51,7 +51,7 @@ def _compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, 
                     c[lca.dicts.biosphere[flow_id]] += factor
             characterisation.append(c)
     rhs = np.asarray(biosphere.T @ np.column_stack(characterisation))
-    per_product, solver = _adjoint_solve(technosphere, rhs)
+    per_product, solver = adjoint_solve(technosphere, rhs)
     if not np.all(np.isfinite(per_product)):
         raise CalculationError(f"project {project}: the technosphere matrix is singular")
     columns = np.array([lca.dicts.product[node.id] for node in nodes])
@@ -71,7 +71,7 @@ def _compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, 
     return ScoreTable(activities, scores, manifest)
 
 
-def _adjoint_solve(technosphere, rhs) -> tuple[Any, str]:
+def adjoint_solve(technosphere, rhs) -> tuple[Any, str]:
     """Solve ``A^T X = R``, factorising ``A^T`` once; return ``X`` and the solver used.
 
     SciPy's SuperLU is the default: on a 21,000-activity system it takes 4.7 s once per

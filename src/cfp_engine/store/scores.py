@@ -9,8 +9,7 @@ beside the project, so a calculation reads two small files and imports no Bright
 A table is written into a temporary folder and moved into place complete, with the
 sha256 of each file recorded in ``manifest.json`` (written last); :meth:`ScoreTable.load`
 checks them and raises :class:`~cfp_engine.errors.CorruptCacheError` on a missing,
-truncated or changed file, which :mod:`cfp_engine.store.build_cache` answers by rebuilding
-(issue 13).
+truncated or changed file, which :mod:`cfp_engine.store.build_cache` answers by rebuilding.
 """
 
 from __future__ import annotations
@@ -27,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from cfp_engine.errors import CorruptCacheError, DataError
+from cfp_engine.files.atomic import write_bytes_atomically
 from cfp_engine.spec.documents import dump_json
 from cfp_engine.spec.methods import INDICATORS
+from cfp_engine.store.kill_points import kill_point
 from cfp_engine.store.references import REFERENCE_SEPARATOR, ReferenceIndex
 
 
@@ -77,8 +78,6 @@ class ScoreTable:
         table, no table, or the new one, never a mix; a temporary folder it leaves is
         removed by the next save or by ``cfp data doctor``.
         """
-        from cfp_engine.store.staging import kill_point
-
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -87,12 +86,12 @@ class ScoreTable:
             records = [dict(a.__dict__) for a in self.activities]
             where = str(directory / "activities.json")
             activities = dump_json(records, what=where, ensure_ascii=False)
-            _atomic_write(tmp / "scores.npz", lambda f: np.savez(f, **self.scores))
+            write_bytes_atomically(tmp / "scores.npz", lambda f: np.savez(f, **self.scores))
             kill_point("cache-half-written")
-            _atomic_write(tmp / "activities.json", lambda f: f.write(activities.encode()))
+            write_bytes_atomically(tmp / "activities.json", lambda f: f.write(activities.encode()))
             self.manifest["files"] = {name: _sha256(tmp / name) for name in CACHE_FILES}
             manifest = dump_json(self.manifest, what=str(directory / "manifest.json"), indent=2)
-            _atomic_write(tmp / "manifest.json", lambda f: f.write(manifest.encode()))
+            write_bytes_atomically(tmp / "manifest.json", lambda f: f.write(manifest.encode()))
             _replace_dir(tmp, directory)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -202,18 +201,9 @@ def _sha256(path: Path) -> str:
 
 def _replace_dir(new: Path, target: Path) -> None:
     """Move folder ``new`` to ``target``, replacing it (two renames; no mixed state)."""
-    from cfp_engine.store.staging import kill_point
-
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     if target.exists():
         os.replace(target, old)
         kill_point("cache-swapped")
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _atomic_write(path: Path, write) -> None:
-    from cfp_engine.files.atomic import atomic_path
-
-    with atomic_path(path) as tmp, tmp.open("wb") as handle:
-        write(handle)

@@ -1,10 +1,9 @@
 """Open Brightway inside the engine's store: the engine's project names, a quiet bw2data.
 
-bw2data reads its directory from ``BRIGHTWAY2_DIR`` at import, so every use of Brightway
-goes through :func:`_brightway`, which points it at ``brightway/`` under the engine home
-and sends Brightway's and bw2io's printing to ``logs/brightway.log``. The names of the
-projects the engine owns are defined here: the built-in project, the per-inventory user
-projects and the user store (:mod:`cfp_engine.store.registry`).
+Every use of Brightway goes through :func:`open_brightway`, which points bw2data at
+``brightway/`` under the engine home and sends Brightway's and bw2io's printing to
+``logs/brightway.log``. The names of the projects the engine owns are defined here: the
+built-in project, the per-inventory user projects and the user store.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,7 +25,7 @@ BIOSPHERE_DATABASE = "biosphere3"
 
 
 @contextlib.contextmanager
-def _brightway():
+def open_brightway():
     """Import bw2data with its directory inside the engine's store; keep it quiet.
 
     Brightway and bw2io print progress and notices; the engine's stdout belongs to its
@@ -33,7 +33,6 @@ def _brightway():
     """
     base = data_home() / "brightway"
     base.mkdir(parents=True, exist_ok=True)
-    os.environ["BRIGHTWAY2_DIR"] = str(base)  # bw2data 4.x reads this at import
     log_dir = data_home() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     sink = io.StringIO()
@@ -44,8 +43,7 @@ def _brightway():
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("ignore")
-            import bw2data as bd
-
+            bd = _import_bw2data(base)
             if Path(bd.projects._base_data_dir).resolve() != base.resolve():
                 bd.projects.change_base_directories(base, base_logs_dir=log_dir)
             try:
@@ -59,12 +57,33 @@ def _brightway():
                     ) from None
                 raise
     finally:
-        # Best effort: a read-only store is still read (issue 13).
+        # Best effort: a read-only store is still read.
         with (
             contextlib.suppress(OSError),
             (log_dir / "brightway.log").open("a", encoding="utf-8") as log,
         ):
             log.write(sink.getvalue())
+
+
+def _import_bw2data(base: Path):
+    """Import bw2data with ``BRIGHTWAY2_DIR`` set to ``base`` only while it is imported.
+
+    bw2data reads ``BRIGHTWAY2_DIR`` once, when ``bw2data.projects`` is created at import;
+    later calls move it with ``projects.change_base_directories``. The variable is put back
+    as it was so that the caller's process environment does not change.
+    """
+    if "bw2data" in sys.modules:
+        return sys.modules["bw2data"]
+    previous = os.environ.get("BRIGHTWAY2_DIR")
+    os.environ["BRIGHTWAY2_DIR"] = str(base)
+    try:
+        import bw2data
+    finally:
+        if previous is None:
+            os.environ.pop("BRIGHTWAY2_DIR", None)
+        else:
+            os.environ["BRIGHTWAY2_DIR"] = previous
+    return bw2data
 
 
 #: SQLite's messages for a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB), as sqlite3 and
@@ -78,13 +97,3 @@ def _is_damage(exc: Exception) -> bool:
     # peewee is bw2data's dependency, not the engine's: recognise its errors by module.
     from_sqlite = isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__ == "peewee"
     return from_sqlite and any(message in str(exc) for message in _DAMAGE_MESSAGES)
-
-
-def _reset_project(bd, project: str) -> None:
-    # Not bw2data's delete_project: it refuses a project whose folder a killed build
-    # already removed, which would break every later build (issue 13).
-    from cfp_engine.store.staging import drop_project
-
-    if bd.projects.current == project:
-        bd.projects.set_current("default")
-    drop_project(bd, project)

@@ -16,47 +16,19 @@ by the next calculation when a staging folder shows that a run was cut short
 (:func:`cfp_engine.store.registry.collect_garbage_if_idle`; skipped while another process
 holds the lock).
 
-Tests stop a run at named stages with ``CFP_ENGINE_TEST_KILL_AT=<stage>``
-(:func:`kill_point`): ``extracted``, ``written``, ``scored``, ``committed``; and in
-a build of the built-in or a per-inventory project (issue 13): ``build-written`` (the
-Brightway project written, no scores yet), ``cache-half-written`` (one score file in
-the temporary folder) and ``cache-swapped`` (the old table moved aside, the new one
-not yet in place).
+Tests kill a run at named stages (:mod:`cfp_engine.store.kill_points`) to check this.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
-import signal
 from pathlib import Path
 
 from cfp_engine.errors import DataError
 from cfp_engine.paths import data_home
-from cfp_engine.store.build_cache import LOCK_TIMEOUT_S, _scores_dir
+from cfp_engine.store.build_cache import LOCK_TIMEOUT_S, scores_dir
 from cfp_engine.store.session import BUILTIN_PROJECT, STORE_PROJECT_PREFIX
-
-#: Environment variable naming the stage at which a test kills the process (SIGKILL).
-KILL_ENV_VAR = "CFP_ENGINE_TEST_KILL_AT"
-KILL_STAGES = (
-    "extracted",
-    "written",
-    "scored",
-    "committed",
-    "build-written",
-    "cache-half-written",
-    "cache-swapped",
-)
-
-
-def kill_point(stage: str) -> None:
-    """Kill this process with SIGKILL if ``CFP_ENGINE_TEST_KILL_AT`` names ``stage``.
-
-    A test hook: it simulates a power cut or ``kill -9`` at a known point of an import.
-    """
-    if os.environ.get(KILL_ENV_VAR) == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def store_lock(*, timeout: float = LOCK_TIMEOUT_S):
@@ -68,20 +40,21 @@ def store_lock(*, timeout: float = LOCK_TIMEOUT_S):
     return FileLock(str(lock_dir / "cfp-user-store.lock"), timeout=timeout)
 
 
-def _staging_root() -> Path:
+def staging_root() -> Path:
+    """The folder of staging folders, ``imports/staging/`` in the engine home."""
     return data_home() / "imports" / "staging"
 
 
 def new_staging_project(builtin_fingerprint: str) -> str:
     """A fresh staging project name, marked in progress before anything is created."""
     project = f"{STORE_PROJECT_PREFIX}{builtin_fingerprint[:16]}-{secrets.token_hex(4)}"
-    (_staging_root() / project).mkdir(parents=True)
+    (staging_root() / project).mkdir(parents=True)
     return project
 
 
 def staging_work_dir(project: str) -> Path:
     """A scratch folder for the staging run (extracted archives); collected with it."""
-    path = _staging_root() / project / "work"
+    path = staging_root() / project / "work"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -100,8 +73,19 @@ def stage_project(bd, base: str | None, project: str) -> None:
 def discard(bd, project: str) -> None:
     """Throw a staging project away (after a failure, before the commit)."""
     drop_project(bd, project)
-    shutil.rmtree(_scores_dir(project), ignore_errors=True)
-    shutil.rmtree(_staging_root() / project, ignore_errors=True)
+    shutil.rmtree(scores_dir(project), ignore_errors=True)
+    shutil.rmtree(staging_root() / project, ignore_errors=True)
+
+
+def reset_project(bd, project: str) -> None:
+    """Drop ``project`` (if it exists) so that a build starts from an empty one.
+
+    Not bw2data's ``delete_project``: it refuses a project whose folder a killed build
+    already removed, which would break every later build.
+    """
+    if bd.projects.current == project:
+        bd.projects.set_current("default")
+    drop_project(bd, project)
 
 
 def drop_project(bd, project: str) -> None:
@@ -137,10 +121,10 @@ def collect_garbage(bd, keep: str | None) -> None:
     for folder in (data_home() / "scores").glob(STORE_PROJECT_PREFIX + "*"):
         if folder.name != keep:
             shutil.rmtree(folder, ignore_errors=True)
-    shutil.rmtree(_staging_root(), ignore_errors=True)
+    shutil.rmtree(staging_root(), ignore_errors=True)
 
 
 def garbage_pending() -> bool:
     """Whether a staging folder is left (a change in progress, or one cut short). Cheap."""
-    root = _staging_root()
+    root = staging_root()
     return root.is_dir() and any(root.iterdir())

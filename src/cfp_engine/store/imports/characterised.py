@@ -17,7 +17,8 @@ except a flow of the US Federal LCA Commons list (FEDEFL context, see
 (no characterised flow has its CAS number) or it is not emitted to air: the built-in
 FEDEFL map covers every FEDEFL flowable the methods characterise, in every air context,
 so such a flow is not characterised by construction. These are still named in the
-report as greenhouse gases by name. Only called inside ``brightway_session._brightway()``.
+report as greenhouse gases by name. Only called inside
+:func:`cfp_engine.store.session.open_brightway`.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ from typing import Any
 
 from cfp_engine.store.dropped_flows import is_greenhouse_gas
 from cfp_engine.store.imports.fedefl import is_fedefl_air_emission, is_fedefl_context
-from cfp_engine.store.imports.report import _describe
+from cfp_engine.store.imports.report import describe_exchange
 from cfp_engine.store.session import BIOSPHERE_DATABASE as BIOSPHERE
 
 
 def characterised_identities(bd) -> tuple[frozenset[str], frozenset[str]]:
     """Names (lower case, also before their first comma) and CAS numbers (no leading
     zeros) of the biosphere3 flows any method of the engine characterises."""
-    from cfp_engine.spec.methods import _read_bw2io_lcia, available_methods
+    from cfp_engine.spec.methods import available_methods, read_bw2io_lcia
 
-    source = _read_bw2io_lcia()
+    source = read_bw2io_lcia()
     keys = {
         (cf["name"], tuple(cf["categories"]))
         for method in available_methods()
@@ -60,7 +61,7 @@ def _cas(text: str | None) -> str:
 def leave_out_uncharacterised(bd, importer) -> list[dict[str, Any]]:
     """Remove unlinked elementary flows that cannot change a carbon footprint; return them.
 
-    Each returned row is the exchange as :func:`cfp_engine.store.imports.report._describe`
+    Each returned row is the exchange as :func:`cfp_engine.store.imports.report.describe_exchange`
     writes it, plus ``greenhouse_gas`` (its name says so) and ``cas``.
     """
     names, known = characterised_identities(bd)
@@ -81,7 +82,7 @@ def leave_out_uncharacterised(bd, importer) -> list[dict[str, Any]]:
             if stops:
                 keep.append(exchange)
                 continue
-            row: dict[str, Any] = _describe(ds, exchange)
+            row: dict[str, Any] = describe_exchange(ds, exchange)
             row["greenhouse_gas"] = is_greenhouse_gas(name)
             row["cas"] = cas
             left_out.append(row)

@@ -15,16 +15,14 @@ Each format is read by bw2io's own importer with its usual strategies
   location inside the database, then to the other imported databases and the built-in
   data.
 
-The result is a bw2io importer ready to write plus an :class:`ImportReport`. Writing
-(and bw2io's migrations), the score table and the registry are :mod:`cfp_engine.store.registry`'s
-job: this module only reads Brightway state. Only called inside
-``brightway_session._brightway()`` (bw2data imported, the target project current).
-
-This module is the import pipeline as :mod:`cfp_engine.store.registry` runs it, step by
-step: :func:`create_importer` (:mod:`cfp_engine.store.imports.readers`), :func:`link_and_check`
-(:mod:`cfp_engine.store.imports.linking`), :func:`write_unlinked_report` or
-:func:`drop_unlinked` (:mod:`cfp_engine.store.imports.report`), and last
-:func:`annotate_activities`, defined here.
+The result is a bw2io importer ready to write plus an :class:`ImportReport`; this module
+only reads Brightway state, inside :func:`cfp_engine.store.session.open_brightway` (the
+target project current). The steps, in the order :mod:`cfp_engine.store.imports.database`
+runs them: :func:`create_importer` (:mod:`cfp_engine.store.imports.readers`),
+:func:`link_and_check` (:mod:`cfp_engine.store.imports.linking`),
+:func:`write_unlinked_report` or :func:`drop_unlinked`
+(:mod:`cfp_engine.store.imports.report`), and last :func:`annotate_activities`, defined
+here.
 """
 
 from __future__ import annotations

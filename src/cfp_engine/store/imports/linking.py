@@ -19,7 +19,7 @@ from cfp_engine.errors import DataError, SpecError, UnitError
 from cfp_engine.store.imports.characterised import leave_out_uncharacterised
 from cfp_engine.store.imports.fedefl import FLOW_MAP_FILE, is_fedefl_context, load_fedefl_flow_map
 from cfp_engine.store.imports.flowmaps import FlowMap, normalize_compartments
-from cfp_engine.store.imports.report import ImportReport, _describe
+from cfp_engine.store.imports.report import ImportReport, describe_exchange
 from cfp_engine.store.references import normalise_part
 from cfp_engine.store.session import BIOSPHERE_DATABASE as BIOSPHERE
 
@@ -222,7 +222,7 @@ def _statistics(importer, report: ImportReport, flow_map: FlowMap) -> None:
             elif exchange.get("input") and exchange.get("type") != "production":
                 report.linked_inputs += 1
             if not exchange.get("input"):
-                row = _describe(ds, exchange)
+                row = describe_exchange(ds, exchange)
                 unlinked.setdefault(tuple(row.values()), row)
     report.exchanges = dict(kinds)
     report.unlinked = sorted(unlinked.values(), key=lambda r: (r["type"], r["name"]))

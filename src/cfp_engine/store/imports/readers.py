@@ -29,6 +29,7 @@ from cfp_engine.store.imports.checks import (
     check_simapro_products,
 )
 from cfp_engine.store.imports.flowmaps import FlowMap
+from cfp_engine.store.imports.formats import FORMATS
 from cfp_engine.store.imports.olca import (
     is_olca1,
     olca1_exchange_fields,
@@ -50,7 +51,6 @@ from cfp_engine.store.imports.uncertainty import (
 )
 from cfp_engine.store.session import BIOSPHERE_DATABASE as BIOSPHERE
 
-FORMATS = ("ecospold2", "simapro-csv", "olca-jsonld", "excel", "csv")
 #: Below this many datasets bw2io's ecospold2 extraction runs in-process: a process
 #: pool costs ~0.5 s to start, more than it saves on a small database.
 ECOSPOLD2_MP_MIN_FILES = 2000

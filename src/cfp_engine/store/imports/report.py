@@ -175,7 +175,8 @@ def write_uncharacterised_report(report: ImportReport, path: Path) -> Path:
     return path
 
 
-def _describe(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
+def describe_exchange(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str, str]:
+    """One row of the import reports for ``exchange`` of dataset ``ds`` (all fields text)."""
     categories = exchange.get("categories") or ()
     return {
         "name": str(exchange.get("name", "")),
@@ -197,7 +198,7 @@ def drop_unlinked(importer) -> list[dict[str, Any]]:
             if exchange.get("input"):
                 keep.append(exchange)
             else:
-                row: dict[str, Any] = _describe(ds, exchange)
+                row: dict[str, Any] = describe_exchange(ds, exchange)
                 # Recorded so every later result can name the dropped greenhouse gases.
                 row["greenhouse_gas"] = row["type"] == "biosphere" and is_greenhouse_gas(
                     row["name"]
