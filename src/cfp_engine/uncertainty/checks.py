@@ -27,7 +27,7 @@ from cfp_engine.errors import CalculationError
 
 if TYPE_CHECKING:
     from cfp_engine.store.scores import ScoreTable
-    from cfp_engine.uncertainty.analysis import McModel
+    from cfp_engine.uncertainty.model import McModel
 
 HINT = "check the amount and its distribution (a realistic footprint is far below 1e100 kg CO2e)"
 
