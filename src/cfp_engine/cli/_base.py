@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from cfp_engine.engine.circularity import APPROACHES
 from cfp_engine.errors import CfpError, escape_controls
 from cfp_engine.files.checks import (
     MAX_DOCUMENT_BYTES,
@@ -22,7 +23,7 @@ from cfp_engine.files.checks import (
 )
 from cfp_engine.version import __version__
 
-APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
+APPROACH_CHOICES = tuple(APPROACHES)
 INTERNAL_ERROR_EXIT = 70
 
 

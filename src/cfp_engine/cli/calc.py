@@ -279,7 +279,7 @@ def sweep(
         outputs={"--plot": plot_path},
     )
     spec = load_spec(spec_path)
-    shares = parse_percent_range(recycled_range)
+    shares = parse_percent_range(recycled_range, where="--recycled-content")
     target_share = parse_share(target, where="--target") if target is not None else None
     if plot_path is not None and not plot_path.lower().endswith(".png"):
         raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 STAGES = ("raw_materials", "production", "distribution", "use", "end_of_life")
 #: Stages whose entries are activity amounts in the spec.
 ACTIVITY_STAGES = STAGES[1:]
-APPROACHES = ("cut-off", "avoided-burden", "cff")
 
 
 @dataclass(frozen=True)

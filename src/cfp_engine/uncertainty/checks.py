@@ -1,4 +1,4 @@
-"""Monte Carlo figures that are not finite numbers, and the input that caused them (issue 13).
+"""Monte Carlo figures that are not finite numbers, and the input that caused them.
 
 A spec amount with a wild distribution (a lognormal with a GSD of 1e300, a mass of
 1e307 kg with a spread) can draw values that overflow to ``inf`` or ``nan``, or samples so
