@@ -406,3 +406,26 @@ def test_provenance_lists_datasets_by_reference(write_spec):
     references = [d["activity"] for d in result.provenance["datasets"]]
     assert len(references) > 1
     assert references == sorted(references)
+
+
+def test_a_component_given_by_activities_without_end_of_life_has_none_in_its_plan(write_spec):
+    from cfp_engine.engine.footprint import FootprintCalculator
+
+    plan = FootprintCalculator().plan(widget(write_spec), approach="cff")
+    plans = {p.component.id: p for p in plan.components}
+    assert plans["insert"].has_end_of_life is False
+    assert plans["insert"].coefficients("cff")["end_of_life"] == {}
+    # The plan's roles are its references only: no stand-in role marks the missing end of life.
+    assert set(plans["insert"].references) == {"virgin", "recycled", "virgin_substituted"}
+    assert plans["shell"].has_end_of_life is True
+    # widget in the materials table: R2 0.5, R3 0.2, so 1 - 0.5 - 0.2 = 0.3 to disposal.
+    shell = plans["shell"].coefficients("cut-off")["end_of_life"]
+    assert shell == pytest.approx({"energy_recovery": 0.2, "disposal": 0.3}, abs=1e-12)
+
+
+def test_the_virgin_baseline_plan_has_no_recycled_content(write_spec):
+    from cfp_engine.engine.footprint import FootprintCalculator
+
+    plan = FootprintCalculator().plan(widget(write_spec))
+    assert [p.parameters.R1 for p in plan.components] == [0.4, 0.5]
+    assert [p.parameters.R1 for p in plan.virgin_baseline().components] == [0.0, 0.0]

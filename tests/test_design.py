@@ -179,7 +179,7 @@ def test_sweep_csv_has_one_row_per_point(builtin_table):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--component", "lid"), "--component 'lid' is not a component (components: body, cap)"),
+        (("--component", "lid"), "the product has no component 'lid' (components: body, cap)"),
         (("--component", "body", "--recycled-content", "0-100"), "expected START:STOP:STEP"),
         (("--component", "body", "--recycled-content", "50:20:10"), "START <= STOP"),
         (("--component", "body", "--target", "150%"), "--target: '150%' is outside 0-100 %"),
@@ -196,5 +196,5 @@ def test_sweep_errors(builtin_table, tmp_path, args, message):
 def test_parse_percent_range():
     assert parse_percent_range("0:100:25") == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert parse_percent_range("10%:30%:10%") == pytest.approx([0.1, 0.2, 0.3])
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match=r"^recycled content range '0:120:10': need 0 <= START"):
         parse_percent_range("0:120:10")

@@ -212,6 +212,7 @@ def test_allow_unlinked_drops_and_records_in_provenance(home, tmp_path):
 def test_provenance_summarises_long_lists_of_a_database_record(home, tmp_path, monkeypatch):
     """A result names the count of dropped exchanges, not the whole list (19,854 for USLCI)."""
     from cfp_engine.engine import footprint as core
+    from cfp_engine.engine import provenance
     from cfp_engine.spec.product import load_spec
     from cfp_engine.store.imports import import_database
     from cfp_engine.store.registry import read_registry
@@ -226,7 +227,7 @@ def test_provenance_summarises_long_lists_of_a_database_record(home, tmp_path, m
         "  production: [{activity: 'es2::widget assembly::GLO', amount: 1 piece}]\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(core, "PROVENANCE_LIST_LIMIT", 0)
+    monkeypatch.setattr(provenance, "PROVENANCE_LIST_LIMIT", 0)
     record = core.calculate_footprint(load_spec(spec)).provenance["databases"]["es2"]
     assert record["allow_unlinked"] == {"count": 1, "first": []}
     assert record["sha256"] == read_registry()["databases"]["es2"]["sha256"]

@@ -179,6 +179,26 @@ def test_footprint_samples_without_any_uncertainty_equal_the_deterministic_resul
         )
 
 
+def test_the_model_items_at_nominal_values_are_the_deterministic_demand(builtin_table, can):
+    """The Monte Carlo items come from the engine's demand terms: same activities, amounts."""
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.uncertainty.model import build_model
+
+    model = build_model(FootprintCalculator(table=builtin_table), can)
+    nominal: dict[tuple[str, str], float] = {}
+    for item in model.items:
+        key = (item.stage, builtin_table.activities[item.activity].reference)
+        nominal[key] = nominal.get(key, 0.0) + item.unit * item.size * item.coefficient
+    demand: dict[tuple[str, str], float] = {}
+    for line in model.result.line_items:
+        demand[(line.stage, line.activity)] = demand.get((line.stage, line.activity), 0.0)
+        demand[(line.stage, line.activity)] += line.amount
+    assert nominal == pytest.approx(demand, rel=1e-12)
+    # The body's recycled content is uncertain: its virgin and recycled routes vary with it.
+    body = [i for i in model.items if i.size_key == "can/body/mass"]
+    assert {k for i in body for k, _, _ in i.gradients} == {"can/body/recycled_content"}
+
+
 def test_common_random_numbers_make_a_strict_reduction_certain(builtin_table, can):
     from cfp_engine.engine.footprint import FootprintCalculator
     from cfp_engine.uncertainty.analysis import compare_statistics, sample_footprints
@@ -213,7 +233,7 @@ def test_bad_iteration_count(builtin_table, can):
     from cfp_engine.engine.footprint import FootprintCalculator
     from cfp_engine.uncertainty.analysis import sample_footprints
 
-    with pytest.raises(SpecError, match="--mc 0"):
+    with pytest.raises(SpecError, match=r"^iterations = 0: the number of iterations must be >= 1$"):
         sample_footprints([(can, None)], FootprintCalculator(table=builtin_table), iterations=0)
 
 
@@ -221,7 +241,8 @@ def test_samples_parquet_round_trip(builtin_table, can, tmp_path):
     import pyarrow.parquet as pq
 
     from cfp_engine.engine.footprint import FootprintCalculator
-    from cfp_engine.uncertainty.analysis import sample_footprints, write_samples
+    from cfp_engine.uncertainty.analysis import sample_footprints
+    from cfp_engine.uncertainty.output import write_samples
 
     results = sample_footprints(
         [(can, None)], FootprintCalculator(table=builtin_table), iterations=100, seed=2

@@ -169,7 +169,7 @@ def test_label_states_the_treatment_among_its_exemptions(sparse):
 
 def test_monte_carlo_uses_the_same_demand(sparse):
     from cfp_engine.engine.footprint import FootprintCalculator
-    from cfp_engine.uncertainty.analysis import build_model
+    from cfp_engine.uncertainty.model import build_model
 
     path = sparse(f"sparse,{VIRGIN},{RECYCLED},,,,0.5,0.2,hand-made")
     model = build_model(FootprintCalculator(), load_spec(path), approach="cff")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cfp_engine.engine.footprint import FootprintCalculator, plan_component
+from cfp_engine.engine.footprint import FootprintCalculator
+from cfp_engine.engine.plan import plan_component
 from cfp_engine.engine.treatments import describe_unmodelled, unmodelled_treatments
 from cfp_engine.errors import CfpError
 from cfp_engine.spec.methods import INDICATORS

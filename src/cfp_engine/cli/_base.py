@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import click
 
+from cfp_engine.engine.circularity import APPROACHES
 from cfp_engine.errors import CfpError, escape_controls
 from cfp_engine.files.checks import (
     MAX_DOCUMENT_BYTES,
@@ -24,7 +25,7 @@ from cfp_engine.files.checks import (
 )
 from cfp_engine.version import __version__
 
-APPROACH_CHOICES = ("cut-off", "avoided-burden", "cff")
+APPROACH_CHOICES = tuple(APPROACHES)
 INTERNAL_ERROR_EXIT = 70
 
 

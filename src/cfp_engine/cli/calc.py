@@ -116,7 +116,8 @@ def _calc_mc(
     spec, variant, inventories, materials, method, approach, fmt, mc, seed, workers, samples_path
 ):
     from cfp_engine.engine.footprint import FootprintCalculator
-    from cfp_engine.uncertainty.analysis import render_mc_table, sample_footprints, write_samples
+    from cfp_engine.uncertainty.analysis import sample_footprints
+    from cfp_engine.uncertainty.output import render_mc_table, write_samples
 
     if mc is None:
         raise SpecError("--samples needs --mc N (the number of Monte Carlo iterations)")
@@ -197,11 +198,8 @@ def _check_samples_kept(mc: int, option: str) -> None:
 
 
 def _compare_mc(specs, calculator, approach, fmt, mc, seed, workers, plot_path):
-    from cfp_engine.uncertainty.analysis import (
-        compare_with_uncertainty,
-        plot_distributions,
-        render_mc_comparison,
-    )
+    from cfp_engine.uncertainty.analysis import compare_with_uncertainty
+    from cfp_engine.uncertainty.output import plot_distributions, render_mc_comparison
 
     if mc is None:
         raise SpecError("--plot needs --mc N (the number of Monte Carlo iterations)")
@@ -281,7 +279,7 @@ def sweep(
         outputs={"--plot": plot_path},
     )
     spec = load_spec(spec_path)
-    shares = parse_percent_range(recycled_range)
+    shares = parse_percent_range(recycled_range, where="--recycled-content")
     target_share = parse_share(target, where="--target") if target is not None else None
     if plot_path is not None and not plot_path.lower().endswith(".png"):
         raise SpecError(f"--plot {plot_path!r}: the plot is written as PNG; name a .png file")

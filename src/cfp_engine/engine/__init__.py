@@ -1,1 +1,36 @@
-"""A product's footprint: circularity, component plans and demand, results, scenarios."""
+"""A product's footprint: circularity, component plans and demand, results, scenarios.
+
+The public names load on first use (``from cfp_engine.engine import calculate_footprint``),
+so importing the package stays cheap for code that only needs :mod:`.circularity`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_PUBLIC = {
+    "APPROACHES": "circularity",
+    "DEFAULT_APPROACH": "circularity",
+    "AllocationParameters": "circularity",
+    "allocation_coefficients": "circularity",
+    "ComponentPlan": "plan",
+    "ProductPlan": "plan",
+    "DemandTerm": "plan",
+    "plan_product": "plan",
+    "product_demand": "plan",
+    "calculate_footprint": "footprint",
+    "FootprintCalculator": "footprint",
+    "FootprintResult": "results",
+    "ComponentResult": "results",
+    "LineItem": "results",
+    "compare_designs": "scenarios",
+    "sweep_recycled_content": "scenarios",
+    "recycled_content_for_target": "scenarios",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)

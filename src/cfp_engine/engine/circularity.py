@@ -137,11 +137,14 @@ def avoided_burden(p: AllocationParameters) -> Coefficients:
     return circular_footprint_formula(replace(p, A=0.0, Qsin_Qp=1.0, Qsout_Qp=1.0))
 
 
+#: The allocation approaches by name: the one list of them (the CLI's choices, ``all``).
 APPROACHES = {
     "cut-off": cut_off,
     "avoided-burden": avoided_burden,
     "cff": circular_footprint_formula,
 }
+#: The approach when neither the caller nor the spec names one.
+DEFAULT_APPROACH = "cut-off"
 
 
 def allocation_coefficients(approach: str, parameters: AllocationParameters) -> Coefficients:

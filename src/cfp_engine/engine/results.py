@@ -60,15 +60,13 @@ class ComponentResult:
 
     @property
     def recycled_content(self) -> float:
+        """R1, the share of recycled material in the component."""
         return self.parameters["R1"]
 
     @property
     def eol_recycling(self) -> float:
+        """R2, the share of the component recycled at end of life."""
         return self.parameters["R2"]
-
-    @property
-    def eol_energy_recovery(self) -> float:
-        return self.parameters["R3"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,7 +147,7 @@ class FootprintResult:
         }
 
 
-# -- finite figures (issue 13) ---------------------------------------------------------
+# -- finite figures --------------------------------------------------------------------
 
 
 def _non_finite(value: Any) -> bool:

@@ -18,13 +18,11 @@ from cfp_engine.engine.results import FootprintResult
 from cfp_engine.errors import SpecError
 from cfp_engine.spec.product import ProductSpec
 
-ALL_APPROACHES = tuple(APPROACHES)
-
 
 def expand_approaches(approach: str | None) -> list[str | None]:
     """``"all"`` -> every approach; ``None`` -> the spec's own; else that one."""
     if approach == "all":
-        return list(ALL_APPROACHES)
+        return list(APPROACHES)
     return [approach]
 
 
@@ -109,16 +107,17 @@ class TargetAnswer:
 _RANGE = re.compile(r"^\s*([\d.]+)\s*%?\s*:\s*([\d.]+)\s*%?\s*:\s*([\d.]+)\s*%?\s*$")
 
 
-def parse_percent_range(text: str) -> list[float]:
-    """``"0:100:10"`` (percent, stop included) -> shares ``[0.0, 0.1, ..., 1.0]``."""
+def parse_percent_range(text: str, *, where: str = "recycled content range") -> list[float]:
+    """``"0:100:10"`` (percent, stop included) -> shares ``[0.0, 0.1, ..., 1.0]``.
+
+    ``where`` names the text in messages (the CLI passes its option).
+    """
     match = _RANGE.match(text or "")
     if not match:
-        raise SpecError(
-            f"--recycled-content {text!r}: expected START:STOP:STEP in percent, e.g. 0:100:10"
-        )
+        raise SpecError(f"{where} {text!r}: expected START:STOP:STEP in percent, e.g. 0:100:10")
     start, stop, step = (float(g) for g in match.groups())
     if step <= 0 or start > stop or stop > 100:
-        raise SpecError(f"--recycled-content {text!r}: need 0 <= START <= STOP <= 100 and STEP > 0")
+        raise SpecError(f"{where} {text!r}: need 0 <= START <= STOP <= 100 and STEP > 0")
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
     return [round(start + i * step, 10) / 100.0 for i in range(count)]
 
@@ -145,7 +144,7 @@ def sweep_recycled_content(
     ids = [c.id for c in product.components]
     if component_id not in ids:
         raise SpecError(
-            f"{spec.source}: --component {component_id!r} is not a component "
+            f"{spec.source}: the product has no component {component_id!r} "
             f"(components: {', '.join(ids) or 'none'})"
         )
     points = []

@@ -1,6 +1,6 @@
 """Optional end-of-life treatments: a blank one in a materials table is "not modelled".
 
-Contract section 5 (issue 12): a blank ``eol_recycling``, ``disposal`` or
+Contract section 5: a blank ``eol_recycling``, ``disposal`` or
 ``energy_recovery`` counts nothing for that role, and the result says so, naming the
 component, material, role and the share of the mass it concerns; labels list it among
 the exemptions. Only the treatments an approach needs are reported: cut-off has no

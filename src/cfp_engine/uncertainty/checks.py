@@ -1,4 +1,4 @@
-"""Monte Carlo figures that are not finite numbers, and the input that caused them (issue 13).
+"""Monte Carlo figures that are not finite numbers, and the input that caused them.
 
 A spec amount with a wild distribution (a lognormal with a GSD of 1e300, a mass of
 1e307 kg with a spread) can draw values that overflow to ``inf`` or ``nan``, or samples so
@@ -27,7 +27,7 @@ from cfp_engine.errors import CalculationError
 
 if TYPE_CHECKING:
     from cfp_engine.store.scores import ScoreTable
-    from cfp_engine.uncertainty.analysis import McModel
+    from cfp_engine.uncertainty.model import McModel
 
 HINT = "check the amount and its distribution (a realistic footprint is far below 1e100 kg CO2e)"
 

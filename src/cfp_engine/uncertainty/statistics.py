@@ -3,7 +3,7 @@
 :class:`StreamingSummary` takes a Monte Carlo output (a product's total, a stage, a
 paired difference) a part of the iterations at a time. Up to :data:`EXACT_LIMIT`
 iterations it keeps every sample, and its statistics are exactly those of
-:func:`summarise` over all of them (the same numbers, bit for bit, as before issue 13).
+:func:`summarise` over all of them, bit for bit.
 Beyond that it keeps:
 
 * the count, mean and sum of squared deviations, merged part by part (Chan, Golub and
@@ -21,7 +21,7 @@ histogram's range (not seen in practice: the 2.5th percentile of 10^6 samples ha
 Memory per output: EXACT_LIMIT x 8 bytes while filling, then BINS x 8 bytes.
 
 :attr:`StreamingSummary.finite` tells whether the statistics are sure to be finite
-numbers (issue 13): a sample that is infinite or NaN, or samples so large that the sums
+numbers: a sample that is infinite or NaN, or samples so large that the sums
 behind the mean and the sd overflow, make it False, and the caller names the input.
 """
 
