@@ -1,10 +1,11 @@
 """cfp data import/list/remove: real formats through bw2io, linking, safety, provenance.
 
-Every test that imports runs in a fresh engine home (the user store is persistent state);
-the built-in project is built once per home (~5 s). Expected scores are the hand
-calculations in ``tests/fixtures/make_databases.py`` and, for bw2io's Mobility example,
-the ones below. bw_processing stores matrix values as float32, so a score carries a
-relative error up to ~1e-7 (0.6 is stored as 0.60000002); the tolerance is 1e-6.
+Every test that imports runs in a fresh engine home (the user store is persistent state),
+a copy of the session's built store (``fresh_home``), so the built-in project is built once.
+Expected scores are the hand calculations in ``tests/fixtures/make_databases.py`` and,
+for bw2io's Mobility example, the ones below. bw_processing stores matrix values as
+float32, so a score carries a relative error up to ~1e-7 (0.6 is stored as 0.60000002);
+the tolerance is 1e-6.
 """
 
 from __future__ import annotations
@@ -43,11 +44,9 @@ MOBILITY_EXPECTED = {
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A fresh engine home: an empty user store."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(path))
-    return path
+def home(fresh_home):
+    """A fresh engine home: the built-in project and an empty user store."""
+    return fresh_home
 
 
 @pytest.fixture
@@ -342,9 +341,11 @@ def test_a_calculation_reuses_the_score_table(home, tmp_path, caplog):
     from cfp_engine.store.access import open_store
     from cfp_engine.store.registry import import_database
 
+    caplog.set_level("INFO", logger="cfp_engine")
     import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")
     first = open_store()
-    caplog.set_level("INFO", logger="cfp_engine")
+    # The log is seen at all: the import built the user store's project.
+    assert f"Building Brightway project {first.manifest['project']}" in caplog.text
     caplog.clear()
     again = open_store()
     assert again.manifest["built_at"] == first.manifest["built_at"]

@@ -21,7 +21,9 @@ def test_store_lives_in_the_engine_home(builtin_table, engine_home):
     status = store_status()
     assert status["built"] and status["up_to_date"]
     assert Path(status["home"]) == engine_home.resolve()
-    assert Path(os.environ["BRIGHTWAY2_DIR"]).resolve() == engine_home.resolve() / "brightway"
+    # The project's folder, not BRIGHTWAY2_DIR: that names whichever home was opened last.
+    projects = [path.name for path in (engine_home / "brightway").iterdir() if path.is_dir()]
+    assert any(name.startswith("cfp-builtin.") for name in projects), projects
     assert builtin_table.manifest["project"] == "cfp-builtin"
     assert builtin_table.manifest["lcia_source"]["sha256"]
 
@@ -75,16 +77,18 @@ def test_two_processes_started_together_build_once(tmp_path):
     assert builds == 1
 
 
-def test_user_inventory_is_imported_once(handmade, builtin_table, caplog):
-    first = open_store([handmade["inventory"]])
+def test_user_inventory_is_imported_once(handmade, fresh_home, caplog):
     caplog.set_level("INFO", logger="cfp_engine")
+    first = open_store([handmade["inventory"]])
+    # The log is seen at all: the first call builds the per-inventory project.
+    assert f"Building Brightway project {first.manifest['project']}" in caplog.text
     caplog.clear()  # only what the second call logs
     second = open_store([handmade["inventory"]])
     assert "Building" not in caplog.text
     assert second.manifest["built_at"] == first.manifest["built_at"]
     assert first.manifest["project"].startswith("cfp-user-")
     assert "handmade" in first.databases and "cfp-builtin" in first.databases
-    assert builtin_table.databases == ["cfp-builtin"]  # the built-in project is untouched
+    assert open_store().databases == ["cfp-builtin"]  # the built-in project is untouched
 
 
 def test_unlinked_exchanges_are_listed(tmp_path, builtin_table):
