@@ -61,6 +61,15 @@ def _engine_logger():
     _restore_engine_logger()
 
 
+def assert_engine_log_seen(caplog) -> None:
+    """Fail unless the ``cfp_engine`` logger's records reach ``caplog`` now.
+
+    Call it after asserting a message is absent: without it that check cannot fail.
+    """
+    logging.getLogger("cfp_engine.tests").info("caplog probe")
+    assert "caplog probe" in caplog.text, "cfp_engine's log does not reach caplog"
+
+
 @pytest.fixture(scope="session")
 def engine_home() -> Path:
     return _SESSION_HOME

@@ -13,7 +13,7 @@ from cfp_engine import paths
 from cfp_engine.errors import DataError, SpecError
 from cfp_engine.store.access import open_store, store_status
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, copy_home
 from make_inventories import write_inventory
 
 
@@ -28,8 +28,8 @@ def test_store_lives_in_the_engine_home(builtin_table, engine_home):
     assert builtin_table.manifest["lcia_source"]["sha256"]
 
 
-def test_rebuilds_when_the_data_change(tmp_path, monkeypatch):
-    home = tmp_path / "home"
+def test_rebuilds_when_the_data_change(tmp_path, monkeypatch, built_home):
+    home = copy_home(built_home, tmp_path / "home")  # same data, so no build until it changes
     data = tmp_path / "data"
     shutil.copytree(ROOT / "inventories", data / "inventories")
     shutil.copytree(ROOT / "methods", data / "methods")
