@@ -11,6 +11,7 @@ from cfp_engine.errors import DataError, SpecError, UnitError
 from cfp_engine.spec.product import STAGES, load_spec, spec_from_dict
 from cfp_engine.store.queries import lca_scores
 
+from make_inventories import EXPECTED_GHG_PER_UNIT as E_GHG
 from make_inventories import EXPECTED_PER_UNIT as E
 
 REL = 1e-6
@@ -69,22 +70,29 @@ def test_hand_computed_product(write_spec):
         shell + expected["end_of_life"], rel=REL
     )
     assert result.components_kg_co2e["insert"] == pytest.approx(
-        0.1 * (0.5 * 3.5075 + 0.5 * 0.8365), rel=REL
+        0.1 * (0.5 * E["widget material, virgin"] + 0.5 * E["widget material, recycled"]), rel=REL
     )
     assert result.recycled_content_share == pytest.approx((0.5 * 0.4 + 0.1 * 0.5) / 0.6, rel=REL)
     assert result.eol_recycling_share == pytest.approx(0.5 * 0.5 / 0.6, rel=REL)
-    baseline = sum(expected_widget(shell_r1=0.0).values()) + 0.1 * 0.5 * (3.5075 - 0.8365)
+    # The insert's 50 % recycled content replaced by virgin material.
+    baseline = sum(expected_widget(shell_r1=0.0).values()) + 0.1 * 0.5 * (
+        E["widget material, virgin"] - E["widget material, recycled"]
+    )
     assert result.virgin_baseline_kg_co2e == pytest.approx(baseline, rel=REL)
     assert result.reduction_vs_virgin == pytest.approx(1 - result.total_kg_co2e / baseline, rel=REL)
 
 
 def test_ghg_split_by_hand(write_spec):
     result = calculate_footprint(widget(write_spec))
+    _fossil, biogenic, land_use = range(3)  # the columns of E_GHG
     virgin_kg = 0.5 * 0.6 + 0.1 * 0.5
-    land_use = virgin_kg * 0.2
-    biogenic = 7.7 * 0.0001 * 27.0 + 0.5 * 0.3 * 0.05 * 27.0
-    assert result.ghg_kg_co2e["land_use_change"] == pytest.approx(land_use, rel=REL)
-    assert result.ghg_kg_co2e["biogenic"] == pytest.approx(biogenic, rel=REL)
+    land_use_kg = virgin_kg * E_GHG["widget material, virgin"][land_use]
+    # 7.7 t*km of transport; 0.5 kg shell x 30 % landfilled (R2 0.5, R3 0.2)
+    biogenic_kg = (
+        7.7 * E_GHG["hand transport"][biogenic] + 0.5 * 0.3 * E_GHG["hand landfill"][biogenic]
+    )
+    assert result.ghg_kg_co2e["land_use_change"] == pytest.approx(land_use_kg, rel=REL)
+    assert result.ghg_kg_co2e["biogenic"] == pytest.approx(biogenic_kg, rel=REL)
     assert math.fsum(result.ghg_kg_co2e.values()) == pytest.approx(result.total_kg_co2e, rel=1e-9)
 
 

@@ -36,6 +36,7 @@ from cfp_engine.cli import cli
 
 import make_databases as dbs
 import make_inventories as inv
+from conftest import copy_home
 
 E = inv.EXPECTED_PER_UNIT
 HAND_R1 = 0.3  # recycled content of every component written at 30 %
@@ -268,11 +269,11 @@ def _mixed_case(folder: Path, home: Path) -> Case:
 
 
 @pytest.fixture(scope="module")
-def imported_home(tmp_path_factory, builtin_table) -> Path:
+def imported_home(tmp_path_factory, builtin_table, built_home) -> Path:
     """One engine home with the four test databases imported (lognormal electricity CO2)."""
     from cfp_engine.store.imports import import_database
 
-    home = tmp_path_factory.mktemp("imported-home")
+    home = copy_home(built_home, tmp_path_factory.mktemp("imported") / "home")
     files = tmp_path_factory.mktemp("imported-files")
     writers = {
         "ecospold2": lambda: dbs.write_ecospold2(files / "es2", uncertain=True),

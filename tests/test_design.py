@@ -186,11 +186,12 @@ def test_sweep_csv_has_one_row_per_point(builtin_table):
         (("--component", "body", "--plot", "out.svg"), "name a .png file"),
     ],
 )
-def test_sweep_errors(builtin_table, tmp_path, args, message):
+def test_sweep_errors(builtin_table, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)  # "out.svg" is relative: it would be written here
     result = run("sweep", PET, *args)
     assert result.exit_code == 2
     assert message in result.stderr
-    assert not (tmp_path / "out.svg").exists()
+    assert list(tmp_path.iterdir()) == []  # no plot, no partial output
 
 
 def test_parse_percent_range():

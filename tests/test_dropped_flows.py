@@ -102,11 +102,10 @@ def test_the_warning_counts_and_names_greenhouse_gases():
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(tmp_path, fresh_home):
     """A fresh engine home with 'sp' (CO2 dropped) and 'es2' (complete) imported."""
     from cfp_engine.store.imports import import_database
 
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     path = dbs.write_simapro(tmp_path / "sp", kiln_flow=True)
     report = import_database(path, format="simapro-csv", name="sp", allow_unlinked=True)
     import_database(dbs.write_ecospold2(tmp_path / "es2"), format="ecospold2", name="es2")

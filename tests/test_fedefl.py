@@ -282,7 +282,7 @@ def _name_element(name: str) -> bytes:
     return rf"<name[^>]*>{re.escape(name)}</name>".encode()
 
 
-def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_path, monkeypatch):
+def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_path, fresh_home):
     """The hand-made SimaPro export with two flows biosphere3 lacks in the steel: a dust
     (no method could characterise it: left out, listed, same score) and "Carbon dioxide,
     kiln" (a greenhouse gas by name: the import stops until mapped or dropped)."""
@@ -293,7 +293,6 @@ def test_an_uncharacterised_flow_is_left_out_and_a_possible_ghg_still_stops(tmp_
 
     import make_databases as dbs
 
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     path = dbs.write_simapro(tmp_path / "sp")
     text = path.read_text(encoding="cp1252")
     biogenic = "Methane, biogenic;;kg;0.01;Undefined;0;0;0;"

@@ -17,9 +17,8 @@ TREATMENT = "a0000000-0000-4000-8000-0000000000e1"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def home(fresh_home):
+    return fresh_home
 
 
 def _add_waste_treatment(root) -> None:

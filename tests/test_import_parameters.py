@@ -71,7 +71,7 @@ def test_ecospold2_keeps_the_file_amount_when_a_formula_cannot_be_evaluated():
     assert ds["exchanges"][2]["amount"] == pytest.approx(6.0, rel=1e-12)
 
 
-def test_simapro_project_and_process_parameters_import(tmp_path, monkeypatch):
+def test_simapro_project_and_process_parameters_import(tmp_path, fresh_home):
     """The hand-made SimaPro export with its grid's CO2 given as ``co2_rate*2``, a project
     input parameter co2_rate = 0.25 and process parameters: 0.25 x 2 = 0.5 kg CO2, so the
     grid scores dbs.ELECTRICITY = 0.5 + 0.001 x 29.8 kg CO2e/kWh (AR6)."""
@@ -80,7 +80,6 @@ def test_simapro_project_and_process_parameters_import(tmp_path, monkeypatch):
 
     import make_databases as dbs
 
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path / "home"))
     source = dbs.write_simapro(tmp_path / "sp")
     text = source.read_bytes().decode("cp1252")  # as written: CRLF, Windows-1252
     co2 = "Carbon dioxide, fossil;;kg;0.5;Undefined;0;0;0;"

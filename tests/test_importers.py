@@ -1,10 +1,11 @@
 """cfp data import/list/remove: real formats through bw2io, linking, safety, provenance.
 
-Every test that imports runs in a fresh engine home (the user store is persistent state);
-the built-in project is built once per home (~5 s). Expected scores are the hand
-calculations in ``tests/fixtures/make_databases.py`` and, for bw2io's Mobility example,
-the ones below. bw_processing stores matrix values as float32, so a score carries a
-relative error up to ~1e-7 (0.6 is stored as 0.60000002); the tolerance is 1e-6.
+Every test that imports runs in a fresh engine home (the user store is persistent state),
+a copy of the session's built store (``fresh_home``), so the built-in project is built once.
+Expected scores are the hand calculations in ``tests/fixtures/make_databases.py`` and,
+for bw2io's Mobility example, the ones below. bw_processing stores matrix values as
+float32, so a score carries a relative error up to ~1e-7 (0.6 is stored as 0.60000002);
+the tolerance is 1e-6.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cfp_engine.errors import DataError, SpecError
 from cfp_engine.store.imports.safety import check_xml_prolog, safe_extract_zip
 
 import make_databases as dbs
+from conftest import assert_engine_log_seen
 
 GWP = "IPCC 2021 GWP100"
 REL = 1e-6
@@ -43,11 +45,9 @@ MOBILITY_EXPECTED = {
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A fresh engine home: an empty user store."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("CFP_ENGINE_HOME", str(path))
-    return path
+def home(fresh_home):
+    """A fresh engine home: the built-in project and an empty user store."""
+    return fresh_home
 
 
 @pytest.fixture
@@ -352,6 +352,7 @@ def test_a_calculation_reuses_the_score_table(home, tmp_path, caplog):
     again = open_store()
     assert again.manifest["built_at"] == first.manifest["built_at"]
     assert "Building" not in caplog.text  # no re-import, no re-solve
+    assert_engine_log_seen(caplog)
     assert again.manifest["databases"]["es2"]["format"] == "ecospold2"
 
 

@@ -40,11 +40,20 @@ def test_dataset_reproduces_its_cited_figure(builtin_table, row):
 def test_every_material_resolves_to_existing_activities(builtin_table):
     table = load_materials([])
     assert len(table) >= 4
+    virgin = 0
     for material in table:
         for role in ("virgin", "recycled", "eol_recycling", "disposal", "energy_recovery"):
             reference = getattr(material, role)
-            if reference:
-                builtin_table.find(reference, where=f"{material.material}.{role}")
+            if not reference:
+                continue
+            # find() raises on a missing or ambiguous name; check it found the one named.
+            info = builtin_table.find(reference, where=f"{material.material}.{role}")
+            parts = reference.split("::")
+            name = parts[1] if len(parts) > 1 else parts[0]
+            assert info.name == name, (material.material, role, reference, info)
+            assert info.database == (parts[0] if len(parts) > 1 else "cfp-builtin"), reference
+            virgin += role == "virgin"
+    assert virgin == len(table)  # every material has a production route
 
 
 MATERIALS_CSV = ROOT / "inventories" / "materials.csv"

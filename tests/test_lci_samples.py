@@ -2,7 +2,8 @@
 refused with exit 2 and a message naming the file, the datasets and the reason.
 
 Skipped when the shared reference folder is absent. Refusals write nothing, so they
-run in the session's engine home; the one import is removed at the end of its test.
+run in the session's engine home; an import is removed at the end of its test, and the
+WMLCI import, which several tests read, is made once in a home of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from cfp_engine.cli import cli
 
-from conftest import SHARED_REFERENCE
+from conftest import SHARED_REFERENCE, copy_home
 
 SAMPLES = SHARED_REFERENCE / "lci-samples"
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/reference absent")
@@ -452,22 +453,34 @@ def test_skip_invalid_with_nothing_left_is_refused(home):
 
 
 @pytest.fixture(scope="module")
-def wmlci(home):
-    """The WMLCI export imported once: its FEDEFL flows through the built-in map.
+def wmlci_home(built_home, tmp_path_factory):
+    """The WMLCI export imported once, into a home of its own: its FEDEFL flows through the
+    built-in map. In its own home so that the tests that expect no imported database see
+    none, in whatever order they run.
 
     ``--allow-unlinked`` only for its technosphere inputs whose providers are not in the
     export (745); no elementary flow is dropped.
     """
-    done = _import(
-        str(SAMPLES / "olca-jsonld/wmlci-crude-oil.zip"),
-        "--format",
-        "olca-jsonld",
-        "--name",
-        "wm",
-        "--allow-unlinked",
-    )
-    yield done
-    CliRunner().invoke(cli, ["data", "remove", "wm"])
+    home = copy_home(built_home, tmp_path_factory.mktemp("wmlci") / "home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CFP_ENGINE_HOME", str(home))
+        done = _import(
+            str(SAMPLES / "olca-jsonld/wmlci-crude-oil.zip"),
+            "--format",
+            "olca-jsonld",
+            "--name",
+            "wm",
+            "--allow-unlinked",
+        )
+    return home, done
+
+
+@pytest.fixture
+def wmlci(wmlci_home, monkeypatch):
+    """The result of the WMLCI import, with its home current for the test."""
+    home, done = wmlci_home
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(home))
+    return done
 
 
 def test_wmlci_fedefl_flows_are_mapped_and_uncharacterised_ones_left_out(wmlci):

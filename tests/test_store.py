@@ -14,7 +14,7 @@ from cfp_engine.errors import DataError, SpecError
 from cfp_engine.store.access import open_store
 from cfp_engine.store.health import store_status
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, copy_home
 from make_inventories import write_inventory
 
 
@@ -49,8 +49,8 @@ def test_brightway_is_pointed_at_the_store_without_changing_the_environment(tmp_
     assert Path(inside).resolve() == home.resolve() / "brightway"
 
 
-def test_rebuilds_when_the_data_change(tmp_path, monkeypatch):
-    home = tmp_path / "home"
+def test_rebuilds_when_the_data_change(tmp_path, monkeypatch, built_home):
+    home = copy_home(built_home, tmp_path / "home")  # same data, so no build until it changes
     data = tmp_path / "data"
     shutil.copytree(ROOT / "inventories", data / "inventories")
     shutil.copytree(ROOT / "methods", data / "methods")
@@ -98,16 +98,18 @@ def test_two_processes_started_together_build_once(tmp_path):
     assert builds == 1
 
 
-def test_user_inventory_is_imported_once(handmade, builtin_table, caplog):
-    first = open_store([handmade["inventory"]])
+def test_user_inventory_is_imported_once(handmade, fresh_home, caplog):
     caplog.set_level("INFO", logger="cfp_engine")
+    first = open_store([handmade["inventory"]])
+    # The log is seen at all: the first call builds the per-inventory project.
+    assert f"Building Brightway project {first.manifest['project']}" in caplog.text
     caplog.clear()  # only what the second call logs
     second = open_store([handmade["inventory"]])
     assert "Building" not in caplog.text
     assert second.manifest["built_at"] == first.manifest["built_at"]
     assert first.manifest["project"].startswith("cfp-user-")
     assert "handmade" in first.databases and "cfp-builtin" in first.databases
-    assert builtin_table.databases == ["cfp-builtin"]  # the built-in project is untouched
+    assert open_store().databases == ["cfp-builtin"]  # the built-in project is untouched
 
 
 def test_unlinked_exchanges_are_listed(tmp_path, builtin_table):

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from cfp_engine.cli import cli
 
 import make_databases as dbs
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, copy_home
 
 REL = 1e-6
 BASE_SPEC = (
@@ -102,10 +102,10 @@ def _cfp(home: Path, *args: str, kill_at: str | None = None, tmpdir: Path | None
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
+def prepared(tmp_path_factory, built_home):
     """A store with the built-in project and ``base`` imported; the inputs; the totals."""
     root = tmp_path_factory.mktemp("atomic")
-    home = root / "home"
+    home = copy_home(built_home, root / "home")
     inputs = root / "inputs"
     dbs.write_ecospold2(inputs / "base")
     dbs.write_ecospold2(inputs / "new")

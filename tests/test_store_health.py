@@ -26,7 +26,7 @@ from cfp_engine.errors import CorruptCacheError
 from cfp_engine.store.health import sqlite_problem
 from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
-from conftest import ROOT
+from conftest import ROOT, copy_home
 
 HAND_KG_CO2E = 2 * (0.4 * 1.0 + 0.001 * 273.0)  # 1.346
 REL = 1e-6  # float32 matrices
@@ -100,12 +100,10 @@ def _cfp(home: Path, *args: str, kill_at: str | None = None) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, builtin_table, engine_home, handmade):
+def built(tmp_path_factory, built_home, handmade):
     """A store with the built-in project and the hand-made per-inventory project."""
     root = tmp_path_factory.mktemp("health")
-    home = root / "home"
-    shutil.copytree(engine_home, home)
-    assert _cfp(home, "data", "clean").returncode == 0  # other tests' per-inventory projects
+    home = copy_home(built_home, root / "home")
     spec = root / "spec.yaml"
     spec.write_text(SPEC, encoding="utf-8")
     result = _cfp(home, "calc", str(spec), "--inventory", str(handmade["inventory"]))
@@ -243,10 +241,10 @@ SQLITE_DAMAGE = {
 
 @pytest.mark.parametrize("damage", sorted(SQLITE_DAMAGE))
 def test_every_kind_of_damage_to_a_brightway_database_is_found_read_only(
-    engine_home, builtin_table, tmp_path, damage
+    built_home, tmp_path, damage
 ):
     path = tmp_path / "databases.db"
-    shutil.copy(_database(engine_home, "cfp-builtin."), path)
+    shutil.copy(_database(built_home, "cfp-builtin."), path)
     assert sqlite_problem(path) is None
     harm, message = SQLITE_DAMAGE[damage]
     harm(path)
