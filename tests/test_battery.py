@@ -251,3 +251,72 @@ def test_cli_battery_passport_errors(builtin_table, tmp_path):
     assert "needs a 'battery:' section" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+# -- the EU declaration ------------------------------------------------------------------
+
+
+def test_eu_battery_declaration_by_hand(builtin_table, tmp_path):
+    out = tmp_path / "declaration.json"
+    result = run(
+        "label", EXAMPLE, "--format", "eu-battery", "--variant", "eu-2031", "-o", out,
+        *LABEL_FACTS,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    d = json.loads(out.read_text(encoding="utf-8"))
+    assert "Ares(2024)3131389, 29 April 2024" in d["methodology"]["act"]
+    assert d["methodology"]["status"].startswith("draft, not adopted")
+    assert d["functionalUnit"]["totalEnergyKWh"] == 480  # 1 kWh x 60 x 8
+    # The CFF is the draft's rule, so the label is calculated with it (spec has no approach).
+    spec = load_spec(EXAMPLE)
+    disclosure = make_disclosure(spec, variant="eu-2031", approach="cff", facts=FACTS)
+    stages = disclosure.stages_kg_co2e
+    four = sum(stages[s] for s in LIFECYCLE_STAGES)
+    assert d["carbonFootprint"]["kgCO2ePerKWh"] == pytest.approx(four / 480, rel=1e-5)
+    assert d["carbonFootprint"]["absoluteKgCO2ePerBattery"] == pytest.approx(four, rel=1e-5)
+    names = [s["stage"] for s in d["lifeCycleStages"]]
+    assert names == [
+        "Raw material acquisition and pre-processing",
+        "Main product production",
+        "Distribution",
+        "End of life and recycling",
+    ]
+    for entry in d["lifeCycleStages"]:
+        value = stages[entry["engineStage"]] / 480
+        assert entry["kgCO2ePerKWh"] == pytest.approx(value, rel=1e-5)
+        assert entry["sharePercent"] == pytest.approx(100 * value * 480 / four, rel=1e-5)
+    assert sum(s["sharePercent"] for s in d["lifeCycleStages"]) == pytest.approx(100, abs=1e-3)
+    assert d["excludedStages"][0]["stage"] == "Use"
+    cff = d["circularFootprintFormula"]
+    assert cff["draftDefaults"] == {
+        "A": "0.2 for metals, 0.5 otherwise",
+        "B": 0,
+        "R1": "0 unless the recycled content is evidenced",
+    }
+    by_id = {row["component"]: row for row in cff["components"]}
+    assert by_id["cobalt-sulfate"]["R1"] == pytest.approx(0.16)
+    assert by_id["cobalt-sulfate"]["A"] == 0.2 and by_id["graphite"]["A"] == 0.5
+    assert cff["departures"] == []  # every A is 0.2 or 0.5 and every B is 0
+    assert cff["recycledContentNeedingEvidence"] == [
+        "nickel-sulfate: R1 = 0.06",
+        "cobalt-sulfate: R1 = 0.16",
+        "lithium-hydroxide: R1 = 0.06",
+    ]
+    assert d["electricity"]["activitiesInTheSpec"] == ["electricity, grid, CN"]
+    assert any(
+        c.startswith("Full equivalent cycles per year: 60 (draft default (M1))")
+        for c in d["choices"]
+    )
+    assert any("R1 = 0 unless it is evidenced" in c for c in d["choices"])
+
+
+def test_eu_battery_refuses_another_approach(builtin_table, tmp_path):
+    out = tmp_path / "declaration.json"
+    result = run(
+        "label", EXAMPLE, "--format", "eu-battery", "--approach", "cut-off", "-o", out,
+        *LABEL_FACTS,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "Error: the draft delegated act requires the Circular Footprint Formula" in result.output
+    assert not out.exists()

@@ -53,7 +53,7 @@ from cfp_engine.spec.documents import dump_json
     "--study-url",
     default=None,
     metavar="URL",
-    help="battery-passport: URL of the public carbon footprint study "
+    help="battery-passport, eu-battery: URL of the public carbon footprint study "
     "(overrides battery.carbon_footprint_study).",
 )
 @click.option("--company-name", default=None, help="Overrides label.company_name.")
@@ -139,6 +139,8 @@ def label(
         outputs={"--output": output},
     )
     spec = load_spec(spec_path)
+    if fmt == "eu-battery" and approach is None and spec.with_variant(variant).approach is None:
+        approach = "cff"  # the draft delegated act's rule; a different one is refused
     created_at = None
     if created:
         try:

@@ -4,9 +4,19 @@ A light module (no imports), so the CLI can offer the choices without loading th
 """
 
 #: PACT v3, PACT v2, the Catena-X PCF aspect model, the disclosure itself as JSON, the
-#: readable label and report in Markdown and HTML, and the Battery Pass records.
-LABEL_FORMATS = ("pact", "pact-v2", "catena-x", "json", "md", "html", "battery-passport")
+#: readable label and report in Markdown and HTML, the Battery Pass records and the
+#: EU Battery Regulation's carbon footprint declaration.
+LABEL_FORMATS = (
+    "pact",
+    "pact-v2",
+    "catena-x",
+    "json",
+    "md",
+    "html",
+    "battery-passport",
+    "eu-battery",
+)
 #: The formats that need the product spec's ``battery:`` section.
-BATTERY_FORMATS = ("battery-passport",)
+BATTERY_FORMATS = ("battery-passport", "eu-battery")
 #: The formats a person reads (rendered by :mod:`cfp_engine.labels.readable`).
 READABLE_FORMATS = ("md", "html")

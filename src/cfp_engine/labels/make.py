@@ -2,7 +2,8 @@
 
 The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect model),
 ``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report),
-``battery-passport`` (Battery Pass carbon footprint and recycled content; needs the spec).
+``battery-passport`` (Battery Pass carbon footprint and recycled content) and
+``eu-battery`` (Regulation (EU) 2023/1542 Art. 7 declaration); these two need the spec.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def render_label(
         The spec the disclosure was made from, variant applied; needed by the battery
         formats (its ``battery:`` section and components).
     study_url
-        For ``battery-passport``: the carbon footprint study URL (overrides the spec's).
+        For the battery formats: the carbon footprint study URL (overrides the spec's).
 
     Raises
     ------
@@ -120,9 +121,11 @@ def render_label(
     if fmt in BATTERY_FORMATS:
         if product is None:
             raise SpecError(f"the {fmt} format needs the product spec (product=...)")
-        from cfp_engine.labels.battery import to_battery_passport
-
-        document = to_battery_passport(disclosure, product, study_url=study_url)
+        if fmt == "eu-battery":
+            from cfp_engine.labels.eu_battery import to_eu_battery as convert
+        else:
+            from cfp_engine.labels.battery import to_battery_passport as convert
+        document = convert(disclosure, product, study_url=study_url)
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt in READABLE_FORMATS:
         from cfp_engine.labels.readable import render as label_render
