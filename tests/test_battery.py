@@ -320,3 +320,26 @@ def test_eu_battery_refuses_another_approach(builtin_table, tmp_path):
     assert result.output.count("\n") == 1
     assert "Error: the draft delegated act requires the Circular Footprint Formula" in result.output
     assert not out.exists()
+
+
+def test_declared_unit_scaling(eu_2031):
+    """A 75 kWh pack of these cells: 75 declared units per battery, 75 x 60 x 8 kWh delivered."""
+    from dataclasses import replace
+
+    disclosure, product = eu_2031
+    four = sum(disclosure.stages_kg_co2e[s] for s in LIFECYCLE_STAGES)
+    document = _example_document()
+    document["battery"]["usable_capacity"] = "75 kWh"
+    pack = spec_from_dict(document, source=str(EXAMPLE), base_dir=EXAMPLES).with_variant("eu-2031")
+    record = to_battery_passport(disclosure, pack, study_url=STUDY)["CarbonFootprint"]["payload"]
+    assert record["absoluteCarbonFootprint"] == pytest.approx(75 * four, rel=1e-5)
+    # 75 x four / 36,000 kWh = four / 480: the per-kWh figure does not depend on the size.
+    assert record["batteryCarbonFootprint"] == pytest.approx(four / 480, rel=1e-5)
+    # Declared per piece: one piece is one battery, whatever its capacity.
+    per_piece = replace(disclosure, declared_unit="1 piece", declared_unit_of_measurement="piece")
+    record = to_battery_passport(per_piece, pack, study_url=STUDY)["CarbonFootprint"]["payload"]
+    assert record["absoluteCarbonFootprint"] == pytest.approx(four, rel=1e-5)
+    assert record["batteryCarbonFootprint"] == pytest.approx(four / 36_000, rel=1e-5)
+    per_kg = replace(disclosure, declared_unit="1 kg", declared_unit_of_measurement="kilogram")
+    with pytest.raises(SpecError, match=r"declared unit of energy .* or '1 piece'"):
+        to_battery_passport(per_kg, pack, study_url=STUDY)
