@@ -49,6 +49,13 @@ from cfp_engine.spec.documents import dump_json
     show_default=True,
     help="Catena-X PCF aspect model version (10.0.0 is a release candidate).",
 )
+@click.option(
+    "--study-url",
+    default=None,
+    metavar="URL",
+    help="battery-passport, eu-battery: URL of the public carbon footprint study "
+    "(overrides battery.carbon_footprint_study).",
+)
 @click.option("--company-name", default=None, help="Overrides label.company_name.")
 @click.option(
     "--company-id",
@@ -107,6 +114,7 @@ def label(
     approach,
     lang,
     catena_x_version,
+    study_url,
     company_name,
     company_ids,
     product_ids,
@@ -131,6 +139,8 @@ def label(
         outputs={"--output": output},
     )
     spec = load_spec(spec_path)
+    if fmt == "eu-battery" and approach is None and spec.with_variant(variant).approach is None:
+        approach = "cff"  # the draft delegated act's rule; a different one is refused
     created_at = None
     if created:
         try:
@@ -160,7 +170,14 @@ def label(
         seed=seed,
     )
     _warn(disclosure.result.get("warnings", []))
-    text = render_label(disclosure, fmt, lang=lang, catena_x_version=catena_x_version)
+    text = render_label(
+        disclosure,
+        fmt,
+        lang=lang,
+        catena_x_version=catena_x_version,
+        product=spec.with_variant(variant),
+        study_url=study_url,
+    )
     if output:
         write_text_atomically(output, text)
         click.echo(f"Label written to {output}", err=True)

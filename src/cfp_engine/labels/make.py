@@ -1,7 +1,9 @@
 """Make a label: calculate, build the disclosure, render it in the asked format.
 
 The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect model),
-``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report).
+``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report),
+``battery-passport`` (Battery Pass carbon footprint and recycled content) and
+``eu-battery`` (Regulation (EU) 2023/1542 Art. 7 declaration); these two need the spec.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from cfp_engine.errors import SpecError
 from cfp_engine.labels.catenax_model import LATEST_RELEASE
 from cfp_engine.labels.disclosure import Disclosure, build_disclosure
 from cfp_engine.labels.facts import label_facts
-from cfp_engine.labels.formats import LABEL_FORMATS, READABLE_FORMATS
+from cfp_engine.labels.formats import BATTERY_FORMATS, LABEL_FORMATS, READABLE_FORMATS
 from cfp_engine.spec.documents import dump_json
 from cfp_engine.spec.product import ProductSpec
 
@@ -71,6 +73,8 @@ def render_label(
     *,
     lang: str = "en",
     catena_x_version: str = LATEST_RELEASE,
+    product: ProductSpec | None = None,
+    study_url: str | None = None,
 ) -> str:
     """The label text in ``fmt``.
 
@@ -84,6 +88,11 @@ def render_label(
         ``"en"`` or ``"ja"``, for the readable formats.
     catena_x_version
         One of :data:`cfp_engine.labels.catenax_model.MODEL_VERSIONS`, for ``catena-x``.
+    product
+        The spec the disclosure was made from, variant applied; needed by the battery
+        formats (its ``battery:`` section and components).
+    study_url
+        For the battery formats: the carbon footprint study URL (overrides the spec's).
 
     Raises
     ------
@@ -108,6 +117,15 @@ def render_label(
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt == "json":
         document = disclosure_document(disclosure)
+        return dump_json(document, what=what, indent=2, ensure_ascii=False)
+    if fmt in BATTERY_FORMATS:
+        if product is None:
+            raise SpecError(f"the {fmt} format needs the product spec (product=...)")
+        if fmt == "eu-battery":
+            from cfp_engine.labels.eu_battery import to_eu_battery as convert
+        else:
+            from cfp_engine.labels.battery import to_battery_passport as convert
+        document = convert(disclosure, product, study_url=study_url)
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
     if fmt in READABLE_FORMATS:
         from cfp_engine.labels.readable import render as label_render

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cfp_engine.errors import SpecError, quote_input
+from cfp_engine.spec.battery import BatterySpec, parse_battery
 from cfp_engine.spec.distributions import (
     Distribution,
     parse_amount_distribution,
@@ -99,6 +100,8 @@ class ProductSpec:
     variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     variant: str | None = None
     label: Mapping[str, Any] = field(default_factory=dict)
+    #: The battery functional unit and Battery Pass facts (``battery:``), if given.
+    battery: BatterySpec | None = None
     source: str = "<spec>"
     sha256: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -252,6 +255,15 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
     }
     if not components and not any(stages.values()):
         raise SpecError(f"{source}: the product has no components and no stage activities")
+    battery = None
+    if document.get("battery") is not None:
+        battery = parse_battery(document["battery"], f"{source}: battery")
+        unknown = [e.component for e in battery.elements if e.component not in set(ids)]
+        if unknown:
+            raise SpecError(
+                f"{source}: battery.elements: unknown component {', '.join(unknown)} "
+                f"(components: {', '.join(ids)})"
+            )
     variants = document.get("variants", {}) or {}
     for name, variant in variants.items():
         _check_variant(name, variant, ids, source)
@@ -267,6 +279,7 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
         stages=stages,
         variants=variants,
         label=document.get("label", {}) or {},
+        battery=battery,
         source=source,
         sha256=hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest(),
         raw=document,
