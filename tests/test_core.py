@@ -437,3 +437,17 @@ def test_the_virgin_baseline_plan_has_no_recycled_content(write_spec):
     plan = FootprintCalculator().plan(widget(write_spec))
     assert [p.parameters.R1 for p in plan.components] == [0.4, 0.5]
     assert [p.parameters.R1 for p in plan.virgin_baseline().components] == [0.0, 0.0]
+
+
+def test_cff_note_names_only_the_defaults_used(builtin_table):
+    # materials.csv gives nickel sulfate (GREET) A = 0.2 but no quality ratios: the note
+    # must not claim A = 0.5 was used.
+    spec = spec_from_dict(
+        {
+            "product": {"id": "ni", "name": "1 kg NiSO4", "declared_unit": "1 kg"},
+            "components": [{"id": "salt", "material": "nickel sulfate (GREET)", "mass": "1 kg"}],
+        }
+    )
+    result = calculate_footprint(spec, approach="cff", table=builtin_table)
+    (note,) = [w for w in result.warnings if "PEF defaults used" in w]
+    assert note.endswith("PEF defaults used (Qsin/Qp = 1, Qsout/Qp = 1)"), note

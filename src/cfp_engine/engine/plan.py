@@ -352,10 +352,15 @@ def _material_parameters(
     if approach == "cff":
         missing = [n for n in ("A", "Qsin_Qp", "Qsout_Qp") if getattr(material, n) is None]
         if missing:
+            defaults = {
+                "A": f"A = {DEFAULT_A:g}",
+                "Qsin_Qp": "Qsin/Qp = 1",
+                "Qsout_Qp": "Qsout/Qp = 1",
+            }
             notes.append(
                 f"{where}: material {material.material!r} has no "
-                f"{', '.join(missing)} in its table; PEF defaults used (A = 0.5, "
-                "quality ratios 1)"
+                f"{', '.join(missing)} in its table; PEF defaults used "
+                f"({', '.join(defaults[name] for name in missing)})"
             )
     return values
 
