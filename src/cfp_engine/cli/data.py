@@ -15,6 +15,7 @@ from cfp_engine.cli._base import (
 )
 from cfp_engine.files.checks import check_input_path
 from cfp_engine.spec.documents import dump_json
+from cfp_engine.spec.materials import PRIORITY_PRODUCTS
 from cfp_engine.store.imports.formats import FORMATS
 
 
@@ -171,15 +172,23 @@ def data_build():
 @materials_option()
 @inventory_option("Extra inventory file the tables refer to; repeatable.")
 @method_option("Impact method (default IPCC 2021 GWP100).")
+@click.option(
+    "--priority",
+    type=click.Choice(PRIORITY_PRODUCTS, case_sensitive=False),
+    default=None,
+    help="Only the materials of one priority product group (materials.csv priority_product).",
+)
 @format_option("table", "json", "csv", default="table")
-def data_materials(materials, inventories, method, fmt):
+def data_materials(materials, inventories, method, priority, fmt):
     """Virgin and recycled kg CO2e per kg of each material, and the reduction."""
     from cfp_engine.render.data_views import list_material_factors
     from cfp_engine.render.tables import render_material_factors
     from cfp_engine.store.access import open_store
 
     check_paths(inventories=inventories, materials=materials)
-    rows = list_material_factors(open_store(inventories), materials=materials, method=method)
+    rows = list_material_factors(
+        open_store(inventories), materials=materials, method=method, priority=priority
+    )
     if fmt == "json":
         click.echo(dump_json(rows, what="cfp data materials", indent=2, ensure_ascii=False))
     else:

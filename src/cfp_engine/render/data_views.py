@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cfp_engine.spec.materials import load_materials
+from cfp_engine.errors import SpecError
+from cfp_engine.spec.materials import PRIORITY_PRODUCTS, load_materials
 from cfp_engine.spec.methods import INDICATORS, resolve_method
 from cfp_engine.spec.units import convert_to_activity_unit, registry
 from cfp_engine.store.scores import ScoreTable
@@ -29,16 +30,43 @@ def _per_kg(table: ScoreTable, reference: str | None, method: str, where: str) -
 
 
 def list_material_factors(
-    table: ScoreTable, *, materials: Sequence[str | Path] = (), method: str | None = None
+    table: ScoreTable,
+    *,
+    materials: Sequence[str | Path] = (),
+    method: str | None = None,
+    priority: str | None = None,
 ) -> list[dict[str, Any]]:
     """Virgin and recycled kg CO2e per kg of every material, and the reduction.
 
-    ``reduction`` is ``1 - recycled / virgin`` (``None`` without a recycled route);
-    ``R2``, ``R3`` and ``A`` are the table's end-of-life defaults (shares, 0 when not given).
+    Parameters
+    ----------
+    table : ScoreTable
+        The store whose activities the materials tables refer to.
+    materials : sequence of path, optional
+        User materials tables added to the built-in one.
+    method : str, optional
+        Impact method; default IPCC 2021 GWP100.
+    priority : str, optional
+        Keep only the materials whose ``priority_product`` column is this group
+        (``battery``, ``pv`` or ``clothing``); all materials when ``None``.
+
+    Returns
+    -------
+    list of dict
+        One row per material. ``reduction`` is ``1 - recycled / virgin`` (``None``
+        without a recycled route); ``R2``, ``R3`` and ``A`` are the table's end-of-life
+        defaults (shares, 0 when not given).
     """
     method_name = resolve_method(method).name
+    if priority is not None and priority.lower() not in PRIORITY_PRODUCTS:
+        raise SpecError(
+            f"unknown priority product group {priority!r}; "
+            f"expected one of {', '.join(PRIORITY_PRODUCTS)}"
+        )
     rows = []
     for material in load_materials(materials):
+        if priority is not None and material.priority_product != priority.lower():
+            continue
         virgin = _per_kg(table, material.virgin, method_name, f"{material.origin}: virgin")
         recycled = _per_kg(table, material.recycled, method_name, f"{material.origin}: recycled")
         reduction = 1.0 - recycled / virgin if recycled is not None and virgin else None
@@ -52,6 +80,7 @@ def list_material_factors(
                 "R3": material.R3,
                 "A": material.A,
                 "source": material.source,
+                "priority_product": material.priority_product,
             }
         )
     return rows

@@ -113,6 +113,7 @@ def render_material_factors(rows: list[dict], *, csv_format: bool = False) -> st
             "R3",
             "A",
             "source",
+            "priority_product",
         ]
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()

@@ -36,7 +36,12 @@ KNOWN_COLUMNS = (
     "source",
     "description",
     "notes",
+    "priority_product",
 )
+# The product groups the recycled-content strategy names as priorities (issue 15); a
+# material tagged with one is listed by `cfp data materials --priority GROUP` and in the
+# table of examples/README.md, so the list lives in the data, not in a script.
+PRIORITY_PRODUCTS = ("battery", "pv", "clothing")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class MaterialSpec:
     biogenic_carbon_content: float | None = None  # kg C per kg of material
     source: str = ""
     description: str = ""
+    priority_product: str = ""  # one of PRIORITY_PRODUCTS, or "" for none
     origin: str = ""  # file:line the row came from
 
 
@@ -87,6 +93,16 @@ def _number(row: Mapping[str, str], column: str, where: str, *, share: bool) -> 
 
 def _text(row: Mapping[str, str], column: str) -> str | None:
     return (row.get(column) or "").strip() or None
+
+
+def _priority(row: Mapping[str, str], where: str) -> str:
+    text = (row.get("priority_product") or "").strip()
+    if text and text.lower() not in PRIORITY_PRODUCTS:
+        raise SpecError(
+            f"{where}: column priority_product: {quote_input(text)} is not one of "
+            f"{', '.join(PRIORITY_PRODUCTS)} (or empty)"
+        )
+    return text.lower()
 
 
 def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
@@ -144,6 +160,7 @@ def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
                 biogenic_carbon_content=_number(row, "biogenic_carbon_content", where, share=True),
                 source=(row.get("source") or "").strip(),
                 description=(row.get("description") or "").strip(),
+                priority_product=_priority(row, where),
                 origin=where,
             )
     return table
