@@ -36,7 +36,7 @@ from cfp_engine.spec.product import (
     ComponentSpec,
     ProductSpec,
 )
-from cfp_engine.spec.units import convert_to_activity_unit, registry
+from cfp_engine.spec.units import convert_magnitude, convert_to_activity_unit, registry
 from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
 if TYPE_CHECKING:
@@ -152,12 +152,19 @@ class DemandTerm:
     def amount(self) -> float:
         """The nominal amount in the activity's unit."""
         if self.component is None:
-            quantity = self.item.amount
-        elif self.role in ENERGY_ROLES:
-            quantity = registry().Quantity(self.per_size * self.component.mass_kg, "megajoule")
+            return self._convert(self.item.amount)
+        # Floats, not pint arithmetic, per term: pint took most of the time of a
+        # 10^5-component spec (issue 13); convert_magnitude still checks the dimension.
+        if self.role in ENERGY_ROLES:
+            magnitude, units = self.per_size * self.component.mass_kg, "megajoule"
         else:
-            quantity = self.component.mass * self.per_size
-        return self._convert(quantity)
+            magnitude, units = (
+                self.component.mass.magnitude * self.per_size,
+                self.component.mass.units,
+            )
+        return convert_magnitude(
+            magnitude, units, self.activity.unit, where=self.where, activity=self.activity.name
+        )
 
     def unit_amount(self) -> float:
         """Activity units per one unit of :attr:`basis`."""

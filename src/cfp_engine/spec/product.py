@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from cfp_engine.spec.distributions import (
     split_uncertain,
 )
 from cfp_engine.spec.documents import DocumentError, load_json, load_yaml
-from cfp_engine.spec.units import parse_amount, parse_quantity, parse_share
+from cfp_engine.spec.units import magnitude_in, parse_amount, parse_quantity, parse_share
 
 if TYPE_CHECKING:
     import pint
@@ -67,9 +67,10 @@ class ComponentSpec:
     #: Distributions of ``mass`` (in kg) and ``recycled_content`` (share), where given.
     distributions: Mapping[str, Distribution] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def mass_kg(self) -> float:
-        return float(self.mass.to("kilogram").magnitude)
+        """The mass in kg (converted once: the calculation reads it per demand item)."""
+        return magnitude_in(self.mass, "kilogram")
 
 
 @dataclass(frozen=True)
@@ -289,10 +290,10 @@ def _parse_mass(value: Any, where: str) -> tuple[pint.Quantity, Distribution | N
     mass = parse_amount(nominal, "mass", where=where)
     if mass.magnitude < 0:
         raise SpecError(f"{where}: {nominal!r} is negative; a mass must be >= 0")
-    mass_kg = float(mass.to("kilogram").magnitude)
+    mass_kg = magnitude_in(mass, "kilogram")
 
     def in_kg(text: Any) -> float:
-        return float(parse_amount(text, "mass", where=where).to("kilogram").magnitude)
+        return magnitude_in(parse_amount(text, "mass", where=where), "kilogram")
 
     return mass, parse_amount_distribution(uncertainty, mass_kg, in_kg, where=where)
 
