@@ -16,12 +16,14 @@ import math
 import os
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
+from cfp_engine.engine.results import _non_finite
 from cfp_engine.errors import CalculationError, SpecError, UnitError, quote_input
 from cfp_engine.paths import inventories_dir
 from cfp_engine.spec.documents import dump_json
@@ -537,3 +539,25 @@ def test_any_plain_number_and_unit_round_trips(value, unit):
 def test_any_comma_between_digits_is_refused(whole, fraction, unit, space):
     with pytest.raises(UnitError, match="has a comma or separator in the number"):
         parse_quantity(f"{whole},{fraction}{space}{unit}", where="w")
+
+
+@pytest.mark.parametrize(
+    ("document", "found"),
+    [
+        ({"a": [1.0, {"b": (2.0, "x", None, True, 3)}]}, False),
+        ({"a": [1.0, {"b": (2.0, float("nan"))}]}, True),
+        ({"components": [{"mass_kg": 1.0}] * 3 + [{"mass_kg": -math.inf}]}, True),
+        ({"ghg": {"fossil": np.float64(math.inf)}}, True),  # a float subclass
+        ({"text": "inf", "count": 10**400}, False),  # no float in there
+    ],
+)
+def test_non_finite_values_are_found_at_any_depth(document, found):
+    assert _non_finite(document) is found
+
+
+def test_a_container_holding_itself_is_walked_once():
+    document: dict = {"total": 1.0}
+    document["self"] = document
+    assert _non_finite(document) is False
+    document["items"] = [document, [math.nan]]
+    assert _non_finite(document) is True
