@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -60,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CFP_ENGINE_HOME", tempfile.mkdtemp(prefix="cfp-bench-"))
 
     from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.json_text import dumps_json
     from cfp_engine.spec.product import load_spec
 
     calculator = FootprintCalculator()
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             loaded = time.perf_counter()
             result = calculator.calculate(spec)
             calculated = time.perf_counter()
-            text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+            text = dumps_json(result.to_dict(), ensure_ascii=False)  # as cfp calc writes it
             written = time.perf_counter()
             assert len(result.components) == count and text
             total = written - start

@@ -1,0 +1,66 @@
+"""dumps_json writes the text json.dumps(indent=...) writes, character for character."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfp_engine.spec.json_text import dumps_json
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)  # any code point: controls, quotes, non-ASCII, surrogates
+)
+KEYS = st.text(max_size=8) | st.integers() | st.floats() | st.booleans() | st.none()
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=5).map(tuple)
+        | st.dictionaries(KEYS, inner, max_size=5)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(DOCUMENTS, st.booleans(), st.sampled_from([2, 0, 4, "\t"]))
+def test_same_text_as_json_dumps(document, ensure_ascii, indent):
+    expected = json.dumps(document, indent=indent, ensure_ascii=ensure_ascii)
+    assert dumps_json(document, indent=indent, ensure_ascii=ensure_ascii) == expected
+
+
+def test_indentation_written_out():
+    document = {"a": [1, 2.5], "b": {}, "c": {"d": None, "e": "é"}, "f": []}
+    assert dumps_json(document, ensure_ascii=False) == (
+        '{\n  "a": [\n    1,\n    2.5\n  ],\n  "b": {},\n'
+        '  "c": {\n    "d": null,\n    "e": "é"\n  },\n  "f": []\n}'
+    )
+
+
+def test_float_subclasses_are_written_as_floats():
+    # numpy's float64 is a float: json writes its repr, plain or among containers.
+    document = {"x": np.float64(0.1), "y": [np.float64(2.5), {"z": np.float64(-1e300)}]}
+    assert dumps_json(document) == json.dumps(document, indent=2)
+    assert '"x": 0.1' in dumps_json(document)
+
+
+def test_values_json_cannot_write_raise_its_type_error():
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        dumps_json({"a": [1, {2, 3}]})
+    with pytest.raises(TypeError, match="Object of type complex is not JSON serializable"):
+        dumps_json({"a": 1j})
+    with pytest.raises(TypeError, match="keys must be str, int, float, bool or None"):
+        dumps_json({"a": {(1, 2): "tuple key"}, "b": [1]})
+
+
+def test_a_container_holding_itself_is_an_error():
+    document: dict = {"list": [1]}
+    document["list"].append(document)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        dumps_json(document)
