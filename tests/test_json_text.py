@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfp_engine.spec.json_text import dumps_json
+from cfp_engine.spec.json_text import dumps_json, iter_json
 
 SCALARS = (
     st.none()
@@ -33,6 +33,8 @@ DOCUMENTS = st.recursive(
 def test_same_text_as_json_dumps(document, ensure_ascii, indent):
     expected = json.dumps(document, indent=indent, ensure_ascii=ensure_ascii)
     assert dumps_json(document, indent=indent, ensure_ascii=ensure_ascii) == expected
+    pieces = iter_json(document, indent=indent, ensure_ascii=ensure_ascii, size=1)
+    assert "".join(pieces) == expected
 
 
 def test_indentation_written_out():
@@ -41,6 +43,18 @@ def test_indentation_written_out():
         '{\n  "a": [\n    1,\n    2.5\n  ],\n  "b": {},\n'
         '  "c": {\n    "d": null,\n    "e": "é"\n  },\n  "f": []\n}'
     )
+
+
+def test_a_result_is_written_in_pieces():
+    document = {
+        "total": 1.5,
+        "components": [{"id": f"c{i}", "kg": i / 7, "parameters": {"R1": 0.3}} for i in range(40)],
+        "line_items": [{"stage": "use", "ghg": {"fossil": i / 3}} for i in range(40)],
+    }
+    pieces = list(iter_json(document, size=500))
+    assert len(pieces) > 10
+    assert all(len(piece) < 500 + 200 for piece in pieces)  # a piece ends past size by < 1 item
+    assert "".join(pieces) == json.dumps(document, indent=2)
 
 
 def test_float_subclasses_are_written_as_floats():

@@ -13,7 +13,7 @@ are walked in Python. The text is the same, character for character
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any
 
@@ -41,7 +41,32 @@ def dumps_json(document: Any, *, indent: int | str = 2, ensure_ascii: bool = Tru
     ValueError
         A container that contains itself.
     """
-    return _Writer(indent, ensure_ascii).text(document, 0)
+    return "".join(iter_json(document, indent=indent, ensure_ascii=ensure_ascii))
+
+
+def iter_json(
+    document: Any, *, indent: int | str = 2, ensure_ascii: bool = True, size: int = 1 << 20
+) -> Iterator[str]:
+    """The text of :func:`dumps_json` in pieces of about ``size`` characters.
+
+    For writing to a stream without holding the whole text: the elements of the
+    document's containers and of theirs (a result's components and line items) are
+    written one by one. Parameters and errors as for :func:`dumps_json`.
+    """
+    writer = _Writer(indent, ensure_ascii)
+    batch: list[str] = []
+    length = 0
+    for piece in writer.pieces(document, 0, _STREAMED_LEVELS):
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch)
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch)
+
+
+_STREAMED_LEVELS = 2  # the document and its lists: components, line items
 
 
 class _Writer:
@@ -55,24 +80,25 @@ class _Writer:
 
     def text(self, value: Any, level: int) -> str:
         """The JSON text of ``value``, whose first line is indented ``level`` times."""
-        if isinstance(value, dict):
-            return self.container(value, True, level)
-        if isinstance(value, (list, tuple)):
-            return self.container(value, False, level)
+        if isinstance(value, (dict, list, tuple)):
+            return "".join(self.pieces(value, level, 0))
         return self.scalar(value, level)
 
-    def container(self, value: Any, mapping: bool, level: int) -> str:
-        brackets = "{}" if mapping else "[]"
+    def pieces(self, value: Any, level: int, split: int) -> Iterator[str]:
+        """The text of ``value`` in pieces: one per element down ``split`` levels."""
+        mapping = isinstance(value, dict)
+        if not mapping and not isinstance(value, (list, tuple)):
+            yield self.scalar(value, level)
+            return
         if not value:
-            return brackets
+            yield "{}" if mapping else "[]"
+            return
         if id(value) in self.open:
             raise ValueError("Circular reference detected")
         self.open.add(id(value))
         inner = "\n" + self.indent * (level + 1)
         encode = self.encoder(level + 1)
-        # Each container is joined on its own: one string per line item, not one per
-        # value, is what the result's text holds until the end.
-        parts = [brackets[0]]
+        yield "{" if mapping else "["
         separator = inner
         run: list = []  # consecutive plain values (or items), written in one C call
         for entry in value.items() if mapping else value:
@@ -80,19 +106,22 @@ class _Writer:
                 run.append(entry)
                 continue
             if run:
-                parts.append(separator + encode(dict(run) if mapping else run)[1:-1])
+                # One C call; its item separator indents the level. Its brackets go.
+                yield separator + encode(dict(run) if mapping else run)[1:-1]
                 separator, run = "," + inner, []
             if mapping:
                 key, entry = entry
-                parts.append(separator + self.key(key) + self.text(entry, level + 1))
+                separator += self.key(key)
+            if split:
+                yield separator
+                yield from self.pieces(entry, level + 1, split - 1)
             else:
-                parts.append(separator + self.text(entry, level + 1))
+                yield separator + self.text(entry, level + 1)
             separator = "," + inner
         if run:
-            parts.append(separator + encode(dict(run) if mapping else run)[1:-1])
-        parts.append(f"\n{self.indent * level}{brackets[1]}")
+            yield separator + encode(dict(run) if mapping else run)[1:-1]
+        yield f"\n{self.indent * level}{'}' if mapping else ']'}"
         self.open.discard(id(value))
-        return "".join(parts)
 
     def encoder(self, level: int) -> Callable[[Any], str]:
         """json's encoder of plain values, items indented for ``level``, made once.
