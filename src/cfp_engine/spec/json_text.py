@@ -80,9 +80,17 @@ class _Writer:
 
     def text(self, value: Any, level: int) -> str:
         """The JSON text of ``value``, whose first line is indented ``level`` times."""
-        if isinstance(value, (dict, list, tuple)):
-            return "".join(self.pieces(value, level, 0))
-        return self.scalar(value, level)
+        if isinstance(value, dict):
+            values, brackets = value.values(), "{}"
+        elif isinstance(value, (list, tuple)):
+            values, brackets = value, "[]"
+        else:
+            return self.scalar(value, level)
+        if value and all(type(v) in _PLAIN for v in values):  # the common case: one C call
+            text = self.encoder(level + 1)(value)
+            inner = self.indent * (level + 1)
+            return f"{brackets[0]}\n{inner}{text[1:-1]}\n{self.indent * level}{brackets[1]}"
+        return "".join(self.pieces(value, level, 0))
 
     def pieces(self, value: Any, level: int, split: int) -> Iterator[str]:
         """The text of ``value`` in pieces: one per element down ``split`` levels."""
