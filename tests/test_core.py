@@ -437,3 +437,17 @@ def test_the_virgin_baseline_plan_has_no_recycled_content(write_spec):
     plan = FootprintCalculator().plan(widget(write_spec))
     assert [p.parameters.R1 for p in plan.components] == [0.4, 0.5]
     assert [p.parameters.R1 for p in plan.virgin_baseline().components] == [0.0, 0.0]
+
+
+def test_the_virgin_baseline_demand_is_made_one_component_at_a_time(write_spec):
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.engine.plan import product_demand
+
+    calculator = FootprintCalculator()
+    plan = calculator.plan(widget(write_spec))
+    table = calculator.table_for(plan.product)
+    baseline = product_demand(plan, table, virgin_baseline=True)
+    assert baseline == product_demand(plan.virgin_baseline(), table)
+    # widget: recycled content 0.4 and 0.5, so the baseline has no recycled role at all
+    assert "recycled" in {d.role for d in product_demand(plan, table)}
+    assert "recycled" not in {d.role for d in baseline}

@@ -555,9 +555,22 @@ def test_non_finite_values_are_found_at_any_depth(document, found):
     assert _non_finite(document) is found
 
 
-def test_a_container_holding_itself_is_walked_once():
+def test_a_container_holding_itself_is_an_error_not_a_hang():
     document: dict = {"total": 1.0}
     document["self"] = document
-    assert _non_finite(document) is False
-    document["items"] = [document, [math.nan]]
-    assert _non_finite(document) is True
+    with pytest.raises(RecursionError, match="nested more than 1000 levels deep"):
+        _non_finite(document)
+
+
+def test_components_and_line_items_are_checked_one_at_a_time():
+    # check_finite walks iterators lazily: a non-finite value in the last one is found.
+    made = []
+
+    def parts():
+        for i in range(5):
+            made.append(i)
+            yield {"amount": 1.0 if i < 4 else math.inf}
+
+    assert _non_finite({"total": 1.0, "line_items": parts()}) is True
+    assert made == [0, 1, 2, 3, 4]
+    assert _non_finite({"line_items": iter([{"amount": 2.0}, [3.0]])}) is False

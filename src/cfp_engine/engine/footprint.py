@@ -140,7 +140,7 @@ class FootprintCalculator:
         table = self.table_for(product)
         _, material_files = self.materials_for(product)
         demands = product_demand(plan, table)
-        baseline = product_demand(plan.virgin_baseline(), table)
+        baseline = product_demand(plan, table, virgin_baseline=True)
         # Huge inputs overflow: no numpy warnings, but an error naming the input.
         with np.errstate(over="ignore", invalid="ignore"):
             try:

@@ -113,10 +113,7 @@ class ProductPlan:
 
     def virgin_baseline(self) -> ProductPlan:
         """The same product with no recycled content (R1 = 0 in every component)."""
-        components = tuple(
-            replace(p, parameters=replace(p.parameters, R1=0.0)) for p in self.components
-        )
-        return replace(self, components=components)
+        return replace(self, components=tuple(map(_virgin, self.components)))
 
 
 @dataclass(frozen=True)
@@ -176,7 +173,7 @@ class DemandTerm:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 10^6 of them for 10^5 components: no __dict__ each
 class Demand:
     """One entry of the product's demand: an amount of one activity, in its unit."""
 
@@ -197,10 +194,18 @@ def plan_product(
     return ProductPlan(product, approach, components)
 
 
-def product_demand(plan: ProductPlan, table: ScoreTable) -> list[Demand]:
-    """The nominal demand of ``plan``: component roles first, then stage items."""
+def product_demand(
+    plan: ProductPlan, table: ScoreTable, *, virgin_baseline: bool = False
+) -> list[Demand]:
+    """The nominal demand of ``plan``: component roles first, then stage items.
+
+    ``virgin_baseline``: the demand of ``plan.virgin_baseline()``, each component's plan
+    made as it is needed rather than 10^5 of them at once (issue 13: memory).
+    """
     demands = []
     for component_plan in plan.components:
+        if virgin_baseline:
+            component_plan = _virgin(component_plan)
         component_id = component_plan.component.id
         for stage, roles in component_plan.coefficients(plan.approach).items():
             for role, per_kg in roles.items():
@@ -213,6 +218,10 @@ def product_demand(plan: ProductPlan, table: ScoreTable) -> list[Demand]:
     for term in stage_terms(plan.product, table):
         demands.append(Demand(term.stage, None, term.role, term.activity.index, term.amount()))
     return demands
+
+
+def _virgin(plan: ComponentPlan) -> ComponentPlan:
+    return replace(plan, parameters=replace(plan.parameters, R1=0.0))
 
 
 def component_term(

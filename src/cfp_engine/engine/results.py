@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,15 @@ class FootprintResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``cfp calc --format json`` (contract section 3 first)."""
+        return self._document(list)
+
+    def _document(self, collect: Callable[[Iterator[dict]], Any]) -> dict[str, Any]:
+        """:meth:`to_dict` with ``collect`` applied to the component and line-item dicts.
+
+        ``list`` gives the document; ``iter`` one whose components and line items are
+        made one at a time, for :func:`check_finite` (issue 13: for 10^5 components
+        the document takes 200 MB).
+        """
         return {
             "product_id": self.product_id,
             "variant": self.variant,
@@ -140,8 +149,8 @@ class FootprintResult:
             # Extensions beyond the contract.
             "product_name": self.product_name,
             "eol_recycling_share": self.eol_recycling_share,
-            "components": [c.to_dict() for c in self.components],
-            "line_items": [item.to_dict() for item in self.line_items],
+            "components": collect(c.to_dict() for c in self.components),
+            "line_items": collect(item.to_dict() for item in self.line_items),
             "warnings": list(self.warnings),
             "exemptions": list(self.exemptions),
         }
@@ -153,28 +162,45 @@ class FootprintResult:
 def _non_finite(value: Any) -> bool:
     """Whether a JSON-like value holds a float that is infinite or NaN.
 
-    A loop over a stack, with the plain types first: a result of 10^5 components holds
-    6 million values, and a recursive generator per value took 5 s (issue 13). A
-    container met again (shared, or holding itself) is not walked twice.
+    A loop over a stack, floats checked as they are met: a result of 10^5 components
+    holds 6 million values, and a recursive generator per value took 5 s (issue 13).
+    An iterator is walked one element at a time, so its elements may be made on
+    demand. Nesting deeper than :data:`_MAX_DEPTH` (a container holding itself) is a
+    ``RecursionError``, as it was for the recursion.
     """
-    stack, seen = [value], set()
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is float or (kind not in _NOT_FLOAT and isinstance(item, float)):
+        item, depth = stack.pop()
+        if isinstance(item, float):
             if not math.isfinite(item):
                 return True
-        elif kind in _NOT_FLOAT or id(item) in seen:
             continue
-        elif isinstance(item, Mapping):
-            seen.add(id(item))
-            stack.extend(item.values())
+        if isinstance(item, Mapping):
+            children = item.values()
         elif isinstance(item, (list, tuple)):
-            seen.add(id(item))
-            stack.extend(item)
+            children = item
+        elif isinstance(item, Iterator):
+            element = next(item, _END)
+            if element is not _END:
+                stack.append((item, depth))
+                stack.append((element, depth + 1))
+            continue
+        else:
+            continue
+        if depth >= _MAX_DEPTH:
+            raise RecursionError(f"a value nested more than {_MAX_DEPTH} levels deep")
+        for child in children:
+            kind = type(child)
+            if kind is float:
+                if not math.isfinite(child):
+                    return True
+            elif kind not in _NOT_FLOAT:
+                stack.append((child, depth + 1))
     return False
 
 
+_END = object()
+_MAX_DEPTH = 1000
 _NOT_FLOAT = frozenset({str, int, bool, type(None)})
 
 
@@ -190,7 +216,7 @@ def check_finite(result: FootprintResult, *, source: str) -> FootprintResult:
     CalculationError
         Naming ``source`` (the spec) and the first component or activity at fault.
     """
-    if not _non_finite(result.to_dict()):
+    if not _non_finite(result._document(iter)):
         return result
     hint = "check the amounts and ratios given for it (a realistic value is far below 1e300)"
     for component in result.components:
