@@ -237,8 +237,6 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     where
         The location for messages, e.g. ``"spec.yaml: components[0].mass"``.
     """
-    import pint
-
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UnitError(
             f"{where}: expected a quantity with a unit such as '2 kg', got {quote_input(value)}"
@@ -265,6 +263,8 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     if product:  # "0.25 kg * 3000 km": checked above, at most three bounded factors
         return _parse_product(text, shown, where)
     if units is None:
+        import pint  # only for a new unit text, not per quantity (issue 13)
+
         try:
             units = ureg.parse_units(unit)
         except pint.UndefinedUnitError as exc:
