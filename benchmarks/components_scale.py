@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CFP_ENGINE_HOME", tempfile.mkdtemp(prefix="cfp-bench-"))
 
     from cfp_engine.engine.footprint import FootprintCalculator
-    from cfp_engine.spec.json_text import iter_json
+    from cfp_engine.spec.documents import iter_dump_json
     from cfp_engine.spec.product import load_spec
 
     calculator = FootprintCalculator()
@@ -77,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             loaded = time.perf_counter()
             result = calculator.calculate(spec)
             calculated = time.perf_counter()
-            with open(Path(folder) / "result.json", "w", encoding="utf-8") as out:
-                for piece in iter_json(result.to_dict(), ensure_ascii=False):  # as cfp calc
+            document = result.to_dict()
+            with open(Path(folder) / "result.json", "w", encoding="utf-8") as out:  # as cfp calc
+                for piece in iter_dump_json(document, what=str(path), ensure_ascii=False):
                     out.write(piece)
             written = time.perf_counter()
             assert len(result.components) == count

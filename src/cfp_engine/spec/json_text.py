@@ -18,12 +18,13 @@ from json.encoder import c_make_encoder, encode_basestring, encode_basestring_as
 from typing import Any
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-_INFINITY = float("inf")
 _CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
-def dumps_json(document: Any, *, indent: int | str = 2, ensure_ascii: bool = True) -> str:
-    """``json.dumps(document, indent=indent, ensure_ascii=ensure_ascii)``, the same text.
+def dumps_json(
+    document: Any, *, indent: int | str = 2, ensure_ascii: bool = True, allow_nan: bool = True
+) -> str:
+    """``json.dumps(document, indent=indent, ...)``: the same text, or the same error.
 
     Parameters
     ----------
@@ -33,19 +34,28 @@ def dumps_json(document: Any, *, indent: int | str = 2, ensure_ascii: bool = Tru
         Spaces (or the string) per level, as for :func:`json.dumps`.
     ensure_ascii
         Escape non-ASCII characters, as :func:`json.dumps` does by default.
+    allow_nan
+        Write ``NaN`` and ``Infinity`` (not JSON), as :func:`json.dumps` does by default;
+        ``False``: a ``ValueError`` instead.
 
     Raises
     ------
     TypeError
         A value or key JSON cannot represent, with :func:`json.dumps`'s message.
     ValueError
-        A container that contains itself.
+        A container that contains itself, or a non-finite float with ``allow_nan=False``.
     """
-    return "".join(iter_json(document, indent=indent, ensure_ascii=ensure_ascii))
+    pieces = iter_json(document, indent=indent, ensure_ascii=ensure_ascii, allow_nan=allow_nan)
+    return "".join(pieces)
 
 
 def iter_json(
-    document: Any, *, indent: int | str = 2, ensure_ascii: bool = True, size: int = 1 << 20
+    document: Any,
+    *,
+    indent: int | str = 2,
+    ensure_ascii: bool = True,
+    allow_nan: bool = True,
+    size: int = 1 << 20,
 ) -> Iterator[str]:
     """The text of :func:`dumps_json` in pieces of about ``size`` characters.
 
@@ -53,7 +63,7 @@ def iter_json(
     document's containers and of theirs (a result's components and line items) are
     written one by one. Parameters and errors as for :func:`dumps_json`.
     """
-    writer = _Writer(indent, ensure_ascii)
+    writer = _Writer(indent, ensure_ascii, allow_nan)
     batch: list[str] = []
     length = 0
     for piece in writer.pieces(document, 0, _STREAMED_LEVELS):
@@ -70,9 +80,10 @@ _STREAMED_LEVELS = 2  # the document and its lists: components, line items
 
 
 class _Writer:
-    def __init__(self, indent: int | str, ensure_ascii: bool):
+    def __init__(self, indent: int | str, ensure_ascii: bool, allow_nan: bool):
         self.indent = indent if isinstance(indent, str) else " " * indent
         self.ensure_ascii = ensure_ascii
+        self.allow_nan = allow_nan
         self.encode_string = encode_basestring_ascii if ensure_ascii else encode_basestring
         self.encoders: dict[int, Callable[[Any], str]] = {}  # level -> C encoder of its items
         self.keys: dict[str, str] = {}  # a key's JSON text: results repeat a few keys
@@ -138,23 +149,23 @@ class _Writer:
         10^5 plain containers, so the C encoder is kept (where Python has it).
         """
         if level not in self.encoders:
-            separators = (",\n" + self.indent * level, ": ")
-            encoder = json.JSONEncoder(ensure_ascii=self.ensure_ascii, separators=separators)
-            if c_make_encoder is None:
-                self.encoders[level] = encoder.encode
-            else:
+            item_separator = ",\n" + self.indent * level
+            encoder = json.JSONEncoder(
+                ensure_ascii=self.ensure_ascii,
+                allow_nan=self.allow_nan,
+                separators=(item_separator, ": "),
+            )
+            self.encoders[level] = encoder.encode
+            try:
+                # json.encoder's own call, in JSONEncoder.iterencode, for a one-shot text
+                # with no circular check (plain values cannot hold themselves).
                 chunks = c_make_encoder(
-                    None,
-                    encoder.default,
-                    self.encode_string,
-                    None,
-                    ": ",
-                    separators[0],
-                    False,
-                    False,
-                    True,
-                )  # markers, default, encoder, indent, separators, sort_keys, skipkeys, allow_nan
-                self.encoders[level] = lambda value: "".join(chunks(value, 0))
+                    *(None, encoder.default, self.encode_string, None, ": ", item_separator),
+                    *(False, False, self.allow_nan),  # sort_keys, skipkeys, allow_nan
+                )
+            except TypeError:  # no C encoder (None), or one with other arguments
+                return self.encoders[level]
+            self.encoders[level] = lambda value: "".join(chunks(value, 0))
         return self.encoders[level]
 
     def scalar(self, value: Any, level: int) -> str:
@@ -162,7 +173,7 @@ class _Writer:
         if kind is str:
             return self.encode_string(value)
         if kind is float:
-            return _float_text(value)
+            return _float_text(value, self.allow_nan)
         if kind is int:
             return int.__repr__(value)
         if value is None or kind is bool:
@@ -181,12 +192,12 @@ class _Writer:
         return text
 
 
-def _float_text(value: float) -> str:
-    """json's text of a float (``NaN`` and ``Infinity`` as json writes them by default)."""
+def _float_text(value: float, allow_nan: bool) -> str:
+    """json's text of a float, and its error for a non-finite one with ``allow_nan=False``."""
+    if value - value == 0.0:  # finite
+        return float.__repr__(value)
+    if not allow_nan:
+        raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
     if value != value:
         return "NaN"
-    if value == _INFINITY:
-        return "Infinity"
-    if value == -_INFINITY:
-        return "-Infinity"
-    return float.__repr__(value)
+    return "Infinity" if value > 0 else "-Infinity"
