@@ -1,7 +1,7 @@
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.errors import UnitError
@@ -137,6 +137,7 @@ UNIT_PAIRS = [
 MAGNITUDES = st.floats(min_value=0.0, max_value=1e300, allow_nan=False) | st.integers(0, 10**15)
 
 
+@settings(deadline=None)  # the first example finds pint's factors
 @given(MAGNITUDES, st.sampled_from(UNIT_PAIRS))
 def test_cached_factors_give_pints_float(magnitude, units):
     # The same float as pint's own conversion, not merely a close one: results must not
@@ -149,6 +150,7 @@ def test_cached_factors_give_pints_float(magnitude, units):
     assert converted == expected
 
 
+@settings(deadline=None)
 @given(MAGNITUDES, st.sampled_from(["mg", "g", "kg", "t", "lb", "kilogram"]))
 def test_mass_in_kg_is_pints_float(magnitude, unit):
     quantity = registry().Quantity(magnitude, unit)
