@@ -1,6 +1,7 @@
 """The allocation approaches as pure functions: identities, worked examples, checks."""
 
 import csv
+import dataclasses
 
 import pytest
 from hypothesis import given
@@ -173,3 +174,19 @@ def test_warnings_outside_pef_ranges():
 def test_unknown_approach():
     with pytest.raises(SpecError, match="unknown approach 'magic'"):
         allocation_coefficients("magic", AllocationParameters())
+
+
+def test_as_dict_lists_every_parameter_in_field_order():
+    parameters = AllocationParameters(R1=0.3, R2=0.5, R3=0.2, heat_MJ_per_kg=4.0)
+    assert parameters.as_dict() == {
+        "R1": 0.3,
+        "R2": 0.5,
+        "R3": 0.2,
+        "A": 0.5,
+        "B": 0.0,
+        "Qsin_Qp": 1.0,
+        "Qsout_Qp": 1.0,
+        "heat_MJ_per_kg": 4.0,
+        "electricity_MJ_per_kg": 0.0,
+    }
+    assert list(parameters.as_dict()) == list(dataclasses.asdict(parameters))

@@ -451,3 +451,17 @@ def test_cff_note_names_only_the_defaults_used(builtin_table):
     result = calculate_footprint(spec, approach="cff", table=builtin_table)
     (note,) = [w for w in result.warnings if "PEF defaults used" in w]
     assert note.endswith("PEF defaults used (Qsin/Qp = 1, Qsout/Qp = 1)"), note
+
+
+def test_the_virgin_baseline_demand_is_made_one_component_at_a_time(write_spec):
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.engine.plan import product_demand
+
+    calculator = FootprintCalculator()
+    plan = calculator.plan(widget(write_spec))
+    table = calculator.table_for(plan.product)
+    baseline = product_demand(plan, table, virgin_baseline=True)
+    assert baseline == product_demand(plan.virgin_baseline(), table)
+    # widget: recycled content 0.4 and 0.5, so the baseline has no recycled role at all
+    assert "recycled" in {d.role for d in product_demand(plan, table)}
+    assert "recycled" not in {d.role for d in baseline}

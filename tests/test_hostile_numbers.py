@@ -16,6 +16,7 @@ import math
 import os
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from cfp_engine.cli import cli
 from cfp_engine.errors import CalculationError, SpecError, UnitError, quote_input
 from cfp_engine.paths import inventories_dir
-from cfp_engine.spec.documents import dump_json
+from cfp_engine.spec.documents import dump_json, has_non_finite, iter_dump_json
 from cfp_engine.spec.materials import load_materials_table
 from cfp_engine.spec.units import parse_quantity, parse_share
 
@@ -258,6 +259,16 @@ def test_dump_json_writes_finite_documents_as_json_dumps_does():
     document = {"a": [1.5, None, "\u00e9", {"b": 1e308}], "c": True}
     for options in ({}, {"indent": 2, "ensure_ascii": False}):
         assert dump_json(document, what="w", **options) == json.dumps(document, **options)
+
+
+def test_iter_dump_json_checks_every_figure_before_the_first_piece():
+    document = {"total": 1.0, "line_items": [{"amount": 2.0}] * 3 + [{"amount": math.inf}]}
+    pieces = iter_dump_json(document, what="out.json")
+    with pytest.raises(CalculationError, match=r"^out\.json: line_items\[3\]\.amount is inf"):
+        next(pieces)
+    finite = {"total": 1.0, "line_items": [{"amount": 2.0, "unit": "kg"}] * 3}
+    text = "".join(iter_dump_json(finite, what="out.json", indent=2, ensure_ascii=False))
+    assert text == json.dumps(finite, indent=2, ensure_ascii=False)
 
 
 def test_dump_json_leaves_a_circular_reference_a_bug():
@@ -537,3 +548,38 @@ def test_any_plain_number_and_unit_round_trips(value, unit):
 def test_any_comma_between_digits_is_refused(whole, fraction, unit, space):
     with pytest.raises(UnitError, match="has a comma or separator in the number"):
         parse_quantity(f"{whole},{fraction}{space}{unit}", where="w")
+
+
+@pytest.mark.parametrize(
+    ("document", "found"),
+    [
+        ({"a": [1.0, {"b": (2.0, "x", None, True, 3)}]}, False),
+        ({"a": [1.0, {"b": (2.0, float("nan"))}]}, True),
+        ({"components": [{"mass_kg": 1.0}] * 3 + [{"mass_kg": -math.inf}]}, True),
+        ({"ghg": {"fossil": np.float64(math.inf)}}, True),  # a float subclass
+        ({"text": "inf", "count": 10**400}, False),  # no float in there
+    ],
+)
+def test_non_finite_values_are_found_at_any_depth(document, found):
+    assert has_non_finite(document) is found
+
+
+def test_a_container_holding_itself_is_an_error_not_a_hang():
+    document: dict = {"total": 1.0}
+    document["self"] = document
+    with pytest.raises(RecursionError, match="nested more than 1000 levels deep"):
+        has_non_finite(document)
+
+
+def test_components_and_line_items_are_checked_one_at_a_time():
+    # check_finite walks iterators lazily: a non-finite value in the last one is found.
+    made = []
+
+    def parts():
+        for i in range(5):
+            made.append(i)
+            yield {"amount": 1.0 if i < 4 else math.inf}
+
+    assert has_non_finite({"total": 1.0, "line_items": parts()}) is True
+    assert made == [0, 1, 2, 3, 4]
+    assert has_non_finite({"line_items": iter([{"amount": 2.0}, [3.0]])}) is False

@@ -1,14 +1,20 @@
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfp_engine.errors import UnitError
+from cfp_engine.spec import units
 from cfp_engine.spec.units import (
+    convert_magnitude,
     convert_to_activity_unit,
+    magnitude_in,
     parse_amount,
     parse_quantity,
     parse_share,
     pint_unit_for,
+    registry,
 )
 
 
@@ -111,3 +117,99 @@ def test_mass_round_trip(value, unit):
     kg = convert_to_activity_unit(quantity, "kilogram", where="f", activity="a")
     back = parse_quantity(f"{kg!r} kg", where="f").to(unit).magnitude
     assert back == pytest.approx(value, rel=1e-12)
+
+
+# -- factors found once per pair of units (issue 13) ------------------------------------
+
+UNIT_PAIRS = [
+    ("g", "kilogram"),
+    ("kg", "kilogram"),
+    ("t", "kilogram"),
+    ("lb", "kilogram"),
+    ("kWh", "megajoule"),
+    ("MJ", "kilowatt hour"),
+    ("kg*km", "ton kilometer"),
+    ("L", "cubic meter"),
+    ("pcs", "unit"),
+]
+
+
+MAGNITUDES = st.floats(min_value=0.0, max_value=1e300, allow_nan=False) | st.integers(0, 10**15)
+
+
+@settings(deadline=None)  # the first example finds pint's factors
+@given(MAGNITUDES, st.sampled_from(UNIT_PAIRS))
+def test_cached_factors_give_pints_float(magnitude, units):
+    # The same float as pint's own conversion, not merely a close one: results must not
+    # change by a bit when the factor is cached.
+    unit, activity_unit = units
+    quantity = registry().Quantity(magnitude, unit)
+    expected = float(quantity.to(pint_unit_for(activity_unit)).magnitude)
+    assert convert_to_activity_unit(quantity, activity_unit, where="f", activity="a") == expected
+    converted = convert_magnitude(magnitude, quantity.units, activity_unit, where="f", activity="a")
+    assert converted == expected
+
+
+@settings(deadline=None)
+@given(MAGNITUDES, st.sampled_from(["mg", "g", "kg", "t", "lb", "kilogram"]))
+def test_mass_in_kg_is_pints_float(magnitude, unit):
+    quantity = registry().Quantity(magnitude, unit)
+    assert magnitude_in(quantity, "kilogram") == float(quantity.to("kilogram").magnitude)
+
+
+def test_conversion_of_a_magnitude():
+    assert convert_magnitude(1500, "gram", "kilogram", where="f", activity="a") == 1.5
+    assert convert_magnitude(2.5, "megajoule", "kilowatt hour", where="f", activity="a") == (
+        pytest.approx(2.5 / 3.6, rel=1e-12)
+    )
+
+
+def test_offset_units_are_converted_by_pint():
+    # 20 degC is 293.15 K: no factor, so each value goes through pint.
+    celsius = registry().Quantity(20, "degree_Celsius")
+    assert magnitude_in(celsius, "kelvin") == pytest.approx(293.15, rel=1e-12)
+    assert convert_to_activity_unit(celsius, "kelvin", where="f", activity="a") == (
+        pytest.approx(293.15, rel=1e-12)
+    )
+
+
+def test_a_wrong_dimension_stays_an_error_after_a_good_conversion():
+    convert_magnitude(3.0, "kilogram", "kilogram", where="f", activity="a")
+    for _ in range(2):  # errors are not cached: each names its own field
+        with pytest.raises(
+            UnitError,
+            match=r"^spec.yaml: components\[4\].mass: '3.0 kg' is a mass, but 'grid' is "
+            r"measured in kilowatt hour \(an energy\)$",
+        ):
+            convert_magnitude(
+                3.0,
+                "kilogram",
+                "kilowatt hour",
+                where="spec.yaml: components[4].mass",
+                activity="grid",
+            )
+
+
+def test_a_checked_unit_still_needs_a_finite_number():
+    parse_quantity("2 kg", where="f")  # "kg" is now a checked unit
+    with pytest.raises(UnitError, match=r"^g: '1e999 kg' is not a finite number"):
+        parse_quantity("1e999 kg", where="g")
+    with pytest.raises(UnitError, match=r"^h: '1e999 blorps' is not a finite number"):
+        parse_quantity("1e999 blorps", where="h")  # as before: the number is checked first
+
+
+def test_unit_errors_name_each_place_they_occur():
+    for where in ("a.yaml: components[0].mass", "b.yaml: components[9].mass"):
+        with pytest.raises(UnitError, match=rf"^{re.escape(where)}: '3 blorps': unknown unit"):
+            parse_quantity("3 blorps", where=where)
+        with pytest.raises(UnitError, match=rf"^{re.escape(where)}: '1,5 kg' has a comma"):
+            parse_quantity("1,5 kg", where=where)
+
+
+def test_checked_units_are_bounded(monkeypatch):
+    monkeypatch.setattr(units, "_CHECKED_UNITS", {})
+    monkeypatch.setattr(units, "_CHECKED_UNITS_LIMIT", 2)
+    for text in ("1 g", "2 kg", "3 t", "4 mg", "5 mg"):
+        parse_quantity(text, where="f")
+    assert list(units._CHECKED_UNITS) == ["g", "kg"]
+    assert parse_quantity("4 mg", where="f").to("g").magnitude == pytest.approx(0.004, rel=1e-12)

@@ -13,7 +13,7 @@ from cfp_engine.cli._base import (
     format_option,
 )
 from cfp_engine.errors import SpecError
-from cfp_engine.spec.documents import dump_json
+from cfp_engine.spec.documents import dump_json, iter_dump_json
 
 
 @cli.command()
@@ -84,7 +84,10 @@ def calc(
     )
     _warn(result.warnings)
     if fmt == "json":
-        click.echo(dump_json(result.to_dict(), what=spec.source, indent=2, ensure_ascii=False))
+        document = result.to_dict()
+        for piece in iter_dump_json(document, what=spec.source, indent=2, ensure_ascii=False):
+            click.echo(piece, nl=False)
+        click.echo()
     elif fmt == "csv":
         click.echo(render_csv(result), nl=False)
     else:

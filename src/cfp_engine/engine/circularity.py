@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from cfp_engine.errors import SpecError
 
@@ -85,9 +85,12 @@ class AllocationParameters:
         return notes
 
     def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+        # The fields by name, as dataclasses.asdict gives them, without its deep copy
+        # of each float (a tenth of a 10^5-component calculation; issue 13).
+        return {name: getattr(self, name) for name in _PARAMETER_NAMES}
 
 
+_PARAMETER_NAMES = tuple(f.name for f in fields(AllocationParameters))
 Coefficients = dict[str, dict[str, float]]
 
 

@@ -140,7 +140,7 @@ class FootprintCalculator:
         table = self.table_for(product)
         _, material_files = self.materials_for(product)
         demands = product_demand(plan, table)
-        baseline = product_demand(plan.virgin_baseline(), table)
+        baseline = product_demand(plan, table, virgin_baseline=True)
         # Huge inputs overflow: no numpy warnings, but an error naming the input.
         with np.errstate(over="ignore", invalid="ignore"):
             try:
@@ -166,10 +166,19 @@ def _score(
     product, approach, plans = plan.product, plan.approach, plan.components
     scores = table.vector(method.name)
     total_row = INDICATORS.index("total")
+    ghg_rows = [(ind, INDICATORS.index(ind)) for ind in GHG_INDICATORS]
+    # Each activity's per-unit scores, looked up once (numpy scalars, as indexed).
+    per_unit: dict[int, tuple] = {}
     items = []
     for d in demands:
-        per_unit = scores[:, d.activity_index]
-        info = table.activities[d.activity_index]
+        if d.activity_index not in per_unit:
+            column = scores[:, d.activity_index]
+            per_unit[d.activity_index] = (
+                table.activities[d.activity_index],
+                column[total_row],
+                [(ind, column[row]) for ind, row in ghg_rows],
+            )
+        info, total_score, ghg_scores = per_unit[d.activity_index]
         items.append(
             LineItem(
                 stage=d.stage,
@@ -178,13 +187,14 @@ def _score(
                 activity=info.reference,
                 amount=d.amount,
                 unit=info.unit,
-                kg_co2e=float(d.amount * per_unit[total_row]),
-                ghg_kg_co2e={
-                    ind: float(d.amount * per_unit[INDICATORS.index(ind)]) for ind in GHG_INDICATORS
-                },
+                kg_co2e=float(d.amount * total_score),
+                ghg_kg_co2e={ind: float(d.amount * score) for ind, score in ghg_scores},
             )
         )
-    stages = {s: math.fsum(i.kg_co2e for i in items if i.stage == s) for s in STAGES}
+    by_stage: dict[str, list[float]] = {s: [] for s in STAGES}  # one pass, in item order
+    for item in items:
+        by_stage.setdefault(item.stage, []).append(item.kg_co2e)
+    stages = {s: math.fsum(by_stage[s]) for s in STAGES}
     total = math.fsum(stages.values())
     ghg = {ind: math.fsum(i.ghg_kg_co2e[ind] for i in items) for ind in GHG_INDICATORS}
     baseline_total = math.fsum(d.amount * scores[total_row, d.activity_index] for d in baseline)

@@ -36,7 +36,7 @@ from cfp_engine.spec.product import (
     ComponentSpec,
     ProductSpec,
 )
-from cfp_engine.spec.units import convert_to_activity_unit, registry
+from cfp_engine.spec.units import convert_magnitude, convert_to_activity_unit, registry
 from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
 if TYPE_CHECKING:
@@ -113,10 +113,7 @@ class ProductPlan:
 
     def virgin_baseline(self) -> ProductPlan:
         """The same product with no recycled content (R1 = 0 in every component)."""
-        components = tuple(
-            replace(p, parameters=replace(p.parameters, R1=0.0)) for p in self.components
-        )
-        return replace(self, components=components)
+        return replace(self, components=tuple(map(_virgin, self.components)))
 
 
 @dataclass(frozen=True)
@@ -152,12 +149,19 @@ class DemandTerm:
     def amount(self) -> float:
         """The nominal amount in the activity's unit."""
         if self.component is None:
-            quantity = self.item.amount
-        elif self.role in ENERGY_ROLES:
-            quantity = registry().Quantity(self.per_size * self.component.mass_kg, "megajoule")
+            return self._convert(self.item.amount)
+        # Floats, not pint arithmetic, per term: pint took most of the time of a
+        # 10^5-component spec (issue 13); convert_magnitude still checks the dimension.
+        if self.role in ENERGY_ROLES:
+            magnitude, units = self.per_size * self.component.mass_kg, "megajoule"
         else:
-            quantity = self.component.mass * self.per_size
-        return self._convert(quantity)
+            magnitude, units = (
+                self.component.mass.magnitude * self.per_size,
+                self.component.mass.units,
+            )
+        return convert_magnitude(
+            magnitude, units, self.activity.unit, where=self.where, activity=self.activity.name
+        )
 
     def unit_amount(self) -> float:
         """Activity units per one unit of :attr:`basis`."""
@@ -169,7 +173,7 @@ class DemandTerm:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 10^6 of them for 10^5 components: no __dict__ each
 class Demand:
     """One entry of the product's demand: an amount of one activity, in its unit."""
 
@@ -190,10 +194,18 @@ def plan_product(
     return ProductPlan(product, approach, components)
 
 
-def product_demand(plan: ProductPlan, table: ScoreTable) -> list[Demand]:
-    """The nominal demand of ``plan``: component roles first, then stage items."""
+def product_demand(
+    plan: ProductPlan, table: ScoreTable, *, virgin_baseline: bool = False
+) -> list[Demand]:
+    """The nominal demand of ``plan``: component roles first, then stage items.
+
+    ``virgin_baseline``: the demand of ``plan.virgin_baseline()``, each component's plan
+    made as it is needed rather than 10^5 of them at once (issue 13: memory).
+    """
     demands = []
     for component_plan in plan.components:
+        if virgin_baseline:
+            component_plan = _virgin(component_plan)
         component_id = component_plan.component.id
         for stage, roles in component_plan.coefficients(plan.approach).items():
             for role, per_kg in roles.items():
@@ -206,6 +218,10 @@ def product_demand(plan: ProductPlan, table: ScoreTable) -> list[Demand]:
     for term in stage_terms(plan.product, table):
         demands.append(Demand(term.stage, None, term.role, term.activity.index, term.amount()))
     return demands
+
+
+def _virgin(plan: ComponentPlan) -> ComponentPlan:
+    return replace(plan, parameters=replace(plan.parameters, R1=0.0))
 
 
 def component_term(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cfp_engine.errors import CalculationError
+from cfp_engine.spec.documents import has_non_finite
 from cfp_engine.spec.product import STAGES
 
 
@@ -123,6 +123,15 @@ class FootprintResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``cfp calc --format json`` (contract section 3 first)."""
+        return self._document(list)
+
+    def _document(self, collect: Callable[[Iterator[dict]], Any]) -> dict[str, Any]:
+        """:meth:`to_dict` with ``collect`` applied to the component and line-item dicts.
+
+        ``list`` gives the document; ``iter`` one whose components and line items are
+        made one at a time, for :func:`check_finite` (issue 13: for 10^5 components
+        the document takes 200 MB).
+        """
         return {
             "product_id": self.product_id,
             "variant": self.variant,
@@ -140,25 +149,14 @@ class FootprintResult:
             # Extensions beyond the contract.
             "product_name": self.product_name,
             "eol_recycling_share": self.eol_recycling_share,
-            "components": [c.to_dict() for c in self.components],
-            "line_items": [item.to_dict() for item in self.line_items],
+            "components": collect(c.to_dict() for c in self.components),
+            "line_items": collect(item.to_dict() for item in self.line_items),
             "warnings": list(self.warnings),
             "exemptions": list(self.exemptions),
         }
 
 
 # -- finite figures --------------------------------------------------------------------
-
-
-def _non_finite(value: Any) -> bool:
-    """Whether a JSON-like value holds a float that is infinite or NaN."""
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, Mapping):
-        return any(_non_finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_non_finite(v) for v in value)
-    return False
 
 
 def check_finite(result: FootprintResult, *, source: str) -> FootprintResult:
@@ -173,11 +171,11 @@ def check_finite(result: FootprintResult, *, source: str) -> FootprintResult:
     CalculationError
         Naming ``source`` (the spec) and the first component or activity at fault.
     """
-    if not _non_finite(result.to_dict()):
+    if not has_non_finite(result._document(iter)):
         return result
     hint = "check the amounts and ratios given for it (a realistic value is far below 1e300)"
     for component in result.components:
-        if _non_finite(component.to_dict()):
+        if has_non_finite(component.to_dict()):
             ratios = {k: v for k, v in component.parameters.items() if abs(v) > 1e6}
             given = f", parameters {ratios}" if ratios else ""
             raise CalculationError(
@@ -185,7 +183,7 @@ def check_finite(result: FootprintResult, *, source: str) -> FootprintResult:
                 f"gives a footprint that is not a finite number; {hint}"
             )
     for item in result.line_items:
-        if _non_finite(item.to_dict()):
+        if has_non_finite(item.to_dict()):
             raise CalculationError(
                 f"{source}: {item.stage} item {item.activity!r} (amount {item.amount:g} "
                 f"{item.unit}) gives a footprint that is not a finite number; {hint}"

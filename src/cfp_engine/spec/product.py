@@ -14,11 +14,11 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cfp_engine.errors import SpecError, quote_input
+from cfp_engine.errors import SpecError
 from cfp_engine.spec.battery import BatterySpec, parse_battery
 from cfp_engine.spec.distributions import (
     Distribution,
@@ -27,7 +27,8 @@ from cfp_engine.spec.distributions import (
     split_uncertain,
 )
 from cfp_engine.spec.documents import DocumentError, load_json, load_yaml
-from cfp_engine.spec.units import parse_amount, parse_quantity, parse_share
+from cfp_engine.spec.schema import validate_structure
+from cfp_engine.spec.units import magnitude_in, parse_amount, parse_quantity, parse_share
 
 if TYPE_CHECKING:
     import pint
@@ -68,9 +69,10 @@ class ComponentSpec:
     #: Distributions of ``mass`` (in kg) and ``recycled_content`` (share), where given.
     distributions: Mapping[str, Distribution] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def mass_kg(self) -> float:
-        return float(self.mass.to("kilogram").magnitude)
+        """The mass in kg (converted once: the calculation reads it per demand item)."""
+        return magnitude_in(self.mass, "kilogram")
 
 
 @dataclass(frozen=True)
@@ -184,57 +186,8 @@ def _parse_text(text: str, path: Path) -> Any:
         raise SpecError(f"{path}{line}: malformed YAML: {problem}") from None
 
 
-@lru_cache(maxsize=1)
-def _validator():
-    import jsonschema
-
-    schema_path = Path(__file__).with_name("schemas") / "product-spec.schema.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _field_path(parts) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _schema_message(error) -> str:
-    where = _field_path(error.absolute_path)
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"{where}: the field '{missing}' is required"
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
-        return f"{where}: unknown field {', '.join(map(repr, extra))}{hint}"
-    if error.validator == "enum":
-        options = ", ".join(map(str, error.validator_value))
-        return f"{where}: {error.instance!r} is not one of {options}"
-    if error.validator == "type":
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"{where}: expected {expected}, got {quote_input(error.instance)}"
-    if error.validator == "pattern" and where.endswith("geography"):
-        return f"{where}: {quote_input(error.instance)} is not an ISO 3166-1 alpha-2 code or GLO"
-    return f"{where}: {error.message}"
-
-
-def _validate_structure(document: Any, source: str) -> None:
-    if not isinstance(document, dict):
-        raise SpecError(f"{source}: a spec is a mapping with 'product' and 'components'")
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.path)))
-    if errors:
-        lines = [f"{source}: {_schema_message(e)}" for e in errors[:3]]
-        if len(errors) > 3:
-            lines.append(f"{source}: ... and {len(errors) - 3} more problems")
-        raise SpecError("\n".join(lines))
-
-
 def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
-    _validate_structure(document, source)
+    validate_structure(document, source)
     product = document["product"]
     declared = product["declared_unit"]
     _check_declared_unit(declared, source)
@@ -302,10 +255,10 @@ def _parse_mass(value: Any, where: str) -> tuple[pint.Quantity, Distribution | N
     mass = parse_amount(nominal, "mass", where=where)
     if mass.magnitude < 0:
         raise SpecError(f"{where}: {nominal!r} is negative; a mass must be >= 0")
-    mass_kg = float(mass.to("kilogram").magnitude)
+    mass_kg = magnitude_in(mass, "kilogram")
 
     def in_kg(text: Any) -> float:
-        return float(parse_amount(text, "mass", where=where).to("kilogram").magnitude)
+        return magnitude_in(parse_amount(text, "mass", where=where), "kilogram")
 
     return mass, parse_amount_distribution(uncertainty, mass_kg, in_kg, where=where)
 

@@ -154,11 +154,17 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
+@lru_cache(maxsize=32)
+def _dimensionality(spec: str):
+    """pint's dimensionality of a :data:`DIMENSIONS` entry (parsed once, not per quantity)."""
+    return registry().get_dimensionality(spec)
+
+
 def describe_dimensionality(quantity: pint.Quantity) -> str:
     """Name the dimension of ``quantity`` in words (``'an energy'``), or pint's form."""
     for dim, (spec, words, _) in DIMENSIONS.items():
         del dim
-        if quantity.dimensionality == registry().get_dimensionality(spec):
+        if quantity.dimensionality == _dimensionality(spec):
             return words
     return f"of dimension {quantity.dimensionality}"
 
@@ -231,8 +237,6 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     where
         The location for messages, e.g. ``"spec.yaml: components[0].mass"``.
     """
-    import pint
-
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UnitError(
             f"{where}: expected a quantity with a unit such as '2 kg', got {quote_input(value)}"
@@ -248,6 +252,58 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     if match is None:
         raise UnitError(f"{where}: {shown} does not start with a number; {_ACCEPTED}")
     number, unit = match.group("number"), match.group("unit")
+    units = _CHECKED_UNITS.get(unit)
+    product = units is _PRODUCT if units is not None else _check_unit(unit, where, text)
+    magnitude = float(number)
+    if not math.isfinite(magnitude):
+        raise UnitError(
+            f"{where}: {shown} is not a finite number; write a number below 1e308 ({_ACCEPTED})"
+        )
+    ureg = registry()
+    if product:  # "0.25 kg * 3000 km": checked above, at most three bounded factors
+        return _parse_product(text, shown, where)
+    if units is None:
+        import pint  # only for a new unit text, not per quantity (issue 13)
+
+        try:
+            units = ureg.parse_units(unit)
+        except pint.UndefinedUnitError as exc:
+            raise UnitError(f"{where}: {shown}: unknown unit {exc.unit_names!s}") from None
+        except Exception:  # noqa: BLE001 - pint raises several syntax errors
+            raise UnitError(f"{where}: {shown} is not a quantity; {_ACCEPTED}") from None
+        _remember_unit(unit, units)
+    if units.dimensionless:
+        raise UnitError(
+            f"{where}: {shown} has no unit; write the unit too, e.g. '{number} kg' or "
+            f"'{number} kWh'"
+        )
+    # Whole numbers stay int, as pint keeps them ("3 kg", not "3.0 kg", in messages).
+    exact = int(number) if number.lstrip("+-").isdigit() and len(number) <= 15 else magnitude
+    return ureg.Quantity(exact, units)
+
+
+# Unit texts that passed every check of ``parse_quantity``, with pint's unit (or
+# _PRODUCT: the text is a product of quantities, parsed whole each time). A generated
+# spec repeats a few units 10^5 times; checking and parsing each quantity's unit again
+# took most of ``load_spec`` (issue 13). Bounded, so that 10^6 distinct unit texts
+# cannot grow it: past the limit a unit is checked every time, as before.
+_CHECKED_UNITS: dict[str, object] = {}
+_CHECKED_UNITS_LIMIT = 4096
+_PRODUCT = object()
+
+
+def _remember_unit(unit: str, units: object) -> None:
+    if len(_CHECKED_UNITS) < _CHECKED_UNITS_LIMIT:
+        _CHECKED_UNITS[unit] = units
+
+
+def _check_unit(unit: str, where: str, text: str) -> bool:
+    """The checks of ``parse_quantity`` that look at the unit text alone.
+
+    Returns whether the unit holds further factors (a product of quantities); a product
+    is remembered here, a single unit once pint has parsed it.
+    """
+    shown = quote_input(text)
     if unit[:1] in ",_'’" and unit[1:2].isdigit():
         raise UnitError(
             f"{where}: {shown} has a comma or separator in the number; write a decimal "
@@ -264,29 +320,9 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
         if token in ("ton", "tons", "tonkm"):
             raise UnitError(f"{where}: {shown}: 'ton' is ambiguous: {_AMBIGUOUS[token]}")
     product = check_unit_text(unit, where=where, text=text)
-    magnitude = float(number)
-    if not math.isfinite(magnitude):
-        raise UnitError(
-            f"{where}: {shown} is not a finite number; write a number below 1e308 ({_ACCEPTED})"
-        )
-    ureg = registry()
-    if product:  # "0.25 kg * 3000 km": checked above, at most three bounded factors
-        return _parse_product(text, shown, where)
-    try:
-        units = ureg.parse_units(unit)
-    except pint.UndefinedUnitError as exc:
-        raise UnitError(f"{where}: {shown}: unknown unit {exc.unit_names!s}") from None
-    except Exception:  # noqa: BLE001 - pint raises several syntax errors
-        raise UnitError(f"{where}: {shown} is not a quantity; {_ACCEPTED}") from None
-    # Whole numbers stay int, as pint keeps them ("3 kg", not "3.0 kg", in messages).
-    exact = int(number) if number.lstrip("+-").isdigit() and len(number) <= 15 else magnitude
-    quantity = ureg.Quantity(exact, units)
-    if quantity.dimensionless:
-        raise UnitError(
-            f"{where}: {shown} has no unit; write the unit too, e.g. '{number} kg' or "
-            f"'{number} kWh'"
-        )
-    return quantity
+    if product:
+        _remember_unit(unit, _PRODUCT)
+    return product
 
 
 def _parse_product(text: str, shown: str, where: str) -> pint.Quantity:
@@ -319,7 +355,7 @@ def parse_plain_number(text: str) -> float | None:
 def check_dimension(quantity: pint.Quantity, dimension: str, *, where: str, text: str) -> None:
     """Raise :class:`UnitError` unless ``quantity`` has the named dimension."""
     spec, words, examples = DIMENSIONS[dimension]
-    if quantity.dimensionality != registry().get_dimensionality(spec):
+    if quantity.dimensionality != _dimensionality(spec):
         got = describe_dimensionality(quantity)
         raise UnitError(f"{where}: {text!r} is {got}, but {words} is needed ({examples})")
 
@@ -351,18 +387,101 @@ def convert_to_activity_unit(
     quantity: pint.Quantity, activity_unit: str, *, where: str, activity: str
 ) -> float:
     """Magnitude of ``quantity`` in the activity's unit; a wrong dimension is an error."""
+    return convert_magnitude(
+        quantity.magnitude, quantity.units, activity_unit, where=where, activity=activity
+    )
+
+
+def convert_magnitude(
+    magnitude: float,
+    units: pint.Unit | str,
+    activity_unit: str,
+    *,
+    where: str,
+    activity: str,
+) -> float:
+    """Magnitude of the quantity ``magnitude`` ``units`` in the activity's unit.
+
+    :func:`convert_to_activity_unit` without building a pint quantity: a component's
+    demand is its mass magnitude times a float per kg, converted here (issue 13: pint's
+    arithmetic per demand item took most of a 10^5-component calculation). The float
+    is pint's: pint multiplies by the same factor.
+
+    Parameters
+    ----------
+    magnitude
+        The number, in ``units``.
+    units
+        pint's unit of ``magnitude`` (a unit or its pint name, e.g. ``"megajoule"``).
+    activity_unit
+        The Brightway unit name of the activity (``"kilowatt hour"``).
+    where, activity
+        The input's location and the activity's name, for messages.
+
+    Raises
+    ------
+    UnitError
+        The unit has another dimension than the activity's, or the activity's unit
+        cannot be mapped to pint.
+    """
     import pint
 
-    target = pint_unit_for(activity_unit)
     try:
-        return float(quantity.to(target).magnitude)
+        factor = _activity_factor(units, activity_unit)
     except pint.DimensionalityError:
+        ureg = registry()
+        target = pint_unit_for(activity_unit)
+        quantity = ureg.Quantity(magnitude, units)
         got = describe_dimensionality(quantity)
-        needed = describe_dimensionality(registry().Quantity(1, target))
+        needed = describe_dimensionality(ureg.Quantity(1, target))
         raise UnitError(
             f"{where}: '{quantity:~P}' is {got}, but {activity!r} is measured in "
             f"{activity_unit} ({needed})"
         ) from None
+    if factor is None:  # an offset unit (degC): pint converts the value itself
+        target = pint_unit_for(activity_unit)
+        return float(registry().Quantity(magnitude, units).to(target).magnitude)
+    return float(magnitude * factor)
+
+
+def magnitude_in(quantity: pint.Quantity, unit: str) -> float:
+    """``float(quantity.to(unit).magnitude)``, with pint's factor found once per unit pair.
+
+    ``mass_kg`` of 10^5 components converted each mass with pint (issue 13); pint
+    multiplies by the same factor, so the float is the same.
+    """
+    factor = _factor(quantity.units, unit)
+    if factor is None:
+        return float(quantity.to(unit).magnitude)
+    return float(quantity.magnitude * factor)
+
+
+@lru_cache(maxsize=1024)
+def _activity_factor(units: pint.Unit | str, activity_unit: str) -> float | None:
+    """:func:`_factor` to a Brightway unit name (mapped with :func:`pint_unit_for`)."""
+    return _factor(units, pint_unit_for(activity_unit))
+
+
+@lru_cache(maxsize=1024)
+def _factor(source: pint.Unit | str, target: pint.Unit | str) -> float | None:
+    """The factor pint multiplies a magnitude in ``source`` by to express it in ``target``.
+
+    pint converts multiplicative units as ``value * factor`` (and returns the value
+    itself for equal units, the same float as ``value * 1.0``). ``None`` where pint
+    converts otherwise (offset units such as degC: 0 is not 0 in the target).
+    pint's ``DimensionalityError`` for different dimensions; errors are not cached.
+    """
+    import pint
+
+    ureg = registry()
+    try:
+        factor = ureg.Quantity(1.0, source).to(target).magnitude
+        zero = ureg.Quantity(0.0, source).to(target).magnitude
+    except pint.DimensionalityError:
+        raise
+    except Exception:  # noqa: BLE001 - pint's offset and logarithmic errors: per value
+        return None
+    return float(factor) if zero == 0.0 else None
 
 
 def parse_share(value: object, *, where: str) -> float:
