@@ -10,7 +10,7 @@ Two tables, both computed with the library, never typed in:
 * the priority-product examples: the total of the base spec and of each variant, and the
   saving against the base, under cut-off and under the PEF Circular Footprint Formula.
 
-Only the text between the two marker comments is replaced. ``tests/test_examples_readme.py``
+Only the text between the two marker comments is replaced. ``tests/engine/test_examples_readme.py``
 regenerates the tables and compares them with the committed README, so the README cannot
 drift from the data.
 

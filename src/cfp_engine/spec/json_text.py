@@ -7,7 +7,7 @@ of ``cfp calc --format json`` (issue 13). Here a mapping or list whose values ar
 plain (strings, numbers, booleans, null) is written in one call of json's C encoder,
 with the separators its indentation needs; only the containers that hold containers
 are walked in Python. The text is the same, character for character
-(``tests/test_json_text.py`` compares the two on generated documents).
+(``tests/spec/test_json_text.py`` compares the two on generated documents).
 """
 
 from __future__ import annotations

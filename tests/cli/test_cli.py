@@ -16,7 +16,7 @@ from cfp_engine import __version__
 from cfp_engine.cli import cli
 from cfp_engine.errors import CfpError
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ROOT
 
 PET = str(EXAMPLES / "pet-bottle.yaml")
 CONTRACT_KEYS = {
@@ -218,7 +218,7 @@ def test_every_command_has_help_and_is_in_the_readme(path, command):
     result = run(*path, "--help")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Usage: cli {' '.join(path)} ")
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"cfp {' '.join(path)}" in readme, f"README.md does not mention `cfp {' '.join(path)}`"
 
 
