@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_montecarlo import SPEC, _system  # noqa: F401  (the hand-made background)
 
 from cfp_engine.errors import SpecError
 from cfp_engine.store.sampled_scores import BLOCK_SIZE, iter_scores, sample_scores
 from cfp_engine.uncertainty import statistics as mc_statistics
 from cfp_engine.uncertainty.statistics import StreamingSummary, summarise
-from test_montecarlo import SPEC, _system  # noqa: F401  (the hand-made background)
 
 
 def _lognormal(n: int, seed: int = 1) -> np.ndarray:
