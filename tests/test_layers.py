@@ -29,6 +29,7 @@ LAYERS = [
     ("cfp_engine.errors", "base", 0),
     ("cfp_engine.paths", "base", 0),
     ("cfp_engine.version", "base", 0),
+    ("cfp_engine.lazy", "base", 0),
     ("cfp_engine.files", "files", 1),
     ("cfp_engine.spec", "spec", 2),
     ("cfp_engine.store", "store", 3),

@@ -9,28 +9,16 @@ itself is imported only when a project has to be built or a full LCA is asked fo
 >>> result.total_kg_co2e  # doctest: +SKIP
 """
 
-from importlib import import_module
-
+from cfp_engine.lazy import lazy_exports
 from cfp_engine.version import __version__
 
-# Public name -> the module that defines it.
-_LAZY = {
-    "calculate_footprint": "cfp_engine.engine.footprint",
-    "FootprintResult": "cfp_engine.engine.results",
-    "load_spec": "cfp_engine.spec.product",
-    "ProductSpec": "cfp_engine.spec.product",
-}
-
-__all__ = ["__version__", *_LAZY]
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
-    raise AttributeError(f"module 'cfp_engine' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__, _lazy_names = lazy_exports(
+    __name__,
+    {
+        "calculate_footprint": "engine.footprint",
+        "FootprintResult": "engine.results",
+        "load_spec": "spec.product",
+        "ProductSpec": "spec.product",
+    },
+)
+__all__ = ["__version__", *_lazy_names]

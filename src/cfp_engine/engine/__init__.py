@@ -4,33 +4,27 @@ The public names load on first use (``from cfp_engine.engine import calculate_fo
 so importing the package stays cheap for code that only needs :mod:`.circularity`.
 """
 
-from __future__ import annotations
+from cfp_engine.lazy import lazy_exports
 
-import importlib
-
-_PUBLIC = {
-    "APPROACHES": "circularity",
-    "DEFAULT_APPROACH": "circularity",
-    "AllocationParameters": "circularity",
-    "allocation_coefficients": "circularity",
-    "ComponentPlan": "plan",
-    "ProductPlan": "plan",
-    "DemandTerm": "plan",
-    "plan_product": "plan",
-    "product_demand": "plan",
-    "calculate_footprint": "footprint",
-    "FootprintCalculator": "footprint",
-    "FootprintResult": "results",
-    "ComponentResult": "results",
-    "LineItem": "results",
-    "compare_designs": "scenarios",
-    "sweep_recycled_content": "scenarios",
-    "recycled_content_for_target": "scenarios",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "APPROACHES": "circularity",
+        "DEFAULT_APPROACH": "circularity",
+        "AllocationParameters": "circularity",
+        "allocation_coefficients": "circularity",
+        "ComponentPlan": "plan",
+        "ProductPlan": "plan",
+        "DemandTerm": "plan",
+        "plan_product": "plan",
+        "product_demand": "plan",
+        "calculate_footprint": "footprint",
+        "FootprintCalculator": "footprint",
+        "FootprintResult": "results",
+        "ComponentResult": "results",
+        "LineItem": "results",
+        "compare_designs": "scenarios",
+        "sweep_recycled_content": "scenarios",
+        "recycled_content_for_target": "scenarios",
+    },
+)

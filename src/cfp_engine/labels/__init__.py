@@ -8,24 +8,15 @@ format (:mod:`.pact`, :mod:`.catenax`, :mod:`.readable`) only re-shape a
 """
 
 from cfp_engine.labels.formats import LABEL_FORMATS
+from cfp_engine.lazy import lazy_exports
 
-__all__ = [
-    "LABEL_FORMATS",
-    "Disclosure",
-    "build_disclosure",
-    "make_disclosure",
-    "render_label",
-]
-
-
-def __getattr__(name):
-    # Lazy: these load the engine (numpy, pint, the store) only when a label is made.
-    if name in ("Disclosure", "build_disclosure"):
-        from cfp_engine.labels import disclosure
-
-        return getattr(disclosure, name)
-    if name in ("make_disclosure", "render_label"):
-        from cfp_engine.labels import make
-
-        return getattr(make, name)
-    raise AttributeError(f"module 'cfp_engine.labels' has no attribute {name!r}")
+__getattr__, __dir__, _lazy_names = lazy_exports(
+    __name__,
+    {
+        "Disclosure": "disclosure",
+        "build_disclosure": "disclosure",
+        "make_disclosure": "make",
+        "render_label": "make",
+    },
+)
+__all__ = ["LABEL_FORMATS", *_lazy_names]

@@ -2,26 +2,18 @@
 (:mod:`.data_views`) and plots (:mod:`.plots`).
 """
 
-__all__ = [
-    "format_kg",
-    "plot_sweep",
-    "render_comparison",
-    "render_comparison_csv",
-    "render_csv",
-    "render_sweep",
-    "render_sweep_csv",
-    "render_table",
-]
+from cfp_engine.lazy import lazy_exports
 
-
-def __getattr__(name):
-    # Lazy: the tables need the result model, the plots matplotlib.
-    if name == "plot_sweep":
-        from cfp_engine.render.plots import plot_sweep
-
-        return plot_sweep
-    if name in __all__:
-        from cfp_engine.render import tables
-
-        return getattr(tables, name)
-    raise AttributeError(f"module 'cfp_engine.render' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "plot_sweep": "plots",
+        "format_kg": "tables",
+        "render_comparison": "tables",
+        "render_comparison_csv": "tables",
+        "render_csv": "tables",
+        "render_sweep": "tables",
+        "render_sweep_csv": "tables",
+        "render_table": "tables",
+    },
+)

@@ -6,26 +6,15 @@ No Brightway here. :func:`load_spec` reads a product spec into a :class:`Product
 the spec model and units import pint.
 """
 
-__all__ = [
-    "ProductSpec",
-    "load_materials",
-    "load_spec",
-    "parse_quantity",
-    "resolve_method",
-]
+from cfp_engine.lazy import lazy_exports
 
-_HOMES = {
-    "ProductSpec": "cfp_engine.spec.product",
-    "load_spec": "cfp_engine.spec.product",
-    "load_materials": "cfp_engine.spec.materials",
-    "parse_quantity": "cfp_engine.spec.units",
-    "resolve_method": "cfp_engine.spec.methods",
-}
-
-
-def __getattr__(name):
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ProductSpec": "product",
+        "load_spec": "product",
+        "load_materials": "materials",
+        "parse_quantity": "units",
+        "resolve_method": "methods",
+    },
+)

@@ -7,30 +7,17 @@ calculation reads (built when needed); :func:`store_status`, :func:`repair_store
 Imported lazily: most of these import numpy, and some Brightway.
 """
 
-__all__ = [
-    "ScoreTable",
-    "clean_user_projects",
-    "list_databases",
-    "open_store",
-    "remove_database",
-    "repair_store",
-    "store_status",
-]
+from cfp_engine.lazy import lazy_exports
 
-_HOMES = {
-    "ScoreTable": "cfp_engine.store.scores",
-    "clean_user_projects": "cfp_engine.store.cleaning",
-    "list_databases": "cfp_engine.store.registry",
-    "open_store": "cfp_engine.store.access",
-    "remove_database": "cfp_engine.store.registry",
-    "repair_store": "cfp_engine.store.health",
-    "store_status": "cfp_engine.store.health",
-}
-
-
-def __getattr__(name):
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ScoreTable": "scores",
+        "clean_user_projects": "cleaning",
+        "list_databases": "registry",
+        "open_store": "access",
+        "remove_database": "registry",
+        "repair_store": "health",
+        "store_status": "health",
+    },
+)

@@ -5,17 +5,13 @@ integrity hashes, structure, official schema, rules, Monte Carlo re-run); it rai
 when the label cannot be used at all.
 """
 
-__all__ = ["Check", "VerificationReport", "verify_label"]
+from cfp_engine.lazy import lazy_exports
 
-
-def __getattr__(name):
-    # Lazy: a verification re-computes the label, which loads the whole engine.
-    if name == "Check":
-        from cfp_engine.verify.common import Check
-
-        return Check
-    if name in ("VerificationReport", "verify_label"):
-        from cfp_engine.verify import recompute
-
-        return getattr(recompute, name)
-    raise AttributeError(f"module 'cfp_engine.verify' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Check": "common",
+        "VerificationReport": "recompute",
+        "verify_label": "recompute",
+    },
+)

@@ -4,18 +4,14 @@
 the formats it reads. Imported lazily: reading a database needs Brightway and bw2io.
 """
 
+from cfp_engine.lazy import lazy_exports
 from cfp_engine.store.imports.formats import FORMATS
 
-__all__ = ["FORMATS", "ImportReport", "import_database"]
-
-
-def __getattr__(name):
-    if name == "import_database":
-        from cfp_engine.store.imports.database import import_database
-
-        return import_database
-    if name == "ImportReport":
-        from cfp_engine.store.imports.report import ImportReport
-
-        return ImportReport
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, _lazy_names = lazy_exports(
+    __name__,
+    {
+        "ImportReport": "report",
+        "import_database": "database",
+    },
+)
+__all__ = ["FORMATS", *_lazy_names]
