@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cfp_engine.engine.circularity import DEFAULT_APPROACH
 from cfp_engine.engine.footprint import FootprintCalculator
 from cfp_engine.engine.plan import plan_component
 from cfp_engine.engine.treatments import describe_unmodelled, unmodelled_treatments
@@ -68,7 +69,7 @@ class ScoringModel:
 
 
 def build_scoring_model(
-    *, method: str | None = None, approach: str = "cut-off", inventories=(), materials=()
+    *, method: str | None = None, approach: str = DEFAULT_APPROACH, inventories=(), materials=()
 ) -> ScoringModel:
     """The scoring model of the built-in data plus user files, for one method and approach."""
     calculator = FootprintCalculator(method=method, inventories=inventories, materials=materials)

@@ -74,6 +74,7 @@ from cfp_engine.batch.reader import (
     check_first_batch_grouped,
 )
 from cfp_engine.batch.scoring import OUTPUT_COLUMNS, SCORE_COLUMNS, empty_output, score_line_items
+from cfp_engine.engine.circularity import DEFAULT_APPROACH
 from cfp_engine.errors import CfpError, SpecError
 from cfp_engine.version import __version__
 
@@ -273,7 +274,7 @@ def score_catalogue(
     source_path, output = Path(catalogue), Path(output)
     out_format = _check_arguments(source_path, output, chunk_rows=chunk_rows, workers=workers)
     reader = _Catalogue(source_path, batch_rows=min(chunk_rows, 65_536))
-    approach = approach or "cut-off"
+    approach = approach or DEFAULT_APPROACH
     if model is None:
         model = build_scoring_model(
             method=method, approach=approach, inventories=inventories, materials=materials
