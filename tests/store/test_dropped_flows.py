@@ -89,8 +89,9 @@ def test_the_warning_counts_and_names_greenhouse_gases():
     ]  # fmt: skip
     text = describe_dropped("sp", dropped)
     assert text.startswith(
-        "database 'sp' was imported with --allow-unlinked: 2 unlinked exchange(s) dropped "
-        "(1 of them elementary flows), so the footprint leaves them out; greenhouse gases among "
+        "database 'sp' was imported with its unlinked exchanges left out: "
+        "2 unlinked exchange(s) dropped (1 of them elementary flows), "
+        "so the footprint leaves them out; greenhouse gases among "
         "them: 'Carbon dioxide, kiln' [kg, air] in steel [JP] ("
     )
     assert "lubricant" not in text
@@ -141,8 +142,9 @@ def test_dropped_co2_is_listed_warned_and_labelled(store, tmp_path):
     assert result["total_kg_co2e"] == pytest.approx(STEEL_WITHOUT_CO2, rel=REL)
     (warning,) = result["warnings"]
     assert warning.startswith(
-        "database 'sp' was imported with --allow-unlinked: 1 unlinked exchange(s) dropped "
-        "(1 of them elementary flows), so the footprint leaves them out; greenhouse gases among "
+        "database 'sp' was imported with its unlinked exchanges left out: "
+        "1 unlinked exchange(s) dropped (1 of them elementary flows), "
+        "so the footprint leaves them out; greenhouse gases among "
         "them: 'Carbon dioxide, kiln' [kilogram, air] in Widget steel [JP] ("
     )
     assert result["exemptions"] == [warning]

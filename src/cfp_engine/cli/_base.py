@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import click
 
@@ -39,7 +40,8 @@ class CfpGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             # Messages may quote hostile input: no control or bidi characters on the terminal.
-            click.echo(f"Error: {escape_controls(str(exc), keep_newlines=True)}", err=True)
+            message = escape_controls(in_cli_terms(str(exc)), keep_newlines=True)
+            click.echo(f"Error: {message}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -86,21 +88,72 @@ def _log_to_stderr(level: int):
     return restore
 
 
-@contextlib.contextmanager
-def parameter_errors_as_flags(flags: dict[str, str]) -> Iterator[None]:
-    """Name this command's options in library errors about a parameter.
+#: The library's parameter names, and the options every command that has them uses.
+#: Library messages name a parameter as a Python caller writes it (``skip_invalid=True``,
+#: ``allocation='price'``, ``the company_name fact``); :func:`in_cli_terms` puts the
+#: option in its place, so a Python caller never reads about flags it cannot pass.
+OPTIONS = {
+    "format": "--format",
+    "name": "--name",
+    "allocation": "--allocation",
+    "skip_invalid": "--skip-invalid",
+    "allow_unlinked": "--allow-unlinked",
+    "flow_map": "--flow-map",
+    "approach": "--approach",
+    "materials": "--materials",
+    "inventories": "--inventory",
+    "study_url": "--study-url",
+    "company_name": "--company-name",
+    "company_ids": "--company-id",
+    "product_ids": "--product-id",
+    "product_category_cpc": "--product-category-cpc",
+    "reference_period": "--reference-period",
+    "validity_period": "--validity-period",
+}
 
-    A library error about one parameter starts with its name (``chunk_rows: must be at
-    least 1``); ``flags`` maps such names to the options that set them
-    (``{"chunk_rows": "--chunk-size"}``), and the message is raised again starting with
-    the option. Other errors pass unchanged.
+
+def in_cli_terms(message: str, options: Mapping[str, str] = OPTIONS) -> str:
+    """``message`` with the library's parameters (see :data:`OPTIONS`) named by their options.
+
+    ``name: ...`` at the start, ``name=True`` (a switch), ``name=VALUE`` and
+    ``the name fact`` become ``--option: ...``, ``--option``, ``--option VALUE`` and
+    ``--option``; names not in ``options`` are left as they are.
+    """
+    names = "|".join(sorted(map(re.escape, options), key=len, reverse=True))
+
+    def option(match: re.Match) -> str:
+        flag = options[match.group("name")]
+        if match.group("switch"):
+            return flag
+        return f"{flag} " if match.group("eq") else flag
+
+    pattern = re.compile(
+        rf"(?<![\w/.\\-])(?:the (?P<fact>{names}) fact"
+        rf"|(?P<name>{names})(?:(?P<switch>=True\b)|(?P<eq>=)))"
+    )
+    message = pattern.sub(
+        lambda m: options[m.group("fact")] if m.group("fact") else option(m), message
+    )
+    name, colon, rest = message.partition(": ")
+    if colon and name in options:
+        return f"{options[name]}: {rest}"
+    return message
+
+
+@contextlib.contextmanager
+def parameter_errors_as_flags(flags: Mapping[str, str]) -> Iterator[None]:
+    """Name this command's own options (``flags``, beside :data:`OPTIONS`) in its errors.
+
+    ``{"chunk_rows": "--chunk-size"}`` turns ``chunk_rows: must be at least 1`` into
+    ``--chunk-size: must be at least 1``; other errors pass to the group, which puts
+    the shared options in (:func:`in_cli_terms`).
     """
     try:
         yield
     except CfpError as exc:
-        name, colon, rest = str(exc).partition(": ")
-        if colon and name in flags:
-            raise type(exc)(f"{flags[name]}: {rest}") from exc
+        message = in_cli_terms(str(exc), {**OPTIONS, **flags})
+        if message != str(exc):
+            raise type(exc)(message) from exc
         raise
 
 
@@ -214,4 +267,4 @@ def _mc_options(function):
 
 def _warn(warnings) -> None:
     for note in dict.fromkeys(warnings):
-        click.echo(f"Warning: {note}", err=True)
+        click.echo(f"Warning: {in_cli_terms(note)}", err=True)

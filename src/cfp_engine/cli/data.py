@@ -9,6 +9,7 @@ from cfp_engine.cli._base import (
     check_paths,
     cli,
     format_option,
+    in_cli_terms,
     inventory_option,
     materials_option,
     method_option,
@@ -279,7 +280,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
     if report_fmt == "json":
         click.echo(dump_json(report.to_dict(), what=path, indent=2, ensure_ascii=False))
     else:
-        click.echo(report.render())
+        click.echo(in_cli_terms(report.render()))
 
 
 @data.command("list")

@@ -150,7 +150,7 @@ def to_battery_passport(
     url = study_url or battery.carbon_footprint_study or disclosure.facts.report_url
     if not url:
         raise SpecError(
-            "battery.carbon_footprint_study (or --study-url, or label.report_url) is needed: "
+            "battery.carbon_footprint_study (or study_url=URL, or label.report_url) is needed: "
             "the Battery Pass record requires the URL of the public carbon footprint study"
         )
     figures = battery_figures(disclosure, battery)

@@ -129,7 +129,7 @@ def _check_facts(d: Disclosure) -> None:
         )
     if facts.validity_period is None:
         raise SpecError(
-            "label.validity_period (or --validity-period) is needed for Catena-X "
+            "label.validity_period (or the validity_period fact) is needed for Catena-X "
             "(validityPeriodEnd is mandatory; the engine does not choose it)"
         )
     created = date.fromisoformat(d.created[:10])
@@ -378,7 +378,7 @@ def _checked_emission(d: Disclosure, path: str, value: float) -> float:
         raise SpecError(
             f"Catena-X {path} must be >= 0 kg CO2e, but the {d.approach} footprint gives "
             f"{decimal_string(value)}: the model takes no net credits or removals here "
-            "(the Catena-X PCF Rulebook counts no credits; try --approach cut-off)"
+            "(the Catena-X PCF Rulebook counts no credits; try approach='cut-off')"
         )
     if high is not None and number > high:
         raise SpecError(f"Catena-X {path} must be <= 0 kg CO2e, got {decimal_string(value)}")

@@ -73,7 +73,7 @@ def to_eu_battery(
     if disclosure.approach != "cff":
         raise SpecError(
             f"the draft delegated act requires the Circular Footprint Formula, but the label "
-            f"was calculated with {disclosure.approach!r}: use --approach cff"
+            f"was calculated with {disclosure.approach!r}: use approach='cff'"
         )
     figures = battery_figures(disclosure, battery)
     per_kwh = figures["per_kwh"]

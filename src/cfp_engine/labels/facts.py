@@ -17,12 +17,7 @@ from cfp_engine.spec.product import ProductSpec
 from cfp_engine.spec.units import parse_amount
 
 NO_EXEMPTIONS = "No exemptions: every input of the spec is included."
-REQUIRED_FACTS = {
-    "company_name": "--company-name",
-    "company_ids": "--company-id",
-    "product_ids": "--product-id",
-    "reference_period": "--reference-period",
-}
+REQUIRED_FACTS = ("company_name", "company_ids", "product_ids", "reference_period")
 
 
 @dataclass(frozen=True)
@@ -55,9 +50,7 @@ def label_facts(spec: ProductSpec, overrides: Mapping[str, Any] | None = None) -
     Raises :class:`SpecError` naming every missing fact and where to give it.
     """
     given = {**spec.label, **{k: v for k, v in (overrides or {}).items() if v not in (None, ())}}
-    missing = [
-        f"label.{key} (or {option})" for key, option in REQUIRED_FACTS.items() if not given.get(key)
-    ]
+    missing = [f"label.{key} (or the {key} fact)" for key in REQUIRED_FACTS if not given.get(key)]
     if missing:
         raise SpecError(
             f"{spec.source}: a label needs {', '.join(missing)}; nothing is filled in by the engine"

@@ -181,7 +181,7 @@ def to_pact_v2(disclosure: Disclosure) -> dict[str, Any]:
     if not facts.product_category_cpc:
         raise SpecError(
             "PACT v2 needs the product's UN CPC code: label.product_category_cpc "
-            "in the spec (or --product-category-cpc)"
+            "in the spec (or the product_category_cpc fact)"
         )
     problems = exempted_problems(facts.exempted_emissions_percent, "pact-v2")
     if problems:  # what `cfp verify` would fail is never written

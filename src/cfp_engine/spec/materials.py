@@ -202,7 +202,7 @@ class MaterialsTable:
             prefix = f"{where}: " if where else ""
             raise DataError(
                 f"{prefix}unknown material {key!r}{hint} "
-                "(`cfp data materials` lists them; --materials adds a table)"
+                "(`cfp data materials` lists them; materials=TABLE.csv adds a table)"
             ) from None
 
 

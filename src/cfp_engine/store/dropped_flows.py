@@ -138,16 +138,16 @@ def describe_dropped(database: str, dropped: Iterable[Mapping[str, str]]) -> str
         if _recorded_ghg(d):
             ghg.setdefault(_flow_label(d), []).append(str(d.get("activity", "")))
     text = (
-        f"database {database!r} was imported with --allow-unlinked: {len(dropped)} "
-        f"unlinked exchange(s) dropped ({elementary} of them elementary flows), so the footprint "
-        "leaves them out"
+        f"database {database!r} was imported with its unlinked exchanges left out: "
+        f"{len(dropped)} unlinked exchange(s) dropped ({elementary} of them elementary "
+        "flows), so the footprint leaves them out"
     )
     if ghg:
         named = "; ".join(f"{flow} in {_activities(where)}" for flow, where in ghg.items())
         text += f"; greenhouse gases among them: {named}"
     else:
         text += "; none is a greenhouse gas by name"
-    return text + " (`cfp data list` shows the import; re-import with --flow-map to link them)"
+    return text + " (the import report lists them; import it again with a flow map to link them)"
 
 
 def _activities(names: list[str]) -> str:

@@ -99,10 +99,10 @@ def test_property_name_is_matched_without_case_or_spacing():
 
 
 def test_a_product_without_the_property_is_an_error_naming_dataset_and_product():
-    with pytest.raises(ValueError, match=r"--allocation 'dry mass': 1 multi-output dataset") as e:
+    with pytest.raises(ValueError, match=r"allocation='dry mass': 1 multi-output dataset") as e:
         allocate_by_property([_sawmill()], "dry mass", "x.zip")
     assert "sawing [SE] (sawing.spold): 'sawdust' has no 'dry mass'" in str(e.value)
-    assert "--skip-invalid" in str(e.value)
+    assert "skip_invalid=True" in str(e.value) and "--" not in str(e.value)
 
 
 def test_a_zero_total_is_an_error_and_skip_invalid_leaves_the_dataset_out():
@@ -126,16 +126,16 @@ def test_refusal_without_allocation_lists_the_properties_the_file_offers():
     with pytest.raises(ValueError, match=r"1 dataset\(s\) are multi-output") as e:
         check_ecospold2_single_output("x.zip", [_sawmill()])
     assert (
-        "--allocation NAME, a property of their products in the file: 'price' (2 of 2 "
+        "allocation=NAME, a property of their products in the file: 'price' (2 of 2 "
         "products), 'dry mass' (1 of 2 products)"
     ) in str(e.value)
-    assert "--skip-invalid" in str(e.value)
+    assert "skip_invalid=True" in str(e.value) and "--" not in str(e.value)
     kept, skipped = check_ecospold2_single_output("x.zip", [_sawmill()], skip_invalid=True)
     assert kept == []
     assert skipped == [
         {
             "dataset": "sawing [SE] (sawing.spold)",
-            "reason": "multi-output, not allocated (no --allocation)",
+            "reason": "multi-output, not allocated (no allocation property given)",
         }
     ]
 

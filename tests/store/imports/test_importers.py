@@ -101,7 +101,8 @@ def test_mobility_example_without_a_flow_map_stops_with_a_report(home, tmp_path)
     source.write_bytes(MOBILITY.read_bytes())
     with pytest.raises(DataError, match=r"3 unlinked exchange\(s\); nothing was imported") as err:
         import_database(source, format="excel", name="mobility")
-    assert "--flow-map" in str(err.value) and "--allow-unlinked" in str(err.value)
+    assert "flow_map=FILE.csv" in str(err.value) and "allow_unlinked=True" in str(err.value)
+    assert " --" not in str(err.value)  # the library names parameters, not command options
     report = home / "imports" / "reports" / "mobility.unlinked.csv"  # not beside the source
     assert str(report) in str(err.value) and list(tmp_path.glob("*.csv")) == []
     rows = list(csv.DictReader(report.open(encoding="utf-8")))

@@ -92,7 +92,7 @@ REFUSED = [
             r"Acetic acid, at plant \[RNA\] \(e4a61018-9f98-3049-95c1-33b1acaa904e\.spold\)",
             r"\.\.\. and 122 more",
             r"21 more dataset\(s\) have no reference product",
-            "their products carry no properties in the file, so --allocation cannot split them",
+            "their products carry no properties in the file to allocate them by",
             "--skip-invalid",
         ],
     ),
@@ -412,10 +412,10 @@ def test_uslci_imports_its_single_output_datasets_with_skip_invalid(home, tmp_pa
         assert "  SKIPPED         153 dataset(s) left out (--skip-invalid):" in done.output
         assert (
             "    Acetic acid, at plant [RNA] (e4a61018-9f98-3049-95c1-33b1acaa904e.spold): "
-            "multi-output, not allocated (no --allocation)" in done.output
+            "multi-output, not allocated (no allocation property given)" in done.output
         )
         reasons = [r["reason"] for r in _listed("uslci")["skipped"]]
-        assert reasons.count("multi-output, not allocated (no --allocation)") == 132
+        assert reasons.count("multi-output, not allocated (no allocation property given)") == 132
         assert reasons.count("no reference product with a non-zero amount") == 21
         assert re.search(
             r"mapped flows +\d+ exchange\(s\) by \d+ row\(s\) of the built-in", done.output

@@ -131,10 +131,10 @@ def allocate_by_property(
         listed = "\n  ".join(f"{d}: {r}" for d, r in problems[:LISTED])
         more = f"\n  ... and {len(problems) - LISTED} more" if len(problems) > LISTED else ""
         raise SpecError(
-            f"{source}: --allocation {prop!r}: {len(problems)} multi-output dataset(s) "
+            f"{source}: allocation={prop!r}: {len(problems)} multi-output dataset(s) "
             f"cannot be allocated by it; nothing was imported:\n  {listed}{more}\n"
             "Hint: choose a property every co-product carries, or leave these datasets "
-            "out with --skip-invalid"
+            "out with skip_invalid=True"
         )
     return result, []
 

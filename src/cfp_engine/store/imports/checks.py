@@ -30,11 +30,11 @@ def refuse_datasets(source: str, names: Sequence[str], reason: str, hint: str) -
 
 
 def skipped_record(dataset: str, reason: str) -> dict[str, str]:
-    """One dataset left out by ``--skip-invalid``: as the report and the registry list it."""
+    """One dataset left out by ``skip_invalid``: as the report and the registry list it."""
     return {"dataset": dataset, "reason": reason}
 
 
-SKIP_HINT = "or import the usable datasets only with --skip-invalid (the others are listed)"
+SKIP_HINT = "or import the usable datasets only with skip_invalid=True (the others are listed)"
 
 
 def check_simapro_products(
@@ -95,10 +95,10 @@ def check_ecospold2_single_output(
             keep.append(ds)
     offered, products = offered_properties(multi)
     allocate = (
-        "allocate them with --allocation NAME, a property of their products in the file: "
+        "allocate them with allocation=NAME, a property of their products in the file: "
         + ", ".join(f"{name!r} ({n} of {products} products)" for name, n in offered.items())
         if offered
-        else "their products carry no properties in the file, so --allocation cannot split them"
+        else "their products carry no properties in the file to allocate them by"
     )
     if not skip_invalid and multi:
         raise refuse_datasets(
@@ -119,7 +119,7 @@ def check_ecospold2_single_output(
             f"export, {SKIP_HINT}",
         )
     skipped = [
-        skipped_record(where_of(ds), "multi-output, not allocated (no --allocation)")
+        skipped_record(where_of(ds), "multi-output, not allocated (no allocation property given)")
         for ds in multi
     ] + [skipped_record(where_of(ds), "no reference product with a non-zero amount") for ds in none]
     return keep, sorted(skipped, key=lambda r: r["dataset"])

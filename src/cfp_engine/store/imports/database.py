@@ -132,7 +132,7 @@ def _check_request(path: str | Path, format: str, name: str) -> Path:
     if not source.exists():
         raise SpecError(f"{path}: no such file or folder")
     if format not in importers.FORMATS:
-        raise SpecError(f"--format {format!r}: expected one of {', '.join(importers.FORMATS)}")
+        raise SpecError(f"format={format!r}: expected one of {', '.join(importers.FORMATS)}")
     _check_database_name(name)
     return source
 
@@ -279,18 +279,18 @@ MAX_NAME_LENGTH = 100
 
 def _check_database_name(name: str) -> None:
     if not name or not name.strip() or name != name.strip():
-        raise SpecError(f"--name {name!r}: give a database name without outer spaces")
+        raise SpecError(f"name={name!r}: give a database name without outer spaces")
     if len(name) > MAX_NAME_LENGTH:
         raise SpecError(
-            f"--name: {len(name)} characters ({name[:20]!r}...); "
+            f"name: {len(name)} characters ({name[:20]!r}...); "
             f"give a database name of at most {MAX_NAME_LENGTH}"
         )
     if not name.isprintable():
-        raise SpecError(f"--name {name!r}: control characters are not allowed in a name")
+        raise SpecError(f"name={name!r}: control characters are not allowed in a name")
     if "::" in name:
-        raise SpecError(f"--name {name!r}: '::' separates parts of activity references")
+        raise SpecError(f"name={name!r}: '::' separates parts of activity references")
     if name in (BUILTIN_DATABASE, BIOSPHERE_DATABASE) or name.endswith(" biosphere"):
-        raise SpecError(f"--name {name!r} is reserved; choose another name")
+        raise SpecError(f"name={name!r} is reserved; choose another name")
 
 
 def _check_flow_targets(bd, mapping) -> None:
@@ -329,10 +329,10 @@ def _unlinked_message(report, target: Path) -> str:
     return (
         f"{report.file}: {len(rows)} unlinked exchange(s); nothing was imported. "
         f"Listed in {target}:\n  {listed}{more}\n"
-        "Hint: map elementary flows to biosphere3 with --flow-map FILE.csv (columns "
+        "Hint: map elementary flows to biosphere3 with flow_map=FILE.csv (columns "
         "source_name,source_categories,source_unit,target_name,target_categories,"
         "target_unit), import the databases the inputs come from first, or drop them "
-        "with --allow-unlinked (recorded in every result's provenance)."
+        "with allow_unlinked=True (recorded in every result's provenance)."
     )
 
 

@@ -85,14 +85,14 @@ def create_importer(
     instead of refused.
     """
     if fmt not in FORMATS:
-        raise SpecError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+        raise SpecError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
     if allocation is not None and fmt != "ecospold2":
         raise SpecError(
-            f"--allocation {allocation!r}: only ecospold2 files carry product properties to "
+            f"allocation={allocation!r}: only ecospold2 files carry product properties to "
             "allocate by (openLCA JSON-LD is allocated with its own factors); leave it out"
         )
     if allocation is not None and not allocation.strip():
-        raise SpecError("--allocation: give a property name (price, true value relation, ...)")
+        raise SpecError("allocation: give a property name (price, true value relation, ...)")
     reader = {
         "ecospold2": _ecospold2,
         "simapro-csv": _simapro,
@@ -120,7 +120,7 @@ def create_importer(
     if importer.cfp_skipped and not importer.data:
         raise SpecError(
             f"{source}: all {len(importer.cfp_skipped)} dataset(s) were left out by "
-            f"--skip-invalid ({importer.cfp_skipped[0]['reason']}, ...); nothing to import"
+            f"skip_invalid=True ({importer.cfp_skipped[0]['reason']}, ...); nothing to import"
         )
     _insert_flow_map(importer, flow_map, fmt)
     return importer

@@ -3,7 +3,7 @@
 :class:`ImportReport` holds the statistics ``cfp data import`` prints (filled by
 :mod:`cfp_engine.store.imports.linking`). Exchanges still unlinked after linking are described
 one row each (name, unit, categories, location, type, activity, flow), written as a CSV
-report, or dropped on request (``--allow-unlinked``) and recorded in the provenance.
+report, or dropped on request (``allow_unlinked``) and recorded in the provenance.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class ImportReport:
             )
         if self.skipped:
             lines.append(
-                f"  SKIPPED         {len(self.skipped)} dataset(s) left out (--skip-invalid):"
+                f"  SKIPPED         {len(self.skipped)} dataset(s) left out (skip_invalid=True):"
             )
             lines.extend(f"    {r['dataset']}: {r['reason']}" for r in self.skipped)
         for row in self.mapped_flows:
@@ -98,7 +98,7 @@ class ImportReport:
             lines.extend(_uncharacterised_lines(self.uncharacterised, self.uncharacterised_report))
         if self.dropped:
             lines.append(
-                f"  DROPPED         {len(self.dropped)} unlinked exchange(s) (--allow-unlinked; "
+                f"  DROPPED         {len(self.dropped)} unlinked exchange(s) (allow_unlinked=True; "
                 "every result that uses this database warns of them):"
             )
             lines.extend(_dropped_lines(self.dropped))
@@ -190,7 +190,7 @@ def describe_exchange(ds: dict[str, Any], exchange: dict[str, Any]) -> dict[str,
 
 
 def drop_unlinked(importer) -> list[dict[str, Any]]:
-    """Remove every unlinked exchange (``--allow-unlinked``); return what was dropped."""
+    """Remove every unlinked exchange (``allow_unlinked``); return what was dropped."""
     dropped = []
     for ds in importer.data:
         keep = []
