@@ -8,6 +8,7 @@ data ready for :class:`bw2io.importers.base_lcia.LCIAImporter`.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -94,18 +95,32 @@ def lcia_source_sha256() -> str:
 
 
 def read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
-    """bw2io's packaged LCIA methods by method name tuple (its ``data.json``)."""
+    """bw2io's packaged LCIA methods that the catalogue names, by method name tuple.
+
+    The caller's own copy: Brightway's importers change method data in place.
+    """
+    return copy.deepcopy(_catalogued_lcia())
+
+
+@lru_cache(maxsize=1)
+def _catalogued_lcia() -> dict[tuple[str, ...], dict]:
+    """Decoding bw2io's ``data.json`` (762 methods) takes seconds; it is done once per
+    process, and only the methods of the catalogue are kept."""
+    wanted = {tuple(name) for m in available_methods() for name in m.indicators.values()}
     with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
         data = json.loads(archive.read("data.json"))
     methods = {}
     for method in data:
+        name = tuple(method["name"])
+        if name not in wanted:
+            continue
         # bw2io's own loader (create_default_lcia_methods) keeps the JSON lists as they
         # are; Brightway needs tuples for method names, flow keys and categories.
-        method["name"] = tuple(method["name"])
+        method["name"] = name
         for cf in method["exchanges"]:
             cf["input"] = tuple(cf["input"])
             cf["categories"] = tuple(cf["categories"])
-        methods[method["name"]] = method
+        methods[name] = method
     return methods
 
 
