@@ -6,16 +6,13 @@ from hypothesis import strategies as st
 
 from cfp_engine.errors import UnitError
 from cfp_engine.spec import units
-from cfp_engine.spec.units import (
+from cfp_engine.spec.conversion import (
     convert_magnitude,
     convert_to_activity_unit,
     magnitude_in,
-    parse_amount,
-    parse_quantity,
-    parse_share,
     pint_unit_for,
-    registry,
 )
+from cfp_engine.spec.units import parse_amount, parse_quantity, parse_share, registry
 
 
 @pytest.mark.parametrize(

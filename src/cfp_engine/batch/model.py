@@ -56,7 +56,8 @@ class ScoringModel:
         """Factor from ``unit`` to ``activity_unit``, or an error message (cached per pair)."""
         key = (unit, activity_unit)
         if key not in self._factors:
-            from cfp_engine.spec.units import convert_to_activity_unit, parse_quantity
+            from cfp_engine.spec.conversion import convert_to_activity_unit
+            from cfp_engine.spec.units import parse_quantity
 
             try:
                 quantity = parse_quantity(f"1 {unit}", where="unit")

@@ -29,6 +29,7 @@ from cfp_engine.engine.treatments import (
     unmodelled_treatments,
 )
 from cfp_engine.errors import DataError, SpecError
+from cfp_engine.spec.conversion import convert_magnitude, convert_to_activity_unit
 from cfp_engine.spec.materials import MaterialSpec, MaterialsTable
 from cfp_engine.spec.product import (
     ACTIVITY_STAGES,
@@ -36,7 +37,7 @@ from cfp_engine.spec.product import (
     ComponentSpec,
     ProductSpec,
 )
-from cfp_engine.spec.units import convert_magnitude, convert_to_activity_unit, registry
+from cfp_engine.spec.units import registry
 from cfp_engine.store.scores import ActivityInfo, ScoreTable
 
 if TYPE_CHECKING:

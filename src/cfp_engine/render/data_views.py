@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.spec.conversion import convert_to_activity_unit
 from cfp_engine.spec.materials import PRIORITY_PRODUCTS, load_materials
 from cfp_engine.spec.methods import INDICATORS, resolve_method
-from cfp_engine.spec.units import convert_to_activity_unit, registry
+from cfp_engine.spec.units import registry
 from cfp_engine.store.scores import ScoreTable
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cfp_engine.errors import SpecError
 from cfp_engine.spec.battery import BatterySpec, parse_battery
+from cfp_engine.spec.conversion import magnitude_in
 from cfp_engine.spec.distributions import (
     Distribution,
     parse_amount_distribution,
@@ -28,7 +29,7 @@ from cfp_engine.spec.distributions import (
 )
 from cfp_engine.spec.documents import DocumentError, load_json, load_yaml
 from cfp_engine.spec.schema import validate_structure
-from cfp_engine.spec.units import magnitude_in, parse_amount, parse_quantity, parse_share
+from cfp_engine.spec.units import parse_amount, parse_quantity, parse_share
 
 if TYPE_CHECKING:
     import pint

@@ -249,7 +249,7 @@ def _scale(exchange: dict[str, Any], factor: float) -> None:
 
 def load_flow_map(path: str | Path) -> FlowMap:
     """Read a flow map CSV (UTF-8, with or without BOM); errors name the file and line."""
-    from cfp_engine.spec.units import pint_unit_for
+    from cfp_engine.spec.conversion import pint_unit_for
 
     path = Path(path)
     # Missing, folder, binary or not UTF-8: a SpecError naming the file (issue 13).

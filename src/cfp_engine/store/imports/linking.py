@@ -204,7 +204,7 @@ def _link_technosphere(bd, importer, report: ImportReport, external: list[str]) 
 
 
 def _statistics(importer, report: ImportReport, flow_map: FlowMap) -> None:
-    from cfp_engine.spec.units import pint_unit_for
+    from cfp_engine.spec.conversion import pint_unit_for
 
     report.activities = len(importer.data)
     kinds: Counter = Counter()
