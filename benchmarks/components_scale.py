@@ -4,7 +4,7 @@
 Writes a spec with N aluminium/steel/PET components to a temporary folder, then times
 ``load_spec`` and ``FootprintCalculator.calculate`` (built-in data, cut-off) and the
 JSON result, and prints the time per component. Linear work shows as a flat
-"µs per component" column; a per-component scan of all line items (issue 13) made it
+"µs per component" column; a per-component scan of all line items made it
 grow with N. Peak memory is the process's peak RSS after each size (it only grows,
 so read it as "at most").
 

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/sweep_speed.py [--repeat 5]`` (the store must be
 built, e.g. by ``make demo``; set CFP_ENGINE_HOME to use another one). Target: the sweep
-costs no more than 3x a single calc of the same spec (issue 4). Also prints the in-process
+costs no more than 3x a single calc of the same spec. Also prints the in-process
 cost of one more footprint once the data are open, and the cost of drawing the plot.
 """
 

@@ -1,4 +1,4 @@
-"""Write the generated tables of ``examples/README.md`` (issue 15, "the claim made visible").
+"""Write the generated tables of ``examples/README.md``.
 
 Two tables, both computed with the library, never typed in:
 

@@ -69,7 +69,7 @@ def quote_input(text: object, *, limit: int = 80) -> str:
     bidirectional overrides U+202A-U+202E and U+2066-U+2069, zero-width spaces), so a
     message can neither break the terminal line nor show text that reads differently
     from what the file holds. Only the first line is kept, and long text is cut with
-    ``...`` (issue 13: messages echo at most one line of the offending input).
+    ``...`` (messages echo at most one line of the offending input).
     """
     value = str(text)
     lines = value.splitlines() or [""]

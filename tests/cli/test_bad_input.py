@@ -1,5 +1,5 @@
 """Every command and option that takes a path or a value, with the same families of bad
-input (issue 13, item 5): exit 2, one ``Error:`` line naming the input, nothing on
+input: exit 2, one ``Error:`` line naming the input, nothing on
 standard output and no file left behind. The corpus is generated here, never stored.
 
 Families, inputs: missing, folder, empty path, empty file, binary, unreadable. Outputs:

@@ -1,4 +1,4 @@
-"""Blank end-of-life treatments in a materials table are "not modelled" (issue 12, part 7).
+"""Blank end-of-life treatments in a materials table are "not modelled".
 
 Contract section 5: a blank ``eol_recycling``, ``disposal`` or ``energy_recovery`` counts
 nothing for that role, and the result warns, naming the component, material, role and

@@ -116,7 +116,7 @@ def test_mass_round_trip(value, unit):
     assert back == pytest.approx(value, rel=1e-12)
 
 
-# -- factors found once per pair of units (issue 13) ------------------------------------
+# -- factors found once per pair of units ------------------------------------
 
 UNIT_PAIRS = [
     ("g", "kilogram"),

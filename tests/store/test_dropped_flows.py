@@ -1,4 +1,4 @@
-"""--allow-unlinked is loud: dropped flows in the report, every result and label (issue 12, 3).
+"""--allow-unlinked is loud: dropped flows in the report, every result and label.
 
 The SimaPro fixture with ``kiln_flow`` writes the steel's only CO2 as "Carbon dioxide,
 kiln", a flow biosphere3 does not know; with --allow-unlinked it is dropped. Expected

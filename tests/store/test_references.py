@@ -1,4 +1,4 @@
-"""Activity references resolve the same way in every command (contract section 2, issue 12).
+"""Activity references resolve the same way in every command (contract section 2).
 
 The unit tests drive :class:`cfp_engine.store.references.ReferenceIndex` on hand-made triples.
 The end-to-end test runs each caller (spec stage activity, component virgin and recycled

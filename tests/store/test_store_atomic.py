@@ -1,4 +1,4 @@
-"""Imports and removes are atomic (issue 12): a failed or killed run leaves the store as it was.
+"""Imports and removes are atomic: a failed or killed run leaves the store as it was.
 
 A store is prepared once (built-in project plus one imported database, ``base``) and
 copied for each test. ``cfp data import`` then runs in a subprocess that kills itself

@@ -1,4 +1,4 @@
-"""The store survives corrupt caches, kills during a build and a store it cannot write (issue 13).
+"""The store survives corrupt caches, kills during a build and a store it cannot write.
 
 Score tables carry the sha256 of their files (:mod:`cfp_engine.store.scores`); a table that
 fails the check is rebuilt with a message. End-to-end cases run ``cfp`` in a subprocess on

@@ -1,4 +1,4 @@
-"""Monte Carlo statistics in bounded memory (issue 13): exact up to a limit, then streamed."""
+"""Monte Carlo statistics in bounded memory: exact up to a limit, then streamed."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ class AllocationParameters:
 
     def as_dict(self) -> dict[str, float]:
         # The fields by name, as dataclasses.asdict gives them, without its deep copy
-        # of each float (a tenth of a 10^5-component calculation; issue 13).
+        # of each float (a tenth of a 10^5-component calculation).
         return {name: getattr(self, name) for name in _PARAMETER_NAMES}
 
 

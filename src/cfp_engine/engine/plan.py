@@ -152,7 +152,7 @@ class DemandTerm:
         if self.component is None:
             return self._convert(self.item.amount)
         # Floats, not pint arithmetic, per term: pint took most of the time of a
-        # 10^5-component spec (issue 13); convert_magnitude still checks the dimension.
+        # 10^5-component spec; convert_magnitude still checks the dimension.
         if self.role in ENERGY_ROLES:
             magnitude, units = self.per_size * self.component.mass_kg, "megajoule"
         else:
@@ -201,7 +201,7 @@ def product_demand(
     """The nominal demand of ``plan``: component roles first, then stage items.
 
     ``virgin_baseline``: the demand of ``plan.virgin_baseline()``, each component's plan
-    made as it is needed rather than 10^5 of them at once (issue 13: memory).
+    made as it is needed rather than 10^5 of them at once (memory).
     """
     demands = []
     for component_plan in plan.components:

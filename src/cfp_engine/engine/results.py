@@ -129,7 +129,7 @@ class FootprintResult:
         """:meth:`to_dict` with ``collect`` applied to the component and line-item dicts.
 
         ``list`` gives the document; ``iter`` one whose components and line items are
-        made one at a time, for :func:`check_finite` (issue 13: for 10^5 components
+        made one at a time, for :func:`check_finite` (for 10^5 components
         the document takes 200 MB).
         """
         return {

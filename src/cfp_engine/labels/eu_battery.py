@@ -40,7 +40,7 @@ ANNEX_II_STAGES = {
     "distribution": "Distribution",
     "end_of_life": "End of life and recycling",
 }
-#: The draft's CFF defaults (issue 15: A = 0.2 for metals, 0.5 otherwise; B = 0; R1 = 0
+#: The draft's CFF defaults (A = 0.2 for metals, 0.5 otherwise; B = 0; R1 = 0
 #: unless the recycled content is evidenced).
 A_METALS, A_OTHER, B_DEFAULT = 0.2, 0.5, 0.0
 

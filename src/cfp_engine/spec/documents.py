@@ -222,7 +222,7 @@ def dump_json(document: Any, *, what: str, **options: Any) -> str:
     try:
         if options.get("indent") is not None and options.keys() <= {"indent", "ensure_ascii"}:
             # json.dumps writes indented text in pure Python; dumps_json writes the same
-            # text with json's C encoder, in less time and memory (issue 13).
+            # text with json's C encoder, in less time and memory.
             return dumps_json(document, allow_nan=False, **options)
         return json.dumps(document, allow_nan=False, **options)
     except ValueError:
@@ -242,7 +242,7 @@ def iter_dump_json(
     """:func:`dump_json`'s indented text in pieces of about 1 MB, for printing.
 
     A result of 10^5 components is 200 MB of JSON; printed piece by piece, it is never
-    held whole (issue 13). Every figure is checked before the first piece: a figure that
+    held whole. Every figure is checked before the first piece: a figure that
     is not finite raises :func:`dump_json`'s error and nothing is written.
     """
     if has_non_finite(document):
@@ -254,7 +254,7 @@ def has_non_finite(value: Any) -> bool:
     """Whether a JSON-like value holds a float that is infinite or NaN (keys aside).
 
     A loop over a stack, floats checked as they are met: a result of 10^5 components
-    holds 6 million values, and a recursive generator per value took 5 s (issue 13).
+    holds 6 million values, and a recursive generator per value took 5 s.
     An iterator is walked one element at a time, so its elements may be made on
     demand. Nesting deeper than :data:`_MAX_DEPTH` (a container holding itself) is a
     ``RecursionError``, as it was for the recursion.

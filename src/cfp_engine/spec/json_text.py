@@ -3,7 +3,7 @@
 With ``indent`` the standard library encodes in pure Python, one generator step per
 value, and keeps every piece in a list before joining it: for a result of 10^5
 components that is 26 million pieces, most of the 2.2 GB peak and a third of the time
-of ``cfp calc --format json`` (issue 13). Here a mapping or list whose values are all
+of ``cfp calc --format json``. Here a mapping or list whose values are all
 plain (strings, numbers, booleans, null) is written in one call of json's C encoder,
 with the separators its indentation needs; only the containers that hold containers
 are walked in Python. The text is the same, character for character

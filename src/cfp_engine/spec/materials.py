@@ -38,7 +38,7 @@ KNOWN_COLUMNS = (
     "notes",
     "priority_product",
 )
-# The product groups the recycled-content strategy names as priorities (issue 15); a
+# The product groups the recycled-content strategy names as priorities; a
 # material tagged with one is listed by `cfp data materials --priority GROUP` and in the
 # table of examples/README.md, so the list lives in the data, not in a script.
 PRIORITY_PRODUCTS = ("battery", "pv", "clothing")
@@ -108,7 +108,7 @@ def _priority(row: Mapping[str, str], where: str) -> str:
 def load_materials_table(path: str | Path) -> dict[str, MaterialSpec]:
     """Read one materials table (CSV, UTF-8 with or without BOM)."""
     path = Path(path)
-    # Missing, folder, binary or not UTF-8: a SpecError naming the file (issue 13).
+    # Missing, folder, binary or not UTF-8: a SpecError naming the file.
     text = read_text_file(path, what="materials table")
     with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)

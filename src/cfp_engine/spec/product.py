@@ -370,7 +370,7 @@ def _parse_stage_item(item: Mapping[str, Any], where: str) -> ActivityAmountSpec
 
 
 def _check_variant(name: str, variant: Mapping[str, Any], ids: list[str], source: str) -> None:
-    known = set(ids)  # not ``in ids``: a list scan per override is quadratic (issue 13)
+    known = set(ids)  # not ``in ids``: a list scan per override is quadratic
     for component_id, override in (variant.get("components") or {}).items():
         if component_id not in known:
             raise SpecError(

@@ -2,7 +2,7 @@
 
 ``schemas/product-spec.schema.json`` is checked with jsonschema, which walks each
 component through ``$ref``\\ s and ``if``/``then``: about 0.1 ms a component, the
-largest part of loading a spec of 10^5 components (issue 13). Most components of such
+largest part of loading a spec of 10^5 components. Most components of such
 a spec are flat: strings, numbers and booleans. Those are checked here against the
 component schema read as a table (field -> accepted types and minimum length); when
 every component passes, jsonschema checks the rest of the document only. A component

@@ -59,7 +59,7 @@ _NUMBER_RE = re.compile(rf"^\s*{_NUMBER}\s*$")
 _QUANTITY_RE = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>.*?)\s*$", re.DOTALL)
 _POWER_RE = re.compile(r"(?<=[A-Za-z])([23])\b")  # m2 -> m**2, m3 -> m**3
 
-# The tokens of a unit expression (issue 13: pint evaluates "10**10**10" as Python
+# The tokens of a unit expression (pint evaluates "10**10**10" as Python
 # would, which never ends; a unit is checked against this small grammar first).
 _UNIT_TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-zµμΩ][A-Za-z0-9_]*|%)|(?P<power>(?:\*\*|\^)\s*(?P<exp>[-+]?\d{1,3}))"
@@ -168,8 +168,8 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     A product of up to three such quantities (``0.25 kg * 3000 km``) is accepted too.
     A bare number, an unknown unit, a decimal comma (``0,5 kg``), a thousand separator
     (``1,000 g``, ``1 000 g``), a second number (``1 g 2``) or a power tower
-    (``10**10**10 kg``) is a :class:`UnitError` that shows the accepted form (issue 13:
-    pint would read these as other numbers, or never finish).
+    (``10**10**10 kg``) is a :class:`UnitError` that shows the accepted form (pint
+    would read these as other numbers, or never finish).
 
     Parameters
     ----------
@@ -204,7 +204,7 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
     if product:  # "0.25 kg * 3000 km": checked above, at most three bounded factors
         return _parse_product(text, shown, where)
     if units is None:
-        import pint  # only for a new unit text, not per quantity (issue 13)
+        import pint  # only for a new unit text, not per quantity
 
         try:
             units = ureg.parse_units(unit)
@@ -226,7 +226,7 @@ def parse_quantity(value: object, *, where: str) -> pint.Quantity:
 # Unit texts that passed every check of ``parse_quantity``, with pint's unit (or
 # _PRODUCT: the text is a product of quantities, parsed whole each time). A generated
 # spec repeats a few units 10^5 times; checking and parsing each quantity's unit again
-# took most of ``load_spec`` (issue 13). Bounded, so that 10^6 distinct unit texts
+# took most of ``load_spec``. Bounded, so that 10^6 distinct unit texts
 # cannot grow it: past the limit a unit is checked every time, as before.
 _CHECKED_UNITS: dict[str, object] = {}
 _CHECKED_UNITS_LIMIT = 4096

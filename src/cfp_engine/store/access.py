@@ -37,7 +37,7 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
 
     files = check_user_files(user_inventories)
     table = ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
-    collect_garbage_if_idle()  # what a killed import left (issue 12); cheap when nothing
+    collect_garbage_if_idle()  # what a killed import left; cheap when nothing
     registry = read_registry()
     if registry["databases"]:
         table = open_user_store(registry)
@@ -50,7 +50,7 @@ def open_store(user_inventories: Iterable[str | Path] = ()) -> ScoreTable:
     )
     built = (scores_dir(project) / "manifest.json").exists()
     table = ensure_built(project, fingerprint, build, files)
-    if not built:  # a new per-inventory project: drop old unused ones (issue 13)
+    if not built:  # a new per-inventory project: drop old unused ones
         _auto_clean(keep=project)
     return table
 

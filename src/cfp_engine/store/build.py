@@ -143,7 +143,7 @@ def build_user(
             kill_point("build-written")
             try:
                 return compute_score_table(bd, project, fingerprint, sources)
-            except CalculationError as exc:  # name the files that made it (issue 13)
+            except CalculationError as exc:  # name the files that made it
                 named = ", ".join(str(path) for path in files)
                 raise CalculationError(
                     f"{named}: {exc}; check that no activity consumes as much of its own "
@@ -156,7 +156,7 @@ def build_user(
 
 def _check_codes_and_amounts(path: Path, datasets: list[dict]) -> None:
     """Duplicate activity codes and non-finite amounts are input errors, not bw2data's
-    NonuniqueCode or a NaN in the matrix (issue 13, item 5)."""
+    NonuniqueCode or a NaN in the matrix."""
     seen: dict[str, str] = {}
     for dataset in datasets:
         code = dataset.get("code")

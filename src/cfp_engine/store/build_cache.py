@@ -28,7 +28,7 @@ from cfp_engine.store.inventories import builtin_inventory_files
 from cfp_engine.store.scores import ScoreTable
 
 #: Bump when the way projects or score tables are built changes.
-BUILD_VERSION = 4  # 4: checksums of the score files in the manifest (issue 13)
+BUILD_VERSION = 4  # 4: checksums of the score files in the manifest
 LOCK_TIMEOUT_S = 900
 
 logger = logging.getLogger("cfp_engine")

@@ -83,7 +83,7 @@ def load_background(table: ScoreTable, method: str):
         node_ids = _node_ids(bd, table)
         # The demand names every scored activity, as the score table's solve does: bw2calc
         # loads only the databases a demand reaches, and the first activity alone (a
-        # built-in one) misses the imported and --inventory databases (issue 12).
+        # built-in one) misses the imported and --inventory databases.
         demand = dict.fromkeys(node_ids, 1.0)
         # Two reads: with distributions the data vectors already hold a random draw,
         # so the deterministic amounts come from a plain LCA (same packages, same order).

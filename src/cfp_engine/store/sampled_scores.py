@@ -325,7 +325,7 @@ def iter_scores(
 
     Yields arrays of shape ``(count, len(columns))`` for consecutive iterations (``count``
     is ``part``, a multiple of :data:`BLOCK_SIZE`, except for the last), so a caller can
-    fold them into statistics without holding every iteration (issue 13). The
+    fold them into statistics without holding every iteration. The
     factorisation (or the worker pool) is set up once for all parts.
     """
     if iterations < 1:

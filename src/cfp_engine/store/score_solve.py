@@ -63,7 +63,7 @@ def compute_score_table(bd, project: str, fingerprint: str, sources: dict[str, A
     manifest = _manifest(project, fingerprint, sources, method_specs, activities)
     manifest["solver"] = solver
     # What each database links to (bw2data's own record), so a result can name every
-    # database it used, also through --inventory files (issue 12).
+    # database it used, also through --inventory files.
     manifest["depends"] = {
         name: sorted(set(bd.databases[name].get("depends") or ()) - {BIOSPHERE_DATABASE})
         for name in databases

@@ -1,4 +1,4 @@
-"""Every command on every data source, with the same numbers (issue 12).
+"""Every command on every data source, with the same numbers.
 
 Sources: the built-in data; the hand-made inventory given with ``--inventory`` as
 Brightway Excel and as CSV; databases imported with ``cfp data import`` from ecospold2,

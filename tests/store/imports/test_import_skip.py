@@ -1,5 +1,5 @@
 """--skip-invalid on the hand-made ecospold2 database: a left-out dataset's users lose
-their input to it, reported as unlinked (issue 12, follow-up "alloc").
+their input to it, reported as unlinked.
 
 The three datasets of ``make_databases.write_ecospold2`` (electricity -> steel ->
 widget assembly), with the steel's product amount set to 0: the steel dataset has no

@@ -266,7 +266,7 @@ def test_spec_and_materials_table_use_an_imported_database(home, tmp_path):
     assert result.stages_kg_co2e["raw_materials"] == pytest.approx(raw, rel=REL)
     assert result.stages_kg_co2e["production"] == pytest.approx(dbs.ELECTRICITY, rel=REL)
     assert result.total_kg_co2e == pytest.approx(1.426 + 0.5298, rel=REL)
-    # Only the databases the result used (issue 12): not the built-in one here.
+    # Only the databases the result used: not the built-in one here.
     assert set(result.provenance["databases"]) == {"es2", "sp"}
 
 

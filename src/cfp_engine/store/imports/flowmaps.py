@@ -252,7 +252,7 @@ def load_flow_map(path: str | Path) -> FlowMap:
     from cfp_engine.spec.conversion import pint_unit_for
 
     path = Path(path)
-    # Missing, folder, binary or not UTF-8: a SpecError naming the file (issue 13).
+    # Missing, folder, binary or not UTF-8: a SpecError naming the file.
     text = read_text_file(path, what="flow map file")
     flow_map = FlowMap(path)
     with io.StringIO(text, newline="") as handle:

@@ -120,7 +120,7 @@ class ImportReport:
 
 
 def _dropped_lines(dropped: list[dict[str, Any]]) -> list[str]:
-    """Every dropped flow once (issue 12: none may go unseen), greenhouse gases marked."""
+    """Every dropped flow once (none may go unseen), greenhouse gases marked."""
     groups: dict[tuple, list[str]] = {}
     for d in dropped:
         where = d["categories"] or d["location"]

@@ -123,7 +123,7 @@ def check_xml_files(paths: Iterable[Path]) -> None:
 def check_xml_prolog(path: Path) -> None:
     """Raise :class:`SpecError` if ``path`` declares a DTD (``<!DOCTYPE``) before its root.
 
-    Two checks, both needed (issue 13, item 6). First the prolog is walked construct by
+    Two checks, both needed. First the prolog is walked construct by
     construct (XML declaration, processing instructions, comments, white space) up to the
     root element, so a ``<a>`` inside a comment or a processing instruction is not taken
     for the root; this gives the line of the declaration. Then libxml2 itself, with DTD
