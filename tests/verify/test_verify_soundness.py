@@ -393,31 +393,34 @@ _RULE_MUTATIONS = {
 
 
 @pytest.fixture(scope="module")
-def fast_verify(labels):
+def recomputations():
+    """Disclosures already calculated, by spec and options (shared by a module's tests)."""
+    return {}
+
+
+@pytest.fixture
+def fast_verify(labels, recomputations, monkeypatch):
     """``verify_label`` with the re-computation memoised by what it depends on.
 
     A mutation of a figure or a rule does not change the re-computation (it depends on the
-    spec and the label's facts only), so each distinct set of facts is calculated once.
+    spec and the label's facts only), so each distinct spec and set of facts is calculated
+    once. The patch lasts for one test only: other tests of this module (in any order)
+    calculate as the engine does.
     """
     from cfp_engine.labels import make as labels_module
+    from cfp_engine.spec.product import load_spec
     from cfp_engine.verify.recompute import verify_label
 
     original = labels_module.make_disclosure
-    memo = {}
 
     def make_disclosure(spec, **kwargs):
-        key = repr(sorted(kwargs.items(), key=lambda kv: kv[0]))
-        if key not in memo:
-            memo[key] = original(spec, **kwargs)
-        return memo[key]
+        key = (spec.sha256, spec.variant, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        if key not in recomputations:
+            recomputations[key] = original(spec, **kwargs)
+        return recomputations[key]
 
-    labels_module.make_disclosure = make_disclosure
-    try:
-        from cfp_engine.spec.product import load_spec
-
-        yield functools.partial(verify_label, spec=load_spec(labels[0]))
-    finally:
-        labels_module.make_disclosure = original
+    monkeypatch.setattr(labels_module, "make_disclosure", make_disclosure)
+    return functools.partial(verify_label, spec=load_spec(labels[0]))
 
 
 @settings(
