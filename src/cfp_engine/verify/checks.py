@@ -20,10 +20,11 @@ from decimal import (
 from pathlib import Path
 from typing import Any
 
+from cfp_engine.labels.formats import SPEC_FORMATS
 from cfp_engine.labels.integrity import sha256_json
 from cfp_engine.labels.rounding import rounding_tolerance
 from cfp_engine.labels.rules import exempted_problems, finite_decimal
-from cfp_engine.verify import catenax
+from cfp_engine.verify import catenax, spec_formats
 from cfp_engine.verify.common import Check, validity_check
 from cfp_engine.verify.structure import (
     DQR_RANGES,
@@ -38,8 +39,10 @@ MAX_MC_RERUN = 1_000_000
 
 
 def structure_check(document, fmt) -> Check:
-    """The required fields and ranges of the label (PACT or Catena-X)."""
-    if fmt == "catena-x":
+    """The required fields and ranges of the label (PACT, Catena-X or a spec format)."""
+    if fmt in SPEC_FORMATS:
+        problems = spec_formats.check_structure(document, fmt)
+    elif fmt == "catena-x":
         problems = catenax.check_catenax(document, catenax.detect_version(document))
     else:
         problems = check_pact(document, fmt)
@@ -54,7 +57,16 @@ def official_schema_check(document, fmt, schema_dir) -> Check:
     """The label against the official schema in ``schema_dir``; skipped without one."""
     if schema_dir is None:
         return Check("official schema", None, "no --schema-dir given")
-    problems = check_official_schema(document, fmt, Path(schema_dir))
+    if fmt in SPEC_FORMATS:
+        problems = spec_formats.check_official_schema(document, fmt, Path(schema_dir))
+        if problems is None:
+            return Check(
+                "official schema",
+                None,
+                f"no official schema file for {fmt} (the structure check covers its fields)",
+            )
+    else:
+        problems = check_official_schema(document, fmt, Path(schema_dir))
     return Check(
         "official schema",
         not problems,
@@ -185,6 +197,16 @@ def _result_differences(got: Any, want: Any, where: str) -> list[str]:
     )
 
 
+def content_check(document, expected, fmt) -> Check:
+    """Every field of the label (texts, ids, flags and figures) against the re-computed one."""
+    problems = spec_formats.content_problems(document, expected, exact=fmt == "ouranos")
+    return Check(
+        "content: every field against the re-computation",
+        not problems,
+        "; ".join(problems[:8]) or "every field agrees (figures within the label's rounding)",
+    )
+
+
 def extension_checks(extension, recomputed) -> list[Check]:
     """The cfp-engine extension's result and figures against the re-computation.
 
@@ -266,6 +288,8 @@ def rule_checks(document, extension, fmt) -> list[Check]:
     result = _object(extension.get("result"))
     if fmt == "catena-x":
         return catenax.rule_checks(document, extension)
+    if fmt in SPEC_FORMATS:
+        return spec_formats.rule_checks(document, fmt)
     pcf = _object(document.get("pcf"))
     factors = (
         pcf.get("ipccCharacterizationFactors")
