@@ -1,4 +1,4 @@
-"""The Ouranos CFP records (``--format ouranos``): the platform's shape and rules, numbers by hand."""
+"""The Ouranos CFP records (``--format ouranos``): schema, example and rules; figures by hand."""
 
 import json
 import math

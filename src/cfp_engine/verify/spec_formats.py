@@ -92,6 +92,10 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -249,7 +253,9 @@ def _put_rule_problems(where: str, part: Mapping[str, Any], body: list[dict]) ->
     problems += [
         f"{where}: cfpType {r.get('cfpType')} goes with dqrType {pairs[r['cfpType']]}"
         for r in body
-        if r.get("cfpType") in pairs and r.get("dqrType") != pairs[r["cfpType"]]
+        if isinstance(r.get("cfpType"), str)
+        and r["cfpType"] in pairs
+        and r.get("dqrType") != pairs[r["cfpType"]]
     ]
     for key in ("cfpId", "traceId", "ghgDeclaredUnit"):
         if len({json.dumps(r.get(key)) for r in body}) != 1:
@@ -368,7 +374,7 @@ def rule_checks(document: Mapping[str, Any], fmt: str) -> list[Check]:
     if fmt == "battery-passport":
         payload = _object(_object(document.get("CarbonFootprint")).get("payload"))
         stages = payload.get("carbonFootprintPerLifecycleStage")
-        parts = [_object(s).get("carbonFootprint") for s in stages or []]
+        parts = [_object(s).get("carbonFootprint") for s in _list(stages)]
         energy = _object(document.get("cfpEngine")).get("functionalUnit", {})
         energy = _object(energy).get("totalEnergyKWh")
         return [
@@ -380,7 +386,7 @@ def rule_checks(document: Mapping[str, Any], fmt: str) -> list[Check]:
         ]  # fmt: skip
     if fmt == "eu-battery":
         footprint = _object(document.get("carbonFootprint"))
-        stages = [_object(s) for s in document.get("lifeCycleStages") or []]
+        stages = [_object(s) for s in _list(document.get("lifeCycleStages"))]
         unit = _object(document.get("functionalUnit"))
         capacity, cycles, years, energy = (
             unit.get(k)
@@ -442,17 +448,19 @@ def _product_check(name: str, a: Any, b: Any, product: Any) -> Check:
     return Check(name, ok, f"{a!r} x {b!r} = {want!r}, stated {product!r}")
 
 
-def _ouranos_rules(document: Mapping[str, Any]) -> list[Check]:
-    parent = {
-        r.get("cfpType"): r.get("ghgEmission")
-        for r in _object(document.get("product")).get("cfp") or []
-        if isinstance(r, dict)
+def _figures_by_type(part: Any) -> dict[str, Any]:
+    """A part's ghgEmission by cfpType (records that are no objects, or name no type, left out)."""
+    records = _list(_object(part).get("cfp"))
+    return {
+        r["cfpType"]: r.get("ghgEmission")
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("cfpType"), str)
     }
-    children = [
-        {r.get("cfpType"): r.get("ghgEmission") for r in p.get("cfp") or [] if isinstance(r, dict)}
-        for p in document.get("parts") or []
-        if isinstance(p, dict)
-    ]
+
+
+def _ouranos_rules(document: Mapping[str, Any]) -> list[Check]:
+    parent = _figures_by_type(document.get("product"))
+    children = [_figures_by_type(p) for p in _list(document.get("parts"))]
     checks = []
     for mine, theirs in (("preComponent", "preProduction"), ("mainComponent", "mainProduction")):
         name = f"rule: the product's {mine} is the sum of its parts' {theirs}"
