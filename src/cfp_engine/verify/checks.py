@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import math
 from decimal import (
-    MAX_EMAX,
-    MIN_EMIN,
-    Context,
     Decimal,
     InvalidOperation,
-    Overflow,
-    localcontext,
 )
 from pathlib import Path
 from typing import Any
 
 from cfp_engine.labels.formats import SPEC_FORMATS
 from cfp_engine.labels.integrity import sha256_json
-from cfp_engine.labels.rounding import rounding_tolerance
-from cfp_engine.labels.rules import exempted_problems, finite_decimal
+from cfp_engine.labels.rules import exempted_problems
 from cfp_engine.verify import catenax, spec_formats
-from cfp_engine.verify.common import Check, validity_check
+from cfp_engine.verify.common import Check, figure_problem, validity_check
 from cfp_engine.verify.structure import (
     DQR_RANGES,
     check_official_schema,
@@ -98,33 +92,6 @@ def _numbers(document: Any, prefix: str = "") -> dict[str, Any]:
         except InvalidOperation:
             pass
     return found
-
-
-#: Exact arithmetic for figure comparisons: label figures are bounded by
-#: label_rules.MAX_DECIMAL_EXPONENT, re-computed ones by the float range, so a
-#: thousand digits hold every difference exactly.
-_EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])
-
-
-def figure_problem(label_value: Any, expected_value: Any) -> str | None:
-    """Why a label's figure differs from the re-computed one (None: it agrees).
-
-    Exact Decimal arithmetic: the allowed difference is the rounding of both figures plus
-    one part in 10^9 of the re-computed one; a figure that is not a finite decimal of
-    sane size (:func:`~cfp_engine.labels.rules.finite_decimal`) never agrees.
-    """
-    got = finite_decimal(label_value)
-    if got is None:
-        return "not a finite decimal of sane size"
-    with localcontext(_EXACT):
-        text = repr(expected_value) if isinstance(expected_value, float) else str(expected_value)
-        want = Decimal(text)
-        slack = (
-            rounding_tolerance(str(got))
-            + rounding_tolerance(str(want))
-            + abs(want) * Decimal("1e-9")
-        )
-        return None if abs(got - want) <= slack else "differs"
 
 
 def figure_checks(document, expected, fmt) -> list[Check]:

@@ -30,7 +30,7 @@ from cfp_engine.labels.ouranos import RECORDS
 from cfp_engine.labels.rounding import rounding_tolerance
 from cfp_engine.spec.battery import ELEMENTS
 from cfp_engine.spec.product import ProductSpec
-from cfp_engine.verify.common import Check
+from cfp_engine.verify.common import Check, figure_problem
 
 #: Facts every label needs (:data:`cfp_engine.labels.facts.REQUIRED_FACTS`) that these
 #: formats never write: when the spec lacks them, the re-computation takes these
@@ -338,8 +338,6 @@ def content_problems(got: Any, want: Any, *, exact: bool = False, where: str = "
     texts, flags, ids and nulls exactly; numbers within the rounding of both (6 significant
     digits), or exactly with ``exact`` (Ouranos: both rounded up to 0.00001 by one rule, so
     a tolerance of a digit would let a forged step through)."""
-    from cfp_engine.verify.checks import figure_problem
-
     if isinstance(want, dict):
         if not isinstance(got, dict):
             return [f"{where or '(top)'}: not an object"]
