@@ -192,7 +192,6 @@ def to_ouranos(
             f"{', '.join(GHG_DECLARED_UNITS.values())})"
         )
     per_unit = 1 / disclosure.declared_unit_amount
-    items = [dict(i) for i in disclosure.result.get("line_items", [])]
     pedigree = {i["activity"]: i["pedigree"] for i in disclosure.dqi_inputs}
     components = [c.id for c in product.components]
     too_long = [p for p in [disclosure.product_id, *components] if len(p) > PARTS_NAME_LENGTH]
@@ -201,58 +200,51 @@ def to_ouranos(
             f"{product.source}: Ouranos partsName holds at most {PARTS_NAME_LENGTH} "
             f"characters: {too_long[0]!r} is longer; shorten the id"
         )
+    # line items by (component, stage); component None: the spec's stage activities
+    groups: dict[tuple[str | None, str], list[Mapping[str, Any]]] = {}
+    for item in disclosure.result.get("line_items", []):
+        groups.setdefault((item["component"], item["stage"]), []).append(item)
+    own_and_bought = {None: ([None], components), **{c: ([c], []) for c in components}}
+    coverage: dict[str, dict[str, float | None]] = {}
+    made: dict[str | None, dict[str, Any]] = {}
 
-    def total(stage: str, keep) -> float:
-        return per_unit * math.fsum(
-            i["kg_co2e"] for i in items if i["stage"] == stage and keep(i["component"])
-        )
+    def items(stage: str, of: list[str | None]) -> list[Mapping[str, Any]]:
+        return [i for member in of for i in groups.get((member, stage), [])]
 
-    def stage_items(stage: str, keep) -> list:
-        return [i for i in items if i["stage"] == stage and keep(i["component"])]
-
-    every = lambda component: True  # noqa: E731
-    own = lambda component: component is None  # noqa: E731
-    bought = lambda component: component is not None  # noqa: E731
-    parent_figures = {
-        cfp_type: total(stage, own if origin == "own" else bought)
-        for cfp_type, _, stage, origin in RECORDS
-    }
-    parent_ratings = {d: _ratings(stage_items(s, every), pedigree) for d, s in DQR_STAGES.items()}
-    product_id = trace_id(disclosure, None)
+    for part, (own, bought) in own_and_bought.items():
+        figures = {
+            cfp_type: per_unit
+            * math.fsum(i["kg_co2e"] for i in items(stage, own if origin == "own" else bought))
+            for cfp_type, _, stage, origin in RECORDS
+        }
+        everything = {d: items(s, [*own, *bought]) for d, s in DQR_STAGES.items()}
+        ratings = {d: _ratings(found, pedigree) for d, found in everything.items()}
+        coverage[part or disclosure.product_id] = {
+            d: _coverage(found, pedigree) for d, found in everything.items()
+        }
+        tid = trace_id(disclosure, part)
+        where = f"part {part!r}" if part else "the product's"
+        made[part] = {"traceId": tid, "cfp": _records(tid, unit, figures, ratings, where)}
     document_product = {
         "partsName": disclosure.product_id,
         "supportPartsName": disclosure.variant,
-        "traceId": product_id,
+        "traceId": made[None]["traceId"],
         "terminatedFlag": False,
-        "cfp": _records(product_id, unit, parent_figures, parent_ratings, "the product's"),
+        "cfp": made[None]["cfp"],
     }
     masses = {c["id"]: c["mass_kg"] for c in disclosure.result.get("components", [])}
-    parts, coverage = [], {}
-    for cid in components:
-        mine = lambda component, cid=cid: component == cid  # noqa: E731
-        figures = {
-            cfp_type: (total(stage, mine) if origin == "own" else 0.0)
-            for cfp_type, _, stage, origin in RECORDS
+    parts = [
+        {
+            "partsName": cid,
+            "supportPartsName": None,
+            "traceId": made[cid]["traceId"],
+            "amountRequired": _amount(masses.get(cid, 0.0) * per_unit),
+            "amountRequiredUnit": "kilogram",
+            "terminatedFlag": True,
+            "cfp": made[cid]["cfp"],
         }
-        ratings = {d: _ratings(stage_items(s, mine), pedigree) for d, s in DQR_STAGES.items()}
-        tid = trace_id(disclosure, cid)
-        parts.append(
-            {
-                "partsName": cid,
-                "supportPartsName": None,
-                "traceId": tid,
-                "amountRequired": _amount(masses.get(cid, 0.0) * per_unit),
-                "amountRequiredUnit": "kilogram",
-                "terminatedFlag": True,
-                "cfp": _records(tid, unit, figures, ratings, f"part {cid!r}"),
-            }
-        )
-        coverage[cid] = {
-            d: _coverage(stage_items(s, mine), pedigree) for d, s in DQR_STAGES.items()
-        }
-    coverage[disclosure.product_id] = {
-        d: _coverage(stage_items(s, every), pedigree) for d, s in DQR_STAGES.items()
-    }
+        for cid in components
+    ]
     excluded = {
         stage: float(decimal_string(disclosure.stages_kg_co2e.get(stage, 0.0) * per_unit))
         for stage in EXCLUDED_STAGES
