@@ -279,7 +279,11 @@ def _figure_paths(document, prefix=()):
 
 @pytest.fixture(scope="module")
 def fast_verify(labels):
-    """``verify_label`` with the re-computation memoised (a mutated label does not change it)."""
+    """``verify_label`` with the re-computation memoised (a mutated label does not change it).
+
+    The memo is keyed by the whole spec too: while this module-scoped patch is in place,
+    the other tests of the module (in random order) re-compute changed specs.
+    """
     from cfp_engine.labels import make as labels_module
     from cfp_engine.spec.product import load_spec
     from cfp_engine.verify.recompute import verify_label
@@ -288,7 +292,7 @@ def fast_verify(labels):
     memo = {}
 
     def make_disclosure(spec, **kwargs):
-        key = repr(sorted(kwargs.items(), key=lambda kv: kv[0]))
+        key = (repr(spec), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
         if key not in memo:
             memo[key] = original(spec, **kwargs)
         return memo[key]
