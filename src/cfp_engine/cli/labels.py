@@ -200,7 +200,8 @@ def label(
     "--schema-dir",
     default=None,
     metavar="DIR",
-    help="Folder with the official schemas (e.g. PACT's v3/openapi-3.0.3.yaml) to "
+    help="Folder with the official schemas (e.g. PACT's v3/openapi-3.0.3.yaml, Catena-X's "
+    "v9.0.0/Pcf-schema.json, the Battery Pass's io.BatteryPass.*/1.2.0/gen/*-schema.json) to "
     "validate against as well.",
 )
 @format_option("table", "json", default="table")

@@ -28,7 +28,9 @@ How the engine's figures map:
   ``origin: pre-consumer``. Elements not named are left out, never declared 0 %.
 
 The engine's notes (functional unit, draft act, choices made) travel beside the two
-records under ``cfpEngine``; the records themselves hold only the model's fields.
+records under ``cfpEngine``; the records themselves hold only the model's fields. The
+engine's result and integrity hashes travel under ``extensions`` (as in a PACT label), so
+``cfp verify`` can re-compute the records.
 """
 
 from __future__ import annotations
@@ -212,4 +214,5 @@ def to_battery_passport(
             "rounding": ROUNDING_RULE,
             "notes": notes,
         },
+        "extensions": [disclosure.extension()],
     }

@@ -18,6 +18,9 @@ the engine did and which choice it made where the draft leaves one open.
   directly connected to a generator; the declaration lists the electricity datasets of
   the spec's stages and states that no supplier-specific contract is modelled.
 - Cut-off: the engine includes every input of the spec; exemptions are listed.
+
+The engine's result and integrity hashes travel under ``extensions`` (as in a PACT label),
+so ``cfp verify`` can re-compute the declaration.
 """
 
 from __future__ import annotations
@@ -140,6 +143,7 @@ def to_eu_battery(
         "carbonFootprintStudy": study_url or battery.carbon_footprint_study,
         "performanceClass": battery.performance_class,
         "choices": _choices(battery, departures, evidence),
+        "extensions": [disclosure.extension()],
     }
 
 

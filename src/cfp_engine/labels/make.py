@@ -3,7 +3,8 @@
 The formats: ``pact`` (PACT v3), ``pact-v2``, ``catena-x`` (Catena-X PCF aspect model),
 ``json`` (the disclosure itself), ``md`` and ``html`` (human-readable label and report),
 ``battery-passport`` (Battery Pass carbon footprint and recycled content) and
-``eu-battery`` (Regulation (EU) 2023/1542 Art. 7 declaration); these two need the spec.
+``eu-battery`` (Regulation (EU) 2023/1542 Art. 7 declaration) and ``ouranos`` (the CFP
+records of Japan's Ouranos Ecosystem data platform, per part); these three need the spec.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cfp_engine.errors import SpecError
 from cfp_engine.labels.catenax_model import LATEST_RELEASE
 from cfp_engine.labels.disclosure import Disclosure, build_disclosure
 from cfp_engine.labels.facts import label_facts
-from cfp_engine.labels.formats import BATTERY_FORMATS, LABEL_FORMATS, READABLE_FORMATS
+from cfp_engine.labels.formats import LABEL_FORMATS, READABLE_FORMATS, SPEC_FORMATS
 from cfp_engine.spec.documents import dump_json
 from cfp_engine.spec.product import ProductSpec
 
@@ -90,7 +91,7 @@ def render_label(
         One of :data:`cfp_engine.labels.catenax_model.MODEL_VERSIONS`, for ``catena-x``.
     product
         The spec the disclosure was made from, variant applied; needed by the battery
-        formats (its ``battery:`` section and components).
+        formats (its ``battery:`` section and components) and ``ouranos`` (its components).
     study_url
         For the battery formats: the carbon footprint study URL (overrides the spec's).
 
@@ -118,11 +119,13 @@ def render_label(
     if fmt == "json":
         document = disclosure_document(disclosure)
         return dump_json(document, what=what, indent=2, ensure_ascii=False)
-    if fmt in BATTERY_FORMATS:
+    if fmt in SPEC_FORMATS:
         if product is None:
             raise SpecError(f"the {fmt} format needs the product spec (product=...)")
         if fmt == "eu-battery":
             from cfp_engine.labels.eu_battery import to_eu_battery as convert
+        elif fmt == "ouranos":
+            from cfp_engine.labels.ouranos import to_ouranos as convert
         else:
             from cfp_engine.labels.battery import to_battery_passport as convert
         document = convert(disclosure, product, study_url=study_url)

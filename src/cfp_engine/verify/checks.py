@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import math
 from decimal import (
-    MAX_EMAX,
-    MIN_EMIN,
-    Context,
     Decimal,
     InvalidOperation,
-    Overflow,
-    localcontext,
 )
 from pathlib import Path
 from typing import Any
 
+from cfp_engine.labels.formats import SPEC_FORMATS
 from cfp_engine.labels.integrity import sha256_json
-from cfp_engine.labels.rounding import rounding_tolerance
-from cfp_engine.labels.rules import exempted_problems, finite_decimal
-from cfp_engine.verify import catenax
-from cfp_engine.verify.common import Check, validity_check
+from cfp_engine.labels.rules import exempted_problems
+from cfp_engine.verify import catenax, spec_formats
+from cfp_engine.verify.common import Check, figure_problem, validity_check
 from cfp_engine.verify.structure import (
     DQR_RANGES,
     check_official_schema,
@@ -38,8 +33,10 @@ MAX_MC_RERUN = 1_000_000
 
 
 def structure_check(document, fmt) -> Check:
-    """The required fields and ranges of the label (PACT or Catena-X)."""
-    if fmt == "catena-x":
+    """The required fields and ranges of the label (PACT, Catena-X or a spec format)."""
+    if fmt in SPEC_FORMATS:
+        problems = spec_formats.check_structure(document, fmt)
+    elif fmt == "catena-x":
         problems = catenax.check_catenax(document, catenax.detect_version(document))
     else:
         problems = check_pact(document, fmt)
@@ -54,7 +51,16 @@ def official_schema_check(document, fmt, schema_dir) -> Check:
     """The label against the official schema in ``schema_dir``; skipped without one."""
     if schema_dir is None:
         return Check("official schema", None, "no --schema-dir given")
-    problems = check_official_schema(document, fmt, Path(schema_dir))
+    if fmt in SPEC_FORMATS:
+        problems = spec_formats.check_official_schema(document, fmt, Path(schema_dir))
+        if problems is None:
+            return Check(
+                "official schema",
+                None,
+                f"no official schema file for {fmt} (the structure check covers its fields)",
+            )
+    else:
+        problems = check_official_schema(document, fmt, Path(schema_dir))
     return Check(
         "official schema",
         not problems,
@@ -86,33 +92,6 @@ def _numbers(document: Any, prefix: str = "") -> dict[str, Any]:
         except InvalidOperation:
             pass
     return found
-
-
-#: Exact arithmetic for figure comparisons: label figures are bounded by
-#: label_rules.MAX_DECIMAL_EXPONENT, re-computed ones by the float range, so a
-#: thousand digits hold every difference exactly.
-_EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])
-
-
-def figure_problem(label_value: Any, expected_value: Any) -> str | None:
-    """Why a label's figure differs from the re-computed one (None: it agrees).
-
-    Exact Decimal arithmetic: the allowed difference is the rounding of both figures plus
-    one part in 10^9 of the re-computed one; a figure that is not a finite decimal of
-    sane size (:func:`~cfp_engine.labels.rules.finite_decimal`) never agrees.
-    """
-    got = finite_decimal(label_value)
-    if got is None:
-        return "not a finite decimal of sane size"
-    with localcontext(_EXACT):
-        text = repr(expected_value) if isinstance(expected_value, float) else str(expected_value)
-        want = Decimal(text)
-        slack = (
-            rounding_tolerance(str(got))
-            + rounding_tolerance(str(want))
-            + abs(want) * Decimal("1e-9")
-        )
-        return None if abs(got - want) <= slack else "differs"
 
 
 def figure_checks(document, expected, fmt) -> list[Check]:
@@ -182,6 +161,16 @@ def _result_differences(got: Any, want: Any, where: str) -> list[str]:
         )
     return (
         [] if got == want else [f"{where}: label {str(got)[:40]!r}, re-computed {str(want)[:40]!r}"]
+    )
+
+
+def content_check(document, expected, fmt) -> Check:
+    """Every field of the label (texts, ids, flags and figures) against the re-computed one."""
+    problems = spec_formats.content_problems(document, expected, exact=fmt == "ouranos")
+    return Check(
+        "content: every field against the re-computation",
+        not problems,
+        "; ".join(problems[:8]) or "every field agrees (figures within the label's rounding)",
     )
 
 
@@ -266,6 +255,8 @@ def rule_checks(document, extension, fmt) -> list[Check]:
     result = _object(extension.get("result"))
     if fmt == "catena-x":
         return catenax.rule_checks(document, extension)
+    if fmt in SPEC_FORMATS:
+        return spec_formats.rule_checks(document, fmt)
     pcf = _object(document.get("pcf"))
     factors = (
         pcf.get("ipccCharacterizationFactors")

@@ -1,8 +1,10 @@
-"""What every check of ``cfp verify`` shares: the :class:`Check` outcome and small readers.
+"""What every check of ``cfp verify`` shares: the :class:`Check` outcome, small readers and
+the comparison of a figure with its re-computation (:func:`figure_problem`).
 
 The format-specific modules (:mod:`~cfp_engine.verify.catenax`,
-:mod:`~cfp_engine.verify.structure`) and the checks of figures, hashes and rules
-(:mod:`~cfp_engine.verify.checks`) all build on these, so none needs another.
+:mod:`~cfp_engine.verify.spec_formats`, :mod:`~cfp_engine.verify.structure`) and the checks
+of figures, hashes and rules (:mod:`~cfp_engine.verify.checks`) all build on these, so none
+needs another.
 """
 
 from __future__ import annotations
@@ -10,9 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    Context,
+    Decimal,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from typing import Any
 
-from cfp_engine.labels.rules import validity_problems
+from cfp_engine.labels.rounding import rounding_tolerance
+from cfp_engine.labels.rules import finite_decimal, validity_problems
 
 
 @dataclass(frozen=True)
@@ -89,3 +101,30 @@ def validity_check(reference_end: Any, validity_start: Any, validity_end: Any) -
         "; ".join(problems)
         or f"validity {start or '(from creation)'} to {end}, reference period ends {reference}",
     )
+
+
+#: Exact arithmetic for figure comparisons: label figures are bounded by
+#: label_rules.MAX_DECIMAL_EXPONENT, re-computed ones by the float range, so a
+#: thousand digits hold every difference exactly.
+_EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])
+
+
+def figure_problem(label_value: Any, expected_value: Any) -> str | None:
+    """Why a label's figure differs from the re-computed one (None: it agrees).
+
+    Exact Decimal arithmetic: the allowed difference is the rounding of both figures plus
+    one part in 10^9 of the re-computed one; a figure that is not a finite decimal of
+    sane size (:func:`~cfp_engine.labels.rules.finite_decimal`) never agrees.
+    """
+    got = finite_decimal(label_value)
+    if got is None:
+        return "not a finite decimal of sane size"
+    with localcontext(_EXACT):
+        text = repr(expected_value) if isinstance(expected_value, float) else str(expected_value)
+        want = Decimal(text)
+        slack = (
+            rounding_tolerance(str(got))
+            + rounding_tolerance(str(want))
+            + abs(want) * Decimal("1e-9")
+        )
+        return None if abs(got - want) <= slack else "differs"

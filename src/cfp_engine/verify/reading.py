@@ -13,7 +13,7 @@ from typing import Any
 
 from cfp_engine.errors import SpecError
 from cfp_engine.labels.catenax_model import LATEST_RELEASE
-from cfp_engine.verify import catenax
+from cfp_engine.verify import catenax, spec_formats
 from cfp_engine.verify.common import ids_of
 
 
@@ -60,6 +60,11 @@ def read_label(path: str | Path) -> dict[str, Any]:
 
 
 def label_format(document: dict[str, Any], *, where: str = "the label") -> str:
+    """The format of a label document: a PACT version, Catena-X, or a format of the spec's
+    own sections (:func:`cfp_engine.verify.spec_formats.detect`)."""
+    made_from_spec = spec_formats.detect(document)
+    if made_from_spec is not None:
+        return made_from_spec
     version = str(document.get("specVersion", ""))
     if version.startswith("3."):
         return "pact"
@@ -71,8 +76,8 @@ def label_format(document: dict[str, Any], *, where: str = "the label") -> str:
     ):
         return "catena-x"
     raise SpecError(
-        f"{where}: neither a PACT ProductFootprint (specVersion 2.x or 3.x) nor "
-        "a Catena-X PCF payload"
+        f"{where}: neither a PACT ProductFootprint (specVersion 2.x or 3.x), a Catena-X PCF "
+        "payload, Battery Pass records, an EU battery declaration nor Ouranos CFP records"
     )
 
 

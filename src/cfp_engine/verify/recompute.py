@@ -6,8 +6,12 @@ spec and the data, and reports every check as pass or fail:
 
 - the label's figures against the re-computed ones, within the label's rounding;
 - the integrity hashes (spec, data, engine version, the label's own figures);
-- the structure of the document (the project's own check of PACT's required fields and
-  ranges; the official PACT schema too when its directory is given);
+- the structure of the document (the project's own check of PACT's, Catena-X's, the
+  Battery Pass's, the EU declaration's and Ouranos's required fields and ranges; the
+  official PACT, Catena-X or Battery Pass schema too when its directory is given);
+- for the formats made from the spec's own sections (battery-passport, eu-battery,
+  ouranos, :mod:`~cfp_engine.verify.spec_formats`), every other field of the document
+  against the re-computed one;
 - the rules: AR6 characterisation factors, exempted emissions at most 5 % (PACT v2),
   DQRs on each format's own scale (PACT v3 and Catena-X 1-5, PACT v2 1-3), validity
   at most 3 years after the reference period, stage sums.
@@ -24,8 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.labels.formats import SPEC_FORMATS
 from cfp_engine.spec.product import ProductSpec
+from cfp_engine.verify import spec_formats
 from cfp_engine.verify.checks import (
+    content_check,
     extension_checks,
     figure_checks,
     hash_checks,
@@ -99,7 +106,10 @@ def verify_label(
                 f"{label_path}: the cfp-engine extension's result.{key} is "
                 f"{str(result.get(key))[:40]!r}, not a name; the label cannot be re-computed"
             )
-    facts = facts_from(document, fmt)
+    made_from_spec = fmt in SPEC_FORMATS
+    # The formats made from the spec's sections write no company facts: the spec's, or
+    # stand-ins that reach no field, make the re-computation.
+    facts = spec_formats.facts_for(spec) if made_from_spec else facts_from(document, fmt)
     recomputed = make_disclosure(
         spec,
         variant=result.get("variant"),
@@ -110,12 +120,20 @@ def verify_label(
         facts=facts,
     )
     expected = json.loads(
-        render_label(recomputed, fmt, catena_x_version=catenax_version(document, fmt))
+        render_label(
+            recomputed,
+            fmt,
+            catena_x_version=catenax_version(document, fmt),
+            product=spec.with_variant(result.get("variant")) if made_from_spec else None,
+            study_url=spec_formats.study_url_of(document, fmt),
+        )
     )
     checks: list[Check] = []
     checks.append(structure_check(document, fmt))
     checks.append(official_schema_check(document, fmt, schema_dir))
     checks.extend(figure_checks(document, expected, fmt))
+    if made_from_spec:
+        checks.append(content_check(document, expected, fmt))
     checks.extend(extension_checks(extension, recomputed))
     checks.extend(hash_checks(extension, recomputed))
     checks.extend(rule_checks(document, extension, fmt))
