@@ -278,30 +278,32 @@ def _figure_paths(document, prefix=()):
 
 
 @pytest.fixture(scope="module")
-def fast_verify(labels):
+def recomputations():
+    """Disclosures already calculated, by spec and options (shared by a module's tests)."""
+    return {}
+
+
+@pytest.fixture
+def fast_verify(labels, recomputations, monkeypatch):
     """``verify_label`` with the re-computation memoised (a mutated label does not change it).
 
-    The memo is keyed by the whole spec too: while this module-scoped patch is in place,
-    the other tests of the module (in random order) re-compute changed specs.
+    Keyed by the spec's hash, variant and options; the patch lasts for one test only, so
+    the other tests of the module (in any order) calculate as the engine does.
     """
     from cfp_engine.labels import make as labels_module
     from cfp_engine.spec.product import load_spec
     from cfp_engine.verify.recompute import verify_label
 
     original = labels_module.make_disclosure
-    memo = {}
 
     def make_disclosure(spec, **kwargs):
-        key = (repr(spec), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
-        if key not in memo:
-            memo[key] = original(spec, **kwargs)
-        return memo[key]
+        key = (spec.sha256, spec.variant, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        if key not in recomputations:
+            recomputations[key] = original(spec, **kwargs)
+        return recomputations[key]
 
-    labels_module.make_disclosure = make_disclosure
-    try:
-        yield functools.partial(verify_label, spec=load_spec(EXAMPLE))
-    finally:
-        labels_module.make_disclosure = original
+    monkeypatch.setattr(labels_module, "make_disclosure", make_disclosure)
+    return functools.partial(verify_label, spec=load_spec(EXAMPLE))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
