@@ -287,6 +287,28 @@ def test_label_refuses_what_verify_rejects(labels, tmp_path, fmt, options, messa
     assert not out.exists()
 
 
+def test_a_label_verifies_against_a_copy_of_its_spec_elsewhere(tmp_path, builtin_table):
+    """A verifier keeps the spec where they like: the label names no path of the maker's.
+
+    Under the CFF the result warns of PEF defaults, naming the spec's components; the
+    label carries those warnings as ``spec: components[0]: ...``.
+    """
+    maker, verifier = tmp_path / "maker" / "private", tmp_path / "verifier"
+    maker.mkdir(parents=True)
+    verifier.mkdir()
+    (maker / "bottle.yaml").write_text(SPEC, encoding="utf-8")
+    (verifier / "received.yaml").write_text(SPEC, encoding="utf-8")
+    out = tmp_path / "label.json"
+    made = run("label", maker / "bottle.yaml", "--approach", "cff", "-o", out, "--created", CREATED)
+    assert made.exit_code == 0, made.output
+    text = out.read_text(encoding="utf-8")
+    assert str(maker) not in text and "bottle.yaml" not in text
+    warnings = json.loads(text)["extensions"][0]["data"]["result"]["warnings"]
+    assert warnings and all(w.startswith("spec: components[") for w in warnings)
+    checked = run("verify", out, "--spec", verifier / "received.yaml")
+    assert checked.exit_code == 0, checked.output
+
+
 @pytest.mark.parametrize(("fmt", "percent"), [("pact-v2", 6), ("catena-x", 4)])
 def test_label_refuses_exemptions_beyond_the_format_rule(tmp_path, builtin_table, fmt, percent):
     spec = tmp_path / "exempt.yaml"

@@ -201,10 +201,29 @@ def build_disclosure(
         dqi_inputs=dqi_inputs,
         secondary_emission_factor_sources=secondary_sources(result, by_reference, databases),
         uncertainty_assessment_description=uncertainty_description(uncertainty),
-        result={**result.to_dict(), **({"mc": dict(uncertainty)} if uncertainty else {})},
+        result=_shareable(result.to_dict(), spec.source, uncertainty),
     )
     integrity = integrity_hashes(result.provenance, disclosure.labelled_figures())
     return replace(disclosure, integrity=integrity)
+
+
+def _shareable(
+    document: dict[str, Any], source: str, uncertainty: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The result as a label carries it: messages name the spec as ``spec``, not its path.
+
+    A label is shared, and verified against a copy of the spec wherever the verifier keeps
+    it; the path of the maker's file is neither their business nor part of the result.
+    """
+    prefix = f"{source}: "
+    for key in ("warnings", "exemptions"):
+        document[key] = [
+            f"spec: {text[len(prefix) :]}" if text.startswith(prefix) else text
+            for text in document.get(key, ())
+        ]
+    if uncertainty:
+        document["mc"] = dict(uncertainty)
+    return document
 
 
 def _default_id(result: FootprintResult) -> str:
