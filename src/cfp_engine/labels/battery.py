@@ -70,15 +70,7 @@ def battery_of(product: ProductSpec) -> BatterySpec:
 
 def batteries_per_declared_unit(disclosure: Disclosure, battery: BatterySpec) -> float:
     """How many batteries one declared unit is (energy: capacity share; piece: count)."""
-    unit, amount = disclosure.declared_unit_of_measurement, disclosure.declared_unit_amount
-    if unit == "kilowatt hour":
-        return amount / battery.usable_capacity_kwh
-    if unit == "piece":
-        return amount
-    raise SpecError(
-        f"product.declared_unit {disclosure.declared_unit!r}: a battery label needs a "
-        "declared unit of energy (e.g. '1 kWh' of capacity) or '1 piece' (one battery)"
-    )
+    return battery.batteries_per_declared_unit(disclosure.declared_unit)
 
 
 def battery_figures(disclosure: Disclosure, battery: BatterySpec) -> dict[str, Any]:
