@@ -174,3 +174,14 @@ def test_specs_without_a_service_life_have_no_per_kwh_figures(builtin_table):
     result = calculate_footprint(load_spec(EXAMPLES / "pet-bottle.yaml"), table=builtin_table)
     assert result.per_kwh_delivered is None
     assert "per_kwh_delivered" not in result.to_dict()
+
+
+def test_direct_recycled_graphite_cuts_the_cell_bom_by_hand_computed_amount(builtin_table):
+    # 0.8661 kg of graphite per kWh, half of it recovered by direct recycling:
+    # 0.8661 x 0.5 x (3.465914 - 9.111659) kg CO2e (EverBatt 2023 direct, GREET 2022 virgin).
+    spec = load_spec(EXAMPLES / "li-ion-battery-bom.yaml")
+    base = calculate_footprint(spec, table=builtin_table)
+    recycled = calculate_footprint(spec, variant="graphite-recycled-50", table=builtin_table)
+    assert recycled.total_kg_co2e - base.total_kg_co2e == pytest.approx(
+        0.8661 * 0.5 * (3.465914 - 9.111659), rel=1e-4
+    )
