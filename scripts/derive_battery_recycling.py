@@ -245,7 +245,8 @@ def direct() -> tuple[list[float], float]:
     and the graphite, 90 % of each (DD126, DD131), one burden per kg by mass allocation.
     """
     pre, black_mass, share = preprocessing()
-    feed = {  # 'Preproc. Par.' AD117:AD130 (shared formula: kg in cells x 0.95 or 0.05 / black mass)
+    # 'Preproc. Par.' AD117:AD130 (shared formula): kg in cells x 0.95 or 0.05 / black mass
+    feed = {
         "cathode": CELL["cathode"] * 0.95 / black_mass,
         "graphite": CELL["graphite"] * 0.95 / black_mass,
         "carbon black": CELL["carbon black"] * 0.95 / black_mass,
