@@ -101,6 +101,14 @@ def test_the_output_names_the_rule_and_defaults():
             {"performance_ratio": 0.8, "degradation": "0.7 kWh"},
             r"pv\.degradation: '0.7 kWh' is an energy, but a rate per year",
         ),
+        (
+            {
+                "performance_ratio": 0.8,
+                "performance_ratio_includes_degradation": True,
+                "degradation": "0.7 %/year",
+            },
+            r"pv\.degradation: performance_ratio_includes_degradation is true",
+        ),
         ({"installation": "floating"}, r"pv\.installation"),
         ({"tilt": "30 deg"}, r"tilt"),
     ],

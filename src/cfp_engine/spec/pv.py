@@ -283,6 +283,11 @@ def parse_pv(section: Mapping[str, Any], where: str) -> PvSpec:
             )
     if pr <= 0:
         raise SpecError(f"{where}.performance_ratio: must be more than 0, got {pr:g}")
+    if includes and "degradation" in section and "performance_ratio" in section:
+        raise SpecError(
+            f"{where}.degradation: performance_ratio_includes_degradation is true, so the "
+            "performance ratio already includes ageing; leave out one of the two"
+        )
     degradation = DEFAULT_DEGRADATION_PER_YEAR
     degradation_source = "guideline default"
     if "degradation" in section:
