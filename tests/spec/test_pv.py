@@ -4,6 +4,8 @@ import copy
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfp_engine.cli import cli
 from cfp_engine.errors import SpecError
@@ -172,3 +174,31 @@ def test_cli_bad_irradiation_is_one_line(tmp_path):
     assert "Error:" in result.output and "pv.irradiation: '1300 kg' is a mass" in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    irradiation=st.floats(500, 2500),
+    efficiency=st.floats(0.05, 0.3),
+    ratio=st.floats(0.5, 0.95),
+    years=st.integers(1, 40),
+    rate=st.floats(0, 0.02),
+)
+def test_energy_is_the_year_by_year_sum_and_per_kwp_times_efficiency(
+    irradiation, efficiency, ratio, years, rate
+):
+    pv = parse_pv(
+        {
+            "irradiation": f"{irradiation!r} kWh/m2/year",
+            "efficiency": efficiency,
+            "performance_ratio": ratio,
+            "lifetime": f"{years} years",
+            "degradation": f"{100 * rate!r} %/year",
+        },
+        "pv",
+    )
+    # Each year at its mid-year efficiency, 1 - rate x (n - 1/2), summed over the life.
+    first_year = irradiation * efficiency * ratio
+    by_year = sum(first_year * (1 - rate * (n - 0.5)) for n in range(1, years + 1))
+    assert pv.lifetime_kwh_per_m2() == pytest.approx(by_year, rel=1e-9)
+    assert pv.lifetime_kwh_per_m2() == pytest.approx(pv.lifetime_kwh_per_kwp * efficiency)
