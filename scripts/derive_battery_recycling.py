@@ -44,6 +44,7 @@ GREET_MATERIALS = {
     "hydrogen peroxide": ("G", 894936.40093380609, 2689.0178499588919, 21.312330718181599),
     "sodium hydroxide": ("AF", 1777011.7590384041, 4536.6996804216587, 41.447851388935042),
     "soda ash": ("E", 619085.59989888151, 696.46018085944559, 1.0005581895682276),
+    "lithium hydroxide": ("AT", 20887867.406694442, 34608.883826051439, 273.12554340329621),
 }
 
 
@@ -172,8 +173,12 @@ def pyro() -> tuple[list[float], float, float]:
     return [g / products for g in gases], tkm / products, products
 
 
-def hydro() -> tuple[list[float], float]:
-    """Generic preprocessing ('Preproc. Par.' AD), then hydrometallurgy ('CM Rec Par.' CD)."""
+def preprocessing() -> tuple[list[float], float, float]:
+    """Generic preprocessing ('Preproc. Par.' AD) of 1 kg of cells.
+
+    Returns the gases per kg of cells, the black mass (kg) and its mass share of the
+    saleable products (black mass, aluminium and copper scrap).
+    """
     e = elements(CELL)
     pre = [0.0, 0.0, 0.0]
     lime = e["F"] / 38 * 56 + e["P"] / 62 * 168  # AD69
@@ -196,6 +201,12 @@ def hydro() -> tuple[list[float], float]:
         f"  black mass {black_mass:.6f} kg, Al + Cu scrap {scrap:.6f} kg, "
         f"mass share of black mass {share:.6f}"
     )
+    return pre, black_mass, share
+
+
+def hydro() -> tuple[list[float], float]:
+    """Generic preprocessing ('Preproc. Par.' AD), then hydrometallurgy ('CM Rec Par.' CD)."""
+    pre, black_mass, share = preprocessing()
     feed = {
         "cathode": CELL["cathode"] * 0.95 / black_mass,
         "PVDF": CELL["PVDF"] * 0.05 / black_mass,
@@ -217,6 +228,43 @@ def hydro() -> tuple[list[float], float]:
     recovery = add(recovery, ELECTRICITY, 0.9)  # CD106
     products = e["Li"] * 0.9 / 7 * 37 + (e["Co"] + e["Ni"] + e["Mn"]) * 0.98  # CD126:CD129
     print(f"hydrometallurgy, per kg black mass: elements {e}, inputs {inputs}")
+    print(f"  gases {recovery}, GWP {gwp(recovery):.6f}; products {products:.6f} kg")
+    per_black_mass = [r + p * share / black_mass for r, p in zip(recovery, pre, strict=True)]
+    tkm = 500 * KM_PER_MILE / 1000 * share / black_mass
+    return [g / products for g in per_black_mass], tkm / products
+
+
+def direct() -> tuple[list[float], float]:
+    """Generic preprocessing, then the generic direct process ('CM Rec Par.' column DC/DD).
+
+    The black mass is relithiated as it is: lithium hydroxide tops up 30 % of the lithium
+    (DD88: Li / 7 x 0.3 x 24), lime binds the fluorine (DD89); 0.6 MJ diesel (DD104),
+    natural gas 0.4 MJ per kg of cathode and graphite plus 2 MJ per kg of cathode
+    (DD105), electricity 0.5 MJ plus 4 kWh per kg of cathode (DD106). Nothing burns
+    (fates DC113:DC121: recycle, landfill, intermediate). Products: the cathode material
+    and the graphite, 90 % of each (DD126, DD131), one burden per kg by mass allocation.
+    """
+    pre, black_mass, share = preprocessing()
+    # 'Preproc. Par.' AD117:AD130 (shared formula): kg in cells x 0.95 or 0.05 / black mass
+    feed = {
+        "cathode": CELL["cathode"] * 0.95 / black_mass,
+        "graphite": CELL["graphite"] * 0.95 / black_mass,
+        "carbon black": CELL["carbon black"] * 0.95 / black_mass,
+        "PVDF": CELL["PVDF"] * 0.05 / black_mass,
+    }
+    e = elements(feed)
+    inputs = {
+        "lithium hydroxide": e["Li"] * 0.3 / 7 * 24,  # DD88
+        "lime": e["F"] / 38 * 56,  # DD89
+    }
+    recovery = [0.0, 0.0, 0.0]
+    for name, amount in inputs.items():
+        recovery = add(recovery, MATERIAL[name], amount)
+    recovery = add(recovery, DIESEL, 0.6)  # DD104
+    recovery = add(recovery, NG, 0.4 * (feed["cathode"] + feed["graphite"]) + 2 * feed["cathode"])
+    recovery = add(recovery, ELECTRICITY, 0.5 + feed["cathode"] * 4 * 3.6)  # DD106
+    products = (feed["cathode"] + feed["graphite"]) * 0.9  # DD126, DD131
+    print(f"direct, per kg black mass: feed {feed}, inputs {inputs}")
     print(f"  gases {recovery}, GWP {gwp(recovery):.6f}; products {products:.6f} kg")
     per_black_mass = [r + p * share / black_mass for r, p in zip(recovery, pre, strict=True)]
     tkm = 500 * KM_PER_MILE / 1000 * share / black_mass
@@ -254,6 +302,8 @@ def main() -> None:
         add([g * 74 / 48 for g in hydro_gases], MATERIAL["lime"], 7 / 6), NG, 11.275483091573868
     )
     show("LiOH, hydro", lioh, hydro_tkm * 74 / 48)
+    direct_gases, direct_tkm = direct()
+    show("NMC811 cathode or graphite, direct", direct_gases, direct_tkm)
 
 
 if __name__ == "__main__":

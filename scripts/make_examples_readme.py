@@ -80,19 +80,21 @@ def _saving(total: float, base: float) -> str:
 def examples_table(table) -> str:
     """Markdown table: each priority example's variants, total and saving vs the base."""
     lines = [
-        "| example | variant | cut-off total | saving vs base | CFF total | saving vs base |",
-        "|---|---|---:|---:|---:|---:|",
+        "| example | variant | cut-off total | saving vs base | CFF total | saving vs base "
+        "| cut-off g CO2e/kWh delivered |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for name in EXAMPLES:
         spec = load_spec(ROOT / "examples" / name)
-        totals = {}
+        totals, per_kwh = {}, {}
         for variant in (None, *spec.variant_names):
-            totals[variant] = tuple(
-                calculate_footprint(
-                    spec, variant=variant, approach=approach, table=table
-                ).total_kg_co2e
+            results = [
+                calculate_footprint(spec, variant=variant, approach=approach, table=table)
                 for approach in ("cut-off", "cff")
-            )
+            ]
+            totals[variant] = tuple(r.total_kg_co2e for r in results)
+            block = results[0].per_kwh_delivered
+            per_kwh[variant] = "-" if block is None else f"{1000 * block['kg_co2e_per_kwh']:.2f}"
         unit = calculate_footprint(spec, table=table).declared_unit
         base_cut, base_cff = totals[None]
         for variant, (cut, cff) in totals.items():
@@ -102,13 +104,19 @@ def examples_table(table) -> str:
                 f"| {name} ({unit}) | {variant or 'base'} | {cut:.3f} "
                 f"| {'-' if variant is None else _saving(cut, base_cut)} "
                 f"| {'same' if same else f'{cff:.3f}'} "
-                f"| {'-' if variant is None or same else _saving(cff, base_cff)} |"
+                f"| {'-' if variant is None or same else _saving(cff, base_cff)} "
+                f"| {per_kwh[variant]} |"
             )
     lines.append("")
     lines.append(
         "kg CO2e per declared unit, IPCC 2021 GWP100. Each variant is computed under both "
         "approaches, so a variant that only switches the approach (e.g. `eol-recycling-cff`) "
-        "shows the same figures as its cut-off twin."
+        "shows the same figures as its cut-off twin. The last column divides the cut-off "
+        "footprint by the energy one declared unit delivers over its life, where the spec "
+        "has a `battery:` section (draft delegated act under Regulation (EU) 2023/1542: "
+        "capacity x cycles a year x years; use stage excluded) or a `pv:` section (IEA PVPS "
+        "T12-18:2020: area x irradiation x efficiency x performance ratio x lifetime x "
+        "ageing factor)."
     )
     return "\n".join(lines)
 

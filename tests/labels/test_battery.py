@@ -343,3 +343,23 @@ def test_declared_unit_scaling(eu_2031):
     per_kg = replace(disclosure, declared_unit="1 kg", declared_unit_of_measurement="kilogram")
     with pytest.raises(SpecError, match=r"declared unit of energy .* or '1 piece'"):
         to_battery_passport(per_kg, pack, study_url=STUDY)
+
+
+def test_calc_result_per_kwh_is_the_declarations_figure(builtin_table):
+    # One mechanism: the calculation's per-kWh block and the eu-battery declaration both
+    # divide the four Annex II stages of one battery by 1 kWh x 60 x 8 = 480 kWh.
+    from cfp_engine.engine.footprint import calculate_footprint
+    from cfp_engine.labels.eu_battery import to_eu_battery
+
+    spec = load_spec(EXAMPLE)
+    result = calculate_footprint(spec, variant="eu-2031", approach="cff", table=builtin_table)
+    block = result.per_kwh_delivered
+    assert block["kwh_per_declared_unit"] == pytest.approx(480)
+    assert block["excluded_stages"] == ["use"]
+    four = sum(result.stages_kg_co2e[s] for s in LIFECYCLE_STAGES)
+    assert block["kg_co2e_per_kwh"] == pytest.approx(four / 480, rel=1e-12)
+    disclosure = make_disclosure(spec, variant="eu-2031", approach="cff", facts=FACTS)
+    declaration = to_eu_battery(disclosure, spec.with_variant("eu-2031"))
+    assert declaration["carbonFootprint"]["kgCO2ePerKWh"] == pytest.approx(
+        block["kg_co2e_per_kwh"], rel=1e-3
+    )

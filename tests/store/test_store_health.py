@@ -10,11 +10,13 @@ electricity`` (0.4 kg CO2 + 0.001 kg N2O x 273 per kWh, IPCC AR6) = 1.346 kg CO2
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -222,17 +224,26 @@ def _database(home: Path, project: str) -> Path:
     return path
 
 
-def _overwrite_middle(path: Path) -> None:
-    """8 KiB of 0xff in the middle: whole 4 KiB pages lose their b-tree headers."""
+def _overwrite_index_page(path: Path) -> None:
+    """0xff over the root page of an index: the page loses its b-tree header.
+
+    An index page, not the middle of the file: SQLite's quick_check reports a damaged
+    index or interior page by number, but fails with "malformed" on a damaged table leaf,
+    so what the middle of the file holds (and the message) moved with the built-in data.
+    """
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'activitydataset_key'"
+        ).fetchone()
+        (size,) = db.execute("PRAGMA page_size").fetchone()
     data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 8192] = b"\xff" * 8192
+    data[(root - 1) * size : root * size] = b"\xff" * size
     path.write_bytes(bytes(data))
 
 
 SQLITE_DAMAGE = {
     "truncate": (_truncate, r"^unreadable \(database disk image is malformed\)$"),
-    "overwrite": (_overwrite_middle, r"^damaged \(quick_check: .*Page \d+"),
+    "overwrite": (_overwrite_index_page, r"^damaged \(quick_check: .*Page \d+"),
     "empty": (lambda p: p.write_bytes(b""), r"^holds no Brightway tables"),
     "text": (lambda p: p.write_text("x\n" * 600), r"^unreadable \(file is not a database\)$"),
     "delete": (Path.unlink, r"^missing$"),
@@ -257,7 +268,7 @@ def test_every_kind_of_damage_to_a_brightway_database_is_found_read_only(
 
 def test_doctor_rebuilds_a_damaged_builtin_database(built, store):
     database = _database(store, "cfp-builtin.")
-    _overwrite_middle(database)
+    _overwrite_index_page(database)
     status = json.loads(_cfp(store, "data", "status", "--format", "json").stdout)
     (problem,) = status["problems"]
     assert (problem["kind"], problem["path"], problem["fix"]) == (

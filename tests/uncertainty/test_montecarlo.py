@@ -253,3 +253,42 @@ def test_samples_parquet_round_trip(builtin_table, can, tmp_path):
     assert table.num_rows == 100
     np.testing.assert_array_equal(table.column("total_kg_co2e").to_numpy(), results[0].total)
     assert table.schema.metadata[b"seed"] == b"2"
+
+
+def test_per_kwh_statistics_are_the_totals_over_the_energy_delivered(builtin_table):
+    # The energy is not sampled: every statistic of the total divides by it
+    # (PV example: 1365 x 0.179 x 0.75 x 30 = 5497.5375 kWh per m2).
+    from cfp_engine.engine.footprint import FootprintCalculator
+    from cfp_engine.spec.product import load_spec
+    from cfp_engine.uncertainty.analysis import sample_footprints
+
+    from conftest import EXAMPLES
+
+    calculator = FootprintCalculator(table=builtin_table)
+    spec = load_spec(EXAMPLES / "pv-module-bom.yaml")
+    (result,) = sample_footprints([(spec, None)], calculator, iterations=200, seed=5)
+    stats = result.statistics()
+    per_kwh = stats["per_kwh_delivered"]
+    for key in ("mean", "median", "sd", "p2_5", "p97_5", "deterministic"):
+        assert per_kwh[key] == pytest.approx(stats[key] / 5497.5375, rel=1e-12)
+    assert per_kwh["sd"] > 0
+    # No functional unit, no per-kWh statistics.
+    plain = load_spec(EXAMPLES / "pet-bottle.yaml")
+    (bottle,) = sample_footprints([(plain, None)], calculator, iterations=50, seed=5)
+    assert "per_kwh_delivered" not in bottle.statistics()
+
+
+def test_per_kwh_statistics_need_the_excluded_stages_to_be_zero():
+    from cfp_engine.uncertainty.analysis import _per_kwh_statistics
+
+    block = {"kwh_per_declared_unit": 480.0, "excluded_stages": ["use"]}
+    stats = {"mean": 48.0, "median": 47.0, "sd": 4.8, "p2_5": 40.0, "p97_5": 57.6}
+    stats["deterministic"] = 48.0
+    zero = {"mean": 0.0, "sd": 0.0}
+    document = {**stats, "stages": {"use": zero, "production": {"mean": 48.0, "sd": 4.8}}}
+    per_kwh = _per_kwh_statistics(block, document)
+    assert per_kwh["mean"] == pytest.approx(0.1) and per_kwh["p97_5"] == pytest.approx(0.12)
+    # A use stage that varies cannot be taken out of the total's percentiles.
+    document["stages"]["use"] = {"mean": 1.0, "sd": 0.1}
+    assert _per_kwh_statistics(block, document) is None
+    assert _per_kwh_statistics(None, document) is None

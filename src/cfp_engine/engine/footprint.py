@@ -196,6 +196,7 @@ def _score(
         by_stage.setdefault(item.stage, []).append(item.kg_co2e)
     stages = {s: math.fsum(by_stage[s]) for s in STAGES}
     total = math.fsum(stages.values())
+    delivered = product.delivered_energy()
     ghg = {ind: math.fsum(i.ghg_kg_co2e[ind] for i in items) for ind in GHG_INDICATORS}
     baseline_total = math.fsum(d.amount * scores[total_row, d.activity_index] for d in baseline)
     # One pass over the line items, then one look-up per component: linear in the number
@@ -239,6 +240,7 @@ def _score(
         provenance=build_provenance(product, method, table, material_files, demands, databases),
         warnings=(*(note for plan in plans for note in plan.notes), *exemptions),
         exemptions=exemptions,
+        per_kwh_delivered=delivered.per_kwh(stages) if delivered is not None else None,
     )
 
 

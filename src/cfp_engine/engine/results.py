@@ -108,6 +108,10 @@ class FootprintResult:
     #: What the footprint leaves out (treatments not modelled, flows dropped at import);
     #: also among ``warnings``. Labels state them in the exemptions description.
     exemptions: tuple[str, ...] = ()
+    #: The footprint per kWh delivered over the service life, with the rule and inputs it
+    #: rests on (:meth:`cfp_engine.spec.service_life.DeliveredEnergyUnit.per_kwh`), when
+    #: the spec has a ``battery:`` or ``pv:`` section; else ``None``.
+    per_kwh_delivered: Mapping[str, Any] | None = None
 
     @property
     def components_kg_co2e(self) -> dict[str, float]:
@@ -132,7 +136,7 @@ class FootprintResult:
         made one at a time, for :func:`check_finite` (for 10^5 components
         the document takes 200 MB).
         """
-        return {
+        document = {
             "product_id": self.product_id,
             "variant": self.variant,
             "declared_unit": self.declared_unit,
@@ -154,6 +158,9 @@ class FootprintResult:
             "warnings": list(self.warnings),
             "exemptions": list(self.exemptions),
         }
+        if self.per_kwh_delivered is not None:
+            document["per_kwh_delivered"] = dict(self.per_kwh_delivered)
+        return document
 
 
 # -- finite figures --------------------------------------------------------------------

@@ -72,30 +72,28 @@ def battery_of(product: ProductSpec) -> BatterySpec:
 
 def batteries_per_declared_unit(disclosure: Disclosure, battery: BatterySpec) -> float:
     """How many batteries one declared unit is (energy: capacity share; piece: count)."""
-    unit, amount = disclosure.declared_unit_of_measurement, disclosure.declared_unit_amount
-    if unit == "kilowatt hour":
-        return amount / battery.usable_capacity_kwh
-    if unit == "piece":
-        return amount
-    raise SpecError(
-        f"product.declared_unit {disclosure.declared_unit!r}: a battery label needs a "
-        "declared unit of energy (e.g. '1 kWh' of capacity) or '1 piece' (one battery)"
-    )
+    return battery.batteries_per_declared_unit(disclosure.declared_unit)
 
 
 def battery_figures(disclosure: Disclosure, battery: BatterySpec) -> dict[str, Any]:
-    """Absolute (kg CO2e per battery) and per-kWh-delivered figures, by Annex II stage."""
+    """Absolute (kg CO2e per battery) and per-kWh-delivered figures, by Annex II stage.
+
+    The per-kWh figures are those of the calculation's ``per_kwh_delivered`` block: one
+    mechanism, :meth:`cfp_engine.spec.battery.BatterySpec.delivered_energy`.
+    """
     per_battery = 1 / batteries_per_declared_unit(disclosure, battery)
     absolute = {
         stage: disclosure.stages_kg_co2e.get(stage, 0.0) * per_battery for stage in LIFECYCLE_STAGES
     }
-    energy = battery.total_energy_kwh
+    block = battery.delivered_energy(disclosure.declared_unit).per_kwh(disclosure.stages_kg_co2e)
     return {
-        "total_energy_kwh": energy,
+        "total_energy_kwh": battery.total_energy_kwh,
         "absolute_kg_co2e": sum(absolute.values()),
         "absolute_by_stage": absolute,
-        "per_kwh": sum(absolute.values()) / energy,
-        "per_kwh_by_stage": {stage: value / energy for stage, value in absolute.items()},
+        "per_kwh": block["kg_co2e_per_kwh"],
+        "per_kwh_by_stage": {
+            stage: block["stages_kg_co2e_per_kwh"].get(stage, 0.0) for stage in LIFECYCLE_STAGES
+        },
         "use_excluded_kg_co2e": disclosure.stages_kg_co2e.get("use", 0.0) * per_battery,
     }
 

@@ -76,7 +76,25 @@ def render_table(result: FootprintResult) -> str:
         f"Virgin baseline: {format_kg(result.virgin_baseline_kg_co2e)} kg CO2e    "
         f"Reduction vs virgin: {_percent(result.reduction_vs_virgin)}",
     ]
+    if result.per_kwh_delivered is not None:
+        lines += ["", *_per_kwh_lines(result.per_kwh_delivered)]
     return "\n".join(lines)
+
+
+def _per_kwh_lines(block) -> list[str]:
+    """The footprint per kWh delivered, the energy it rests on, the rule and its choices."""
+    grams = 1000 * block["kg_co2e_per_kwh"]
+    excluded = block["excluded_stages"]
+    lines = [
+        f"Per functional unit ({block['functional_unit']}): {format_kg(grams)} g CO2e/kWh"
+        + (f" ({', '.join(excluded)} stage excluded)" if excluded else ""),
+        f"  energy per declared unit: {format_kg(block['kwh_per_declared_unit'])} kWh "
+        f"= {block['calculation']}",
+        f"  formula: {block['formula']}",
+        f"  rule: {block['rule']}",
+    ]
+    lines += [f"  - {choice}" for choice in block["choices"]]
+    return lines
 
 
 def render_csv(result: FootprintResult) -> str:
@@ -93,6 +111,9 @@ def render_csv(result: FootprintResult) -> str:
     for name, value in result.ghg_kg_co2e.items():
         writer.writerow([*base, "ghg", name, repr(value)])
     writer.writerow([*base, "baseline", "virgin_baseline", repr(result.virgin_baseline_kg_co2e)])
+    if result.per_kwh_delivered is not None:  # kg CO2e per kWh delivered, not per declared unit
+        per_kwh = result.per_kwh_delivered["kg_co2e_per_kwh"]
+        writer.writerow([*base, "per_kwh_delivered", "total", repr(per_kwh)])
     return buffer.getvalue()
 
 
@@ -226,8 +247,15 @@ def render_comparison(compared) -> str:
         row("recycled at end of life", [_percent(c.result.eol_recycling_share) for c in mine])
         row("virgin baseline", [format_kg(c.result.virgin_baseline_kg_co2e) for c in mine])
         row("reduction vs virgin", [_percent(c.result.reduction_vs_virgin) for c in mine])
+        if any(c.result.per_kwh_delivered for c in mine):
+            row("g CO2e per kWh delivered", [_per_kwh_grams(c.result) for c in mine])
         blocks.append("\n".join(rows))
     return "\n\n".join(blocks)
+
+
+def _per_kwh_grams(result) -> str:
+    block = result.per_kwh_delivered
+    return "-" if block is None else format_kg(1000 * block["kg_co2e_per_kwh"])
 
 
 COMPARISON_COLUMNS = (

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.spec.service_life import DeliveredEnergyUnit, declared_amount
 from cfp_engine.spec.units import parse_quantity, parse_share, registry
 
 #: The draft delegated act the defaults come from (named in every output that uses them).
@@ -83,6 +84,66 @@ class BatterySpec:
             self.usable_capacity_kwh
             * self.full_equivalent_cycles_per_year
             * self.service_life_years
+        )
+
+    def batteries_per_declared_unit(self, declared_unit: str, where: str = "battery") -> float:
+        """How many batteries one declared unit is (energy: capacity share; piece: count).
+
+        Raises
+        ------
+        SpecError
+            A declared unit that is neither an energy nor pieces.
+        """
+        dimension, amount = declared_amount(declared_unit, f"{where} (product.declared_unit)")
+        if dimension == "energy":
+            return amount / self.usable_capacity_kwh
+        if dimension == "count":
+            return amount
+        raise SpecError(
+            f"product.declared_unit {declared_unit!r}: a battery needs a declared unit of "
+            "energy (e.g. '1 kWh' of capacity) or '1 piece' (one battery)"
+        )
+
+    def delivered_energy(self, declared_unit: str, where: str = "battery") -> DeliveredEnergyUnit:
+        """The functional unit of a spec with this section and ``declared_unit``.
+
+        One declared unit delivers its number of batteries times :attr:`total_energy_kwh`;
+        the use stage is excluded (Annex II of Regulation (EU) 2023/1542).
+        """
+        batteries = self.batteries_per_declared_unit(declared_unit, where)
+        return DeliveredEnergyUnit(
+            name="1 kWh of total energy delivered over the service life",
+            rule=DRAFT_ACT,
+            formula="usable energy capacity x full equivalent cycles per year x service life",
+            kwh_per_declared_unit=batteries * self.total_energy_kwh,
+            calculation=(
+                f"{batteries:g} battery x {self.usable_capacity_kwh:g} kWh "
+                f"x {self.full_equivalent_cycles_per_year:g} cycles/year "
+                f"x {self.service_life_years:g} years"
+            ),
+            excluded_stages=("use",),
+            inputs={
+                "category": {"value": self.category, "source": "spec"},
+                "usable_capacity": {
+                    "value": self.usable_capacity_kwh,
+                    "unit": "kWh",
+                    "source": "spec",
+                },
+                "full_equivalent_cycles_per_year": {
+                    "value": self.full_equivalent_cycles_per_year,
+                    "source": self.fec_source,
+                },
+                "service_life": {
+                    "value": self.service_life_years,
+                    "unit": "year",
+                    "source": "spec",
+                },
+                "batteries_per_declared_unit": {"value": batteries, "source": declared_unit},
+            },
+            choices=(
+                "Use stage excluded (Annex II of Regulation (EU) 2023/1542).",
+                "Usable capacity at the beginning of life, as the spec gives it.",
+            ),
         )
 
 

@@ -28,7 +28,9 @@ from cfp_engine.spec.distributions import (
     split_uncertain,
 )
 from cfp_engine.spec.documents import DocumentError, load_json, load_yaml
+from cfp_engine.spec.pv import PvSpec, parse_pv
 from cfp_engine.spec.schema import validate_structure
+from cfp_engine.spec.service_life import DeliveredEnergyUnit
 from cfp_engine.spec.units import parse_amount, parse_quantity, parse_share
 
 if TYPE_CHECKING:
@@ -105,6 +107,8 @@ class ProductSpec:
     label: Mapping[str, Any] = field(default_factory=dict)
     #: The battery functional unit and Battery Pass facts (``battery:``), if given.
     battery: BatterySpec | None = None
+    #: The PV functional unit, kWh delivered (``pv:``), if given.
+    pv: PvSpec | None = None
     source: str = "<spec>"
     sha256: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
@@ -112,6 +116,24 @@ class ProductSpec:
     @property
     def variant_names(self) -> tuple[str, ...]:
         return tuple(self.variants)
+
+    def delivered_energy(self) -> DeliveredEnergyUnit | None:
+        """The functional unit of energy delivered over the service life, if the spec has one.
+
+        A ``battery:`` or ``pv:`` section asks for it; the footprint per declared unit is
+        then also given per kWh delivered (:meth:`DeliveredEnergyUnit.per_kwh`).
+
+        Raises
+        ------
+        SpecError
+            The declared unit cannot be turned into energy delivered, or an input it
+            needs is missing.
+        """
+        if self.battery is not None:
+            return self.battery.delivered_energy(self.declared_unit, f"{self.source}: battery")
+        if self.pv is not None:
+            return self.pv.delivered_energy(self.declared_unit, f"{self.source}: pv")
+        return None
 
     def with_variant(self, name: str | None) -> ProductSpec:
         """The spec with the named variant's overrides applied (``None``: unchanged)."""
@@ -218,10 +240,24 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
                 f"{source}: battery.elements: unknown component {', '.join(unknown)} "
                 f"(components: {', '.join(ids)})"
             )
+    pv = None
+    if document.get("pv") is not None:
+        if battery is not None:
+            raise SpecError(
+                f"{source}: give either a 'battery:' or a 'pv:' section, not both (each sets "
+                "the energy the product delivers over its life)"
+            )
+        pv = parse_pv(document["pv"], f"{source}: pv")
     variants = document.get("variants", {}) or {}
     for name, variant in variants.items():
         _check_variant(name, variant, ids, source)
-    return ProductSpec(
+        if variant.get("pv"):
+            if pv is None:
+                raise SpecError(
+                    f"{source}: variants.{name}.pv changes a 'pv:' section the spec does not have"
+                )
+            parse_pv({**document["pv"], **variant["pv"]}, f"{source}: variants.{name}.pv")
+    spec = ProductSpec(
         id=product["id"],
         name=product["name"],
         declared_unit=str(declared).strip(),
@@ -234,10 +270,13 @@ def _parse_document(document: Any, source: str, base_dir: Path) -> ProductSpec:
         variants=variants,
         label=document.get("label", {}) or {},
         battery=battery,
+        pv=pv,
         source=source,
         sha256=hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest(),
         raw=document,
     )
+    spec.delivered_energy()  # a declared unit that cannot be turned into kWh fails here
+    return spec
 
 
 def _check_declared_unit(declared: str, source: str) -> None:
@@ -407,4 +446,6 @@ def _apply_variant(
         merged["stages"] = {**(merged.get("stages") or {}), **copy.deepcopy(variant["stages"])}
     if variant.get("approach"):
         merged["approach"] = variant["approach"]
+    if variant.get("pv"):
+        merged["pv"] = {**(merged.get("pv") or {}), **copy.deepcopy(variant["pv"])}
     return merged

@@ -74,12 +74,40 @@ class McResult:
             }
             for stage in STAGES
         }
+        per_kwh = _per_kwh_statistics(self.result.per_kwh_delivered, document)
+        if per_kwh is not None:
+            document["per_kwh_delivered"] = per_kwh
         return document
 
     def to_dict(self) -> dict[str, Any]:
         document = self.result.to_dict()
         document["mc"] = self.statistics()
         return document
+
+
+#: The statistics that scale with a constant divisor (all of :func:`summarise`'s but n).
+_SCALED = ("mean", "median", "sd", "p2_5", "p97_5", "deterministic")
+
+
+def _per_kwh_statistics(
+    block: dict[str, Any] | None, document: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The total's statistics per kWh delivered, when they follow from the total's.
+
+    The energy delivered is not sampled, so each statistic of the total divides by it;
+    a stage the functional unit leaves out (the battery's use) must then be 0 in every
+    draw, else the per-kWh statistics are not given.
+    """
+    if block is None:
+        return None
+    stages = document["stages"]
+    if any(stages[s]["mean"] or stages[s]["sd"] for s in block["excluded_stages"]):
+        return None
+    energy = block["kwh_per_declared_unit"]
+    return {
+        "unit": "kg CO2e per kWh delivered (the energy is not sampled)",
+        **{key: document[key] / energy for key in _SCALED},
+    }
 
 
 def draw_seed() -> int:

@@ -103,6 +103,8 @@ def render_mc_table(result: McResult) -> str:
     ]
     rows = [("total", {**stats, "deterministic": stats["deterministic"]})]
     rows += [(s, v) for s, v in stats["stages"].items() if v["deterministic"] or v["sd"]]
+    if "per_kwh_delivered" in stats:
+        rows.append(("per kWh deliv.", stats["per_kwh_delivered"]))
     for label, v in rows:
         lines.append(
             f"{label:16} {v['deterministic']:11.4g} {v['mean']:11.4g} {v['median']:11.4g} "

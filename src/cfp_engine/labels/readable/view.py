@@ -20,10 +20,12 @@ from cfp_engine.labels.readable.display_values import (
     format_carbon,
     format_co2e,
     format_date,
+    format_decimal,
     format_mass,
     format_percent,
     format_percent_of,
     format_period,
+    round_significant,
 )
 from cfp_engine.labels.readable.text import JA_UNITS, LANGUAGES, STRINGS, text
 from cfp_engine.spec.product import STAGES
@@ -111,6 +113,7 @@ def build_view(disclosure: Disclosure, *, lang: str = "en") -> LabelView:
         Section(t("s_data"), _data_rows(d, t), notes=(t("dqr_note"),)),
         *_method_sections(d, t, ar),
         _recycled_section(d, t),
+        *_per_kwh_sections(d, t),
         _integrity_section(d, t),
     )
     return LabelView(
@@ -157,6 +160,9 @@ def _label_rows(
     ]
     if facts.validity_period:
         rows.append((t("validity"), format_date(facts.validity_period[1], t.lang)))
+    block = d.result.get("per_kwh_delivered")
+    if block is not None:
+        rows.append((t("per_kwh"), _per_kwh_text(block, t)))
     rows += [
         (t("report_at"), facts.report_url or t("report_none")),
         (t("company"), facts.company_name),
@@ -299,6 +305,28 @@ def _recycled_section(d: Disclosure, t: _Words) -> Section:
             ),
         ),
     )
+
+
+def _per_kwh_text(block, t: _Words) -> str:
+    """``"17.6 g CO2e/kWh"``: the per-kWh figure, 3 significant digits, in grams."""
+    return f"{format_co2e(block['kg_co2e_per_kwh'], t.lang, 'g')}/kWh"
+
+
+def _per_kwh_sections(d: Disclosure, t: _Words) -> tuple[Section, ...]:
+    """The footprint per kWh delivered over the service life, and what it rests on."""
+    block = d.result.get("per_kwh_delivered")
+    if block is None:
+        return ()
+    energy = f"{format_decimal(round_significant(block['kwh_per_declared_unit']))} kWh"
+    rows = [
+        (t("functional_unit"), block["functional_unit"]),
+        (t("per_kwh"), _per_kwh_text(block, t)),
+        (t("energy_delivered"), f"{energy} = {block['calculation']} ({block['formula']})"),
+        (t("energy_rule"), block["rule"]),
+    ]
+    if block["excluded_stages"]:
+        rows.append((t("energy_excluded"), t.join(t(s) for s in block["excluded_stages"])))
+    return (Section(t("s_per_kwh"), tuple(rows), notes=tuple(block["choices"])),)
 
 
 def _integrity_section(d: Disclosure, t: _Words) -> Section:
