@@ -1,0 +1,229 @@
+"""Publish PACT footprints made by ``cfp label`` into the host database, and deprecate them.
+
+A footprint is never edited once published: only its status changes. Publishing a new
+footprint of the same product and company (same API version, a product id and a company
+id in common) marks the older Active ones ``Deprecated`` and lists them in the new one's
+``precedingPfIds`` (PACT v3.0 and v2.3, "precedingPfIds").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+
+from cfp_engine.errors import DataError, SpecError, quote_input
+from cfp_engine.exchange.database import (
+    COMPANY,
+    PRODUCT,
+    Database,
+    Footprint,
+    FootprintKey,
+    utcnow,
+)
+from cfp_engine.exchange.records import filter_keys, validity_period
+from cfp_engine.spec.documents import dump_json
+from cfp_engine.verify.reading import label_format
+from cfp_engine.verify.structure import check_pact
+
+ACTIVE, DEPRECATED = "Active", "Deprecated"
+_API_OF_FORMAT = {"pact": 3, "pact-v2": 2}
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of :func:`publish`."""
+
+    id: str
+    api: int
+    #: Ids of the footprints this one deprecated (now in its ``precedingPfIds``).
+    deprecated: tuple[str, ...]
+    #: False when the same document was already published (nothing changed).
+    new: bool
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of :func:`list_footprints`."""
+
+    id: str
+    spec_version: str
+    status: str
+    product_ids: tuple[str, ...]
+    company_ids: tuple[str, ...]
+    published_at: str
+    public: bool
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_document(document: dict[str, Any], *, where: str = "the footprint") -> int:
+    """The API version (2 or 3) of a PACT footprint; :class:`SpecError` if it is not usable."""
+    fmt = label_format(document, where=where)
+    api = _API_OF_FORMAT.get(fmt)
+    if api is None:
+        raise SpecError(f"{where}: only PACT v3 and v2.3 footprints can be published, not {fmt}")
+    problems = check_pact(document, fmt)
+    footprint_id = document.get("id")
+    try:
+        uuid.UUID(str(footprint_id))
+    except ValueError:
+        problems.append(f"id = {quote_input(footprint_id)} is not a UUID")
+    if problems:
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        raise SpecError(f"{where}: not a valid PACT footprint: {shown}")
+    return api
+
+
+def publish(
+    database: Database,
+    document: dict[str, Any],
+    *,
+    public: bool = False,
+    where: str = "the footprint",
+) -> Published:
+    """Store a PACT v3 or v2.3 footprint; deprecate the ones it replaces.
+
+    Parameters
+    ----------
+    database
+        The open host database.
+    document
+        The footprint, as written by ``cfp label`` (``--format pact`` or ``pact-v2``).
+    public
+        Whether it may be shown to anyone (the public label page).
+    where
+        How to name the document in messages (its file name).
+
+    Raises
+    ------
+    SpecError
+        Not a valid PACT footprint, or another footprint with the same id is published.
+    """
+    api = check_document(document, where=where)
+    valid_from, valid_to = validity_period(document)
+    keys = filter_keys(document)
+    source_text = dump_json(document, what=where, ensure_ascii=False)
+    source_sha = sha256_text(source_text)
+    footprint_id = str(document["id"]).lower()
+    with database.session.begin() as session:
+        existing = session.scalar(select(Footprint).where(Footprint.id == footprint_id))
+        if existing is not None:
+            if existing.source_sha256 == source_sha:
+                return Published(existing.id, existing.api, (), new=False)
+            raise SpecError(
+                f"{where}: a different footprint with id {footprint_id} is already published; "
+                "published footprints are never changed: give the new one a new id"
+            )
+        replaced = _same_product_and_company(session, api, keys)
+        stored = dict(document)
+        if replaced:
+            preceding = list(document.get("precedingPfIds") or [])
+            preceding += [row.id for row in replaced if row.id not in preceding]
+            stored["precedingPfIds"] = preceding
+        payload = dump_json(stored, what=where, ensure_ascii=False)
+        now = utcnow()
+        for row in replaced:
+            row.status = DEPRECATED
+            row.updated_at = now
+        row = Footprint(
+            id=footprint_id,
+            spec_version=str(document["specVersion"]),
+            api=api,
+            status=ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            created=str(document.get("created", "")),
+            published_at=now,
+            updated_at=now,
+            public=public,
+            payload=payload,
+            sha256=sha256_text(payload),
+            source_sha256=source_sha,
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(
+            FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
+        )
+        return Published(footprint_id, api, tuple(r.id for r in replaced), new=True)
+
+
+def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> list[Footprint]:
+    """The Active footprints of ``api`` sharing a product id and a company id with ``keys``."""
+    products = [value for kind, value in keys if kind == PRODUCT]
+    companies = [value for kind, value in keys if kind == COMPANY]
+    if not products or not companies:
+        return []
+
+    def has(kind: str, values: list[str]):
+        return exists().where(
+            and_(
+                FootprintKey.footprint_pk == Footprint.pk,
+                FootprintKey.kind == kind,
+                FootprintKey.value.in_(values),
+            )
+        )
+
+    query = (
+        select(Footprint)
+        .where(Footprint.api == api, Footprint.status == ACTIVE)
+        .where(has(PRODUCT, products), has(COMPANY, companies))
+        .order_by(Footprint.pk)
+    )
+    return list(session.scalars(query))
+
+
+def deprecate(database: Database, footprint_id: str) -> bool:
+    """Mark a footprint ``Deprecated``; False if it already was.
+
+    Raises
+    ------
+    DataError
+        No footprint has this id.
+    """
+    with database.session.begin() as session:
+        row = session.scalar(select(Footprint).where(Footprint.id == footprint_id.lower()))
+        if row is None:
+            raise DataError(
+                f"footprint_id: no published footprint has id {quote_input(footprint_id)}"
+            )
+        if row.status == DEPRECATED:
+            return False
+        row.status = DEPRECATED
+        row.updated_at = utcnow()
+        return True
+
+
+def list_footprints(database: Database) -> list[Listed]:
+    """Every published footprint, oldest first."""
+    with database.session() as session:
+        rows = session.scalars(select(Footprint).order_by(Footprint.pk))
+        listed = []
+        for row in rows:
+            document = json.loads(row.payload)
+            listed.append(
+                Listed(
+                    id=row.id,
+                    spec_version=row.spec_version,
+                    status=row.status,
+                    product_ids=tuple(document.get("productIds") or ()),
+                    company_ids=tuple(document.get("companyIds") or ()),
+                    published_at=row.published_at.isoformat(timespec="seconds") + "Z",
+                    public=row.public,
+                )
+            )
+        return listed
+
+
+def served_document(row: Footprint) -> dict[str, Any]:
+    """The payload as served: as published, with the current status."""
+    document = json.loads(row.payload)
+    document["status"] = row.status
+    return document
