@@ -102,6 +102,10 @@ def parse_query(params: Iterable[tuple[str, str]], *, api: int) -> Query:
             after = _integer("after", value, 0)
         elif api == 2:
             continue  # v2.3 has no other parameters; unknown ones are ignored
+        elif not value.strip():
+            # An empty value constrains nothing (PACT's conformance tool sends
+            # `classification=` for footprints without classifications and expects them all).
+            continue
         elif name in _KEYED:
             keys.setdefault(_KEYED[name], []).append(value.strip().lower())
         elif name in _TIMES:
