@@ -9,8 +9,8 @@ shared name public, never by listing it here.
 The layer order (a module may import its own layer and the layers before it):
 
     errors/paths/version -> files -> spec -> store -> store.imports -> engine -> uncertainty
-    -> labels (with labels.readable) -> verify -> batch -> render -> exchange -> cli -> cfp_engine/__init__,
-    __main__
+    -> labels (with labels.readable) -> verify -> batch -> render -> exchange -> cli
+    -> cfp_engine/__init__, __main__
 """
 
 from __future__ import annotations
