@@ -31,6 +31,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -65,7 +66,8 @@ class Footprint(Base):
     __tablename__ = "footprints"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True)
+    #: The PACT id; the v3.0 and v2.3 renderings of one footprint share it.
+    id: Mapped[str] = mapped_column(String(36), index=True)
     spec_version: Mapped[str] = mapped_column(String(16))
     #: 2 or 3: the API version (``/2/`` or ``/3/``) that serves it.
     api: Mapped[int] = mapped_column(Integer, index=True)
@@ -80,6 +82,8 @@ class Footprint(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the document as it was handed to publish (before precedingPfIds were added).
     source_sha256: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("id", "api", name="uq_footprints_id_api"),)
 
 
 class FootprintKey(Base):

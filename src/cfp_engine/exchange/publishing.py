@@ -113,7 +113,9 @@ def publish(
     source_sha = sha256_text(source_text)
     footprint_id = str(document["id"]).lower()
     with database.session.begin() as session:
-        existing = session.scalar(select(Footprint).where(Footprint.id == footprint_id))
+        existing = session.scalar(
+            select(Footprint).where(Footprint.id == footprint_id, Footprint.api == api)
+        )
         if existing is not None:
             if existing.source_sha256 == source_sha:
                 return Published(existing.id, existing.api, (), new=False)
@@ -181,7 +183,7 @@ def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> 
 
 
 def deprecate(database: Database, footprint_id: str) -> bool:
-    """Mark a footprint ``Deprecated``; False if it already was.
+    """Mark a footprint ``Deprecated`` (in every API version); False if it already was.
 
     Raises
     ------

@@ -18,7 +18,7 @@ def upgrade() -> None:
     op.create_table(
         "footprints",
         sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("id", sa.String(36), nullable=False, unique=True),
+        sa.Column("id", sa.String(36), nullable=False, index=True),
         sa.Column("spec_version", sa.String(16), nullable=False),
         sa.Column("api", sa.Integer, nullable=False, index=True),
         sa.Column("status", sa.String(16), nullable=False),
@@ -31,6 +31,9 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("source_sha256", sa.String(64), nullable=False),
+        # The v3.0 and v2.3 renderings of one footprint share its id; each is served
+        # under its own API version.
+        sa.UniqueConstraint("id", "api", name="uq_footprints_id_api"),
     )
     op.create_table(
         "footprint_keys",

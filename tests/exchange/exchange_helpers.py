@@ -1,0 +1,175 @@
+"""Helpers of the PACT host tests: hand-made footprints, a real TLS server.
+
+The server is uvicorn on a free loopback port, in a thread of the test process, serving
+a real database over TLS with a certificate made for the test; clients are httpx clients
+that trust that certificate.
+"""
+
+from __future__ import annotations
+
+import copy
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+COMPANY = "urn:uuid:11111111-2222-3333-4444-555555555555"
+OTHER_COMPANY = "urn:uuid:99999999-8888-7777-6666-555555555555"
+
+_TEMPLATE = {
+    "specVersion": "3.0.0",
+    "id": "",
+    "created": "2026-01-01T00:00:00Z",
+    "status": "Active",
+    "companyName": "Acme",
+    "companyIds": [COMPANY],
+    "productDescription": "PET bottle, 500 mL",
+    "productIds": ["urn:gtin:4012345000009"],
+    "productNameCompany": "PET bottle, 500 mL",
+    "pcf": {
+        "declaredUnitOfMeasurement": "piece",
+        "declaredUnitAmount": "1",
+        "productMassPerDeclaredUnit": "0.0255",
+        "referencePeriodStart": "2025-01-01T00:00:00Z",
+        "referencePeriodEnd": "2025-12-31T23:59:59Z",
+        "boundaryProcessesDescription": "Cradle to grave.",
+        "pcfExcludingBiogenicUptake": "0.102851",
+        "pcfIncludingBiogenicUptake": "0.102851",
+        "fossilCarbonContent": "0.0165158",
+        "biogenicCarbonContent": "0",
+        "fossilGhgEmissions": "0.102851",
+        "landUseChangeGhgEmissions": "0",
+        "biogenicCO2Uptake": "0",
+        "biogenicNonCO2Emissions": "0",
+        "aircraftGhgEmissions": "0",
+        "packagingEmissionsIncluded": False,
+        "ipccCharacterizationFactors": ["AR6"],
+        "crossSectoralStandards": ["ISO14067"],
+        "exemptedEmissionsPercent": "0",
+        "exemptedEmissionsDescription": "None.",
+        "primaryDataShare": "0",
+        "geographyCountry": "JP",
+    },
+}
+
+
+def footprint(
+    number: int,
+    *,
+    product: str | list[str] = "urn:gtin:4012345000009",
+    company: str | list[str] = COMPANY,
+    geography: str | None = "JP",
+    region: str | None = None,
+    classifications: list[str] | None = None,
+    validity: tuple[str, str] | None = None,
+    reference_end: str = "2025-12-31T23:59:59Z",
+    spec_version: str = "3.0.0",
+) -> dict:
+    """A valid PACT v3 footprint with id ``uuid(number)`` and the given keys."""
+    document = copy.deepcopy(_TEMPLATE)
+    document["id"] = footprint_id(number)
+    document["specVersion"] = spec_version
+    document["productIds"] = [product] if isinstance(product, str) else list(product)
+    document["companyIds"] = [company] if isinstance(company, str) else list(company)
+    document["pcf"]["referencePeriodEnd"] = reference_end
+    del document["pcf"]["geographyCountry"]
+    if geography:
+        document["pcf"]["geographyCountry"] = geography
+    if region:
+        document["pcf"]["geographyRegionOrSubregion"] = region
+    if classifications:
+        document["productClassifications"] = classifications
+    if validity:
+        document["validityPeriodStart"], document["validityPeriodEnd"] = validity
+    return document
+
+
+def footprint_id(number: int) -> str:
+    return str(uuid.UUID(int=number + (0xABCD << 96)))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Host:
+    """A running host: ``url``, ``cert``, and helpers to get tokens and clients."""
+
+    def __init__(self, database, tls, **app_options):
+        import uvicorn
+
+        from cfp_engine.exchange.app import create_app
+
+        self.database = database
+        self.cert, key = tls
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(database, **app_options),
+            host="127.0.0.1",
+            port=self.port,
+            ssl_certfile=str(self.cert),
+            ssl_keyfile=str(key),
+            log_level="error",
+            timeout_keep_alive=5,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test host did not start")
+            time.sleep(0.02)
+
+    def http(self, **options):
+        import httpx
+
+        return httpx.Client(base_url=self.url, verify=str(self.cert), timeout=10, **options)
+
+    def token(self, client) -> str:
+        with self.http() as http:
+            response = http.post(
+                "/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client.client_id, client.client_secret),
+            )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def reader(self, client):
+        """An httpx client that sends ``client``'s bearer token."""
+        return self.http(headers={"Authorization": f"Bearer {self.token(client)}"})
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def pact_label(
+    fmt: str, *, product_id: str = "urn:gtin:4012345000009", created: str = "2026-01-01"
+) -> dict:
+    """The PACT label (``fmt`` ``pact`` or ``pact-v2``) of the PET bottle example, as
+    ``cfp label`` makes it (needs the built-in store)."""
+    import json
+    from datetime import datetime, timezone
+
+    from cfp_engine.labels.make import make_disclosure, render_label
+    from cfp_engine.spec.product import load_spec
+
+    spec = load_spec(EXAMPLES / "pet-bottle.yaml")
+    facts = {
+        "company_name": "Acme",
+        "company_ids": (COMPANY,),
+        "product_ids": (product_id,),
+        "product_category_cpc": "36490",
+        "reference_period": "2025-01-01:2025-12-31",
+        "created": datetime.fromisoformat(created).replace(tzinfo=timezone.utc),
+    }
+    return json.loads(render_label(make_disclosure(spec, facts=facts), fmt))
