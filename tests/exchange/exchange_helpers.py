@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -104,6 +105,7 @@ class Host:
         from cfp_engine.exchange.app import create_app
 
         self.database = database
+        self.tokens: dict[str, str] = {}
         self.cert, key = tls
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
@@ -128,9 +130,15 @@ class Host:
     def http(self, **options):
         import httpx
 
-        return httpx.Client(base_url=self.url, verify=str(self.cert), timeout=10, **options)
+        return httpx.Client(
+            base_url=self.url,
+            verify=ssl.create_default_context(cafile=str(self.cert)),
+            timeout=10,
+            **options,
+        )
 
     def token(self, client) -> str:
+        """A new access token of ``client``."""
         with self.http() as http:
             response = http.post(
                 "/auth/token",
@@ -141,8 +149,10 @@ class Host:
         return response.json()["access_token"]
 
     def reader(self, client):
-        """An httpx client that sends ``client``'s bearer token."""
-        return self.http(headers={"Authorization": f"Bearer {self.token(client)}"})
+        """An httpx client that sends ``client``'s bearer token (one token per client)."""
+        if client.client_id not in self.tokens:
+            self.tokens[client.client_id] = self.token(client)
+        return self.http(headers={"Authorization": f"Bearer {self.tokens[client.client_id]}"})
 
     def stop(self) -> None:
         self.server.should_exit = True

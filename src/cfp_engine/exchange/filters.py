@@ -88,6 +88,9 @@ def parse_query(params: Iterable[tuple[str, str]], *, api: int) -> Query:
             raise QueryError(f"at most {MAX_VALUES} query parameters are accepted")
         if len(value) > MAX_VALUE_CHARS:
             raise QueryError(f"{raw_name[:40]}: a value has at most {MAX_VALUE_CHARS} characters")
+        if "\x00" in value or "\x00" in raw_name:
+            # PostgreSQL cannot hold NUL in text; no identifier contains one.
+            raise QueryError(f"{raw_name[:40]!r}: a value must not contain NUL characters")
         if name == "$filter":
             if api == 3:
                 raise QueryError(

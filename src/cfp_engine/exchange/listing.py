@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import func, or_, select
 
 from cfp_engine.exchange.database import (
     ALL,
@@ -33,26 +33,37 @@ class Page:
 
 
 def _visible_to(client_pk: int):
+    # Correlated explicitly: the inner EXISTS refers to the footprint of the outer query
+    # and to the release of the middle one.
     release = ClientRelease
-    matches_key = exists().where(
-        and_(
+    matches_key = (
+        select(FootprintKey.pk)
+        .where(
             FootprintKey.footprint_pk == Footprint.pk,
             FootprintKey.kind == release.kind,
             FootprintKey.value == release.value,
         )
+        .correlate_except(FootprintKey)
+        .exists()
     )
-    return exists().where(
-        and_(release.client_pk == client_pk, or_(release.kind == ALL, matches_key))
+    return (
+        select(release.pk)
+        .where(release.client_pk == client_pk, or_(release.kind == ALL, matches_key))
+        .correlate_except(release)
+        .exists()
     )
 
 
 def _has_key(kind: str, values: tuple[str, ...]):
-    return exists().where(
-        and_(
+    return (
+        select(FootprintKey.pk)
+        .where(
             FootprintKey.footprint_pk == Footprint.pk,
             FootprintKey.kind == kind,
             FootprintKey.value.in_(values),
         )
+        .correlate_except(FootprintKey)
+        .exists()
     )
 
 

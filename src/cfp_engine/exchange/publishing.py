@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
 from cfp_engine.errors import DataError, SpecError, quote_input
 from cfp_engine.exchange.database import (
@@ -165,12 +165,15 @@ def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> 
         return []
 
     def has(kind: str, values: list[str]):
-        return exists().where(
-            and_(
+        return (
+            select(FootprintKey.pk)
+            .where(
                 FootprintKey.footprint_pk == Footprint.pk,
                 FootprintKey.kind == kind,
                 FootprintKey.value.in_(values),
             )
+            .correlate_except(FootprintKey)
+            .exists()
         )
 
     query = (
