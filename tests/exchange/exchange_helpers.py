@@ -163,17 +163,21 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def pact_label(
-    fmt: str, *, product_id: str = "urn:gtin:4012345000009", created: str = "2026-01-01"
+    fmt: str,
+    *,
+    example: str = "pet-bottle",
+    product_id: str = "urn:gtin:4012345000009",
+    created: str = "2026-01-01",
 ) -> dict:
-    """The PACT label (``fmt`` ``pact`` or ``pact-v2``) of the PET bottle example, as
-    ``cfp label`` makes it (needs the built-in store)."""
+    """The PACT label (``fmt`` ``pact`` or ``pact-v2``) of an example spec, as ``cfp label``
+    makes it (needs the built-in store)."""
     import json
     from datetime import datetime, timezone
 
     from cfp_engine.labels.make import make_disclosure, render_label
     from cfp_engine.spec.product import load_spec
 
-    spec = load_spec(EXAMPLES / "pet-bottle.yaml")
+    spec = load_spec(EXAMPLES / f"{example}.yaml")
     facts = {
         "company_name": "Acme",
         "company_ids": (COMPANY,),

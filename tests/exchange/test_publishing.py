@@ -113,3 +113,22 @@ def test_labels_made_by_cfp_label_publish(database, builtin_table):
     for fmt, api in (("pact", 3), ("pact-v2", 2)):
         done = publish(database, pact_label(fmt))
         assert done.api == api and done.new
+
+
+def test_a_recalculated_label_under_the_old_id_can_take_a_new_id(database):
+    publish(database, footprint(1))
+    recalculated = footprint(1)
+    recalculated["pcf"]["pcfExcludingBiogenicUptake"] = "0.2"
+    done = publish(database, recalculated, renew_id=True)
+    assert done.renamed_from == footprint_id(1) and done.id != footprint_id(1)
+    assert done.deprecated == (footprint_id(1),)
+    with database.session() as session:
+        row = session.scalar(select(Footprint).where(Footprint.id == done.id))
+    stored = json.loads(row.payload)
+    assert stored["id"] == done.id
+    assert stored["precedingPfIds"] == [footprint_id(1)]
+    assert stored["pcf"]["pcfExcludingBiogenicUptake"] == "0.2"
+    # Publishing the same document again finds it under its new id.
+    again = publish(database, recalculated, renew_id=True)
+    assert (again.id, again.new) == (done.id, False)
+    assert len(list_footprints(database)) == 2

@@ -81,7 +81,7 @@ class Footprint(Base):
     payload: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the document as it was handed to publish (before precedingPfIds were added).
-    source_sha256: Mapped[str] = mapped_column(String(64))
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
 
     __table_args__ = (UniqueConstraint("id", "api", name="uq_footprints_id_api"),)
 

@@ -44,6 +44,8 @@ class Published:
     deprecated: tuple[str, ...]
     #: False when the same document was already published (nothing changed).
     new: bool
+    #: The document's own id when the footprint was published under a new one (renew_id).
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def publish(
     document: dict[str, Any],
     *,
     public: bool = False,
+    renew_id: bool = False,
     where: str = "the footprint",
 ) -> Published:
     """Store a PACT v3 or v2.3 footprint; deprecate the ones it replaces.
@@ -98,6 +101,11 @@ def publish(
         The footprint, as written by ``cfp label`` (``--format pact`` or ``pact-v2``).
     public
         Whether it may be shown to anyone (the public label page).
+    renew_id
+        When a different footprint already has the document's id, publish this one under
+        a new random id instead of refusing it. ``cfp label`` derives the id from the
+        product and variant unless the spec sets ``label.id``, so a re-calculated label of
+        the same product comes with the id of the one it replaces.
     where
         How to name the document in messages (its file name).
 
@@ -113,18 +121,25 @@ def publish(
     source_sha = sha256_text(source_text)
     footprint_id = str(document["id"]).lower()
     with database.session.begin() as session:
+        same = session.scalar(
+            select(Footprint).where(Footprint.source_sha256 == source_sha, Footprint.api == api)
+        )
+        if same is not None:  # this very document, published before (maybe under a new id)
+            return Published(same.id, same.api, (), new=False)
         existing = session.scalar(
             select(Footprint).where(Footprint.id == footprint_id, Footprint.api == api)
         )
+        renamed_from = None
         if existing is not None:
-            if existing.source_sha256 == source_sha:
-                return Published(existing.id, existing.api, (), new=False)
-            raise SpecError(
-                f"{where}: a different footprint with id {footprint_id} is already published; "
-                "published footprints are never changed: give the new one a new id"
-            )
+            if not renew_id:
+                raise SpecError(
+                    f"{where}: a different footprint with id {footprint_id} is already "
+                    "published; published footprints are never changed: give the new one its "
+                    "own id (label.id in the spec) or publish it under a new id (renew_id)"
+                )
+            renamed_from, footprint_id = footprint_id, str(uuid.uuid4())
         replaced = _same_product_and_company(session, api, keys)
-        stored = dict(document)
+        stored = dict(document) if renamed_from is None else dict(document, id=footprint_id)
         if replaced:
             preceding = list(document.get("precedingPfIds") or [])
             preceding += [row.id for row in replaced if row.id not in preceding]
@@ -154,7 +169,8 @@ def publish(
         session.add_all(
             FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
         )
-        return Published(footprint_id, api, tuple(r.id for r in replaced), new=True)
+        deprecated = tuple(r.id for r in replaced)
+        return Published(footprint_id, api, deprecated, new=True, renamed_from=renamed_from)
 
 
 def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> list[Footprint]:

@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("public", sa.Boolean, nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("source_sha256", sa.String(64), nullable=False),
+        sa.Column("source_sha256", sa.String(64), nullable=False, index=True),
         # The v3.0 and v2.3 renderings of one footprint share its id; each is served
         # under its own API version.
         sa.UniqueConstraint("id", "api", name="uq_footprints_id_api"),
