@@ -54,6 +54,12 @@ def _open(db_url):
 @click.option("--variant", default=None, help="With --spec: a variant defined in the spec.")
 @_calculation_options
 @label_fact_options
+@click.option(
+    "--new-id",
+    is_flag=True,
+    help="If another footprint already has the label's id, publish under a new id "
+    "(always so with --spec).",
+)
 @click.option("--public", is_flag=True, help="Publish the footprint's readable page for anyone.")
 @click.option("--list", "list_", is_flag=True, help="List the published footprints.")
 @click.option(
@@ -78,6 +84,7 @@ def publish(
     created,
     mc,
     seed,
+    new_id,
     public,
     list_,
     deprecate_id,
@@ -119,11 +126,21 @@ def publish(
             check_paths(documents=tuple(("LABEL", "label file", p) for p in label_paths))
             documents = [(path, read_label(path)) for path in label_paths]
         for where, document in documents:
-            done = publishing.publish(database, document, public=public, where=where)
+            try:
+                done = publishing.publish(
+                    database,
+                    document,
+                    public=public,
+                    renew_id=new_id or spec_path is not None,
+                    where=where,
+                )
+            except publishing.IdTakenError as exc:
+                raise SpecError(f"{exc} (--new-id)") from None
             if not done.new:
                 click.echo(f"{done.id}: already published (unchanged)")
                 continue
-            click.echo(f"{done.id}: published (PACT v{done.api})")
+            renamed = f", new id for {done.renamed_from}" if done.renamed_from else ""
+            click.echo(f"{done.id}: published (PACT v{done.api}{renamed})")
             for old in done.deprecated:
                 click.echo(f"  {old}: Deprecated, now in precedingPfIds")
     finally:

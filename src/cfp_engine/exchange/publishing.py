@@ -34,6 +34,10 @@ ACTIVE, DEPRECATED = "Active", "Deprecated"
 _API_OF_FORMAT = {"pact": 3, "pact-v2": 2}
 
 
+class IdTakenError(SpecError):
+    """Another footprint is published under the document's id."""
+
+
 @dataclass(frozen=True)
 class Published:
     """The outcome of :func:`publish`."""
@@ -132,10 +136,10 @@ def publish(
         renamed_from = None
         if existing is not None:
             if not renew_id:
-                raise SpecError(
+                raise IdTakenError(
                     f"{where}: a different footprint with id {footprint_id} is already "
                     "published; published footprints are never changed: give the new one its "
-                    "own id (label.id in the spec) or publish it under a new id (renew_id)"
+                    "own id (label.id in the spec) or let the host give it a new one"
                 )
             renamed_from, footprint_id = footprint_id, str(uuid.uuid4())
         replaced = _same_product_and_company(session, api, keys)
