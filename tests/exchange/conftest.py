@@ -5,14 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exchange_helpers import Host
+from exchange_helpers import BACKENDS, Host, PostgresServer, database_url
 
 
-@pytest.fixture
-def database(tmp_path):
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A PostgreSQL server for the session (skips where Debian's binaries are absent)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path):
+    """A new host database, on SQLite and on PostgreSQL."""
     from cfp_engine.exchange.database import open_database
 
-    db = open_database(f"sqlite:///{tmp_path / 'host.sqlite'}")
+    db = open_database(database_url(request, tmp_path))
     yield db
     db.dispose()
 

@@ -15,6 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 COMPANY = "urn:uuid:11111111-2222-3333-4444-555555555555"
 OTHER_COMPANY = "urn:uuid:99999999-8888-7777-6666-555555555555"
 
@@ -187,3 +189,93 @@ def pact_label(
         "created": datetime.fromisoformat(created).replace(tzinfo=timezone.utc),
     }
     return json.loads(render_label(make_disclosure(spec, facts=facts), fmt))
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server from Debian's binaries, on a free loopback port.
+
+    ``initdb`` refuses to run as root, so as root the server runs as the ``postgres``
+    user (which Debian's package creates) through ``runuser``.
+    """
+
+    def __init__(self):
+        import glob
+        import os
+        import pwd
+        import shutil
+        import subprocess
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not found:
+            pytest.skip("PostgreSQL tests need the server binaries (/usr/lib/postgresql/*/bin)")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            pytest.skip("PostgreSQL tests need psycopg (pip install 'cfp-engine[postgresql]')")
+        self.bin = Path(found[-1]).parent
+        # Not under pytest's folders: those are private to root, and the server may run as
+        # the postgres user.
+        folder = self.folder = Path(tempfile.mkdtemp(prefix="cfp-test-postgres-"))
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root, and there is no postgres user to run initdb as")
+            self.prefix = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]
+            folder.chmod(0o755)
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        self.data = folder / "data"
+        self.port = free_port()
+        self.counter = 0
+        self._run = subprocess.run
+        self._run(
+            [*self.prefix, str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres"]
+            + ["--auth=trust", "--encoding=UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {self.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            [*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options]
+            + ["-l", str(folder / "server.log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database."""
+        import psycopg
+
+        self.counter += 1
+        name = f"test_{self.counter}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        self._run(
+            [
+                *self.prefix,
+                str(self.bin / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+        )
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def database_url(request, folder: Path) -> str:
+    """A new empty database of the backend ``request.param`` (a parametrised fixture's)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{folder / 'host.sqlite'}"
+    return request.getfixturevalue("postgres").new_database()

@@ -10,7 +10,15 @@ import ssl
 
 import httpx
 import pytest
-from exchange_helpers import COMPANY, OTHER_COMPANY, Host, footprint, footprint_id
+from exchange_helpers import (
+    BACKENDS,
+    COMPANY,
+    OTHER_COMPANY,
+    Host,
+    database_url,
+    footprint,
+    footprint_id,
+)
 from sqlalchemy import text
 
 from cfp_engine.exchange.clients import add_client
@@ -55,12 +63,12 @@ TABLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def table_host(tmp_path_factory, tls_files):
-    """One host for the read-only tests of this module (the tests only add events)."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def table_host(request, tmp_path_factory, tls_files):
+    """One host per backend for the read-only tests of this module (they only add events)."""
     from cfp_engine.exchange.database import open_database
 
-    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('table') / 'host.sqlite'}")
+    database = open_database(database_url(request, tmp_path_factory.mktemp("table")))
     for document in TABLE:
         publish(database, document)
     running = Host(database, tls_files)

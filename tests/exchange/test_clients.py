@@ -7,7 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from cfp_engine.errors import DataError, SpecError
 from cfp_engine.exchange.clients import (
@@ -22,10 +22,18 @@ from cfp_engine.exchange.tokens import check_token, issue_token
 
 
 def _database_bytes(database) -> bytes:
-    path = database.engine.url.database
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(FULL)")
-    return open(path, "rb").read()
+    """Everything the database holds: the SQLite file, or a dump of PostgreSQL's tables."""
+    if database.engine.dialect.name == "sqlite":
+        path = database.engine.url.database
+        with sqlite3.connect(path) as connection:
+            connection.execute("PRAGMA wal_checkpoint(FULL)")
+        return open(path, "rb").read()
+    with database.engine.connect() as connection:
+        rows = [
+            repr(connection.execute(text(f"SELECT * FROM {table}")).all())
+            for table in ("clients", "client_releases", "tokens")
+        ]
+    return "".join(rows).encode()
 
 
 def test_the_secret_is_stored_only_as_a_salted_scrypt_hash(database):

@@ -55,3 +55,9 @@ def test_filter_keys_are_lower_cased_and_cover_every_field():
         ("geography", "europe"),
         ("classification", "urn:pact:productclassification:un-cpc:1234"),
     }
+
+
+@pytest.mark.parametrize("value", ["urn:gtin:" + "1" * 600, "urn:gtin:1\x00"])
+def test_overlong_or_nul_ids_are_refused(value):
+    with pytest.raises(SpecError, match="at most 512"):
+        filter_keys(footprint(1, product=value))

@@ -14,6 +14,8 @@ from cfp_engine.exchange.database import CLASSIFICATION, COMPANY, GEOGRAPHY, PRO
 #: A footprint with no validity period is valid for 3 years from the end of its reference
 #: period (PACT Technical Specifications v3.0, "Validity period"; the same in v2.3).
 DEFAULT_VALIDITY_YEARS = 3
+#: The longest id, classification or geography kept (the column width).
+MAX_KEY_CHARS = 512
 _GEOGRAPHY_FIELDS = (
     "geographyCountry",
     "geographyRegionOrSubregion",
@@ -81,4 +83,9 @@ def filter_keys(document: dict[str, Any]) -> set[tuple[str, str]]:
         value = pcf.get(field)
         if isinstance(value, str) and value:
             keys.add((GEOGRAPHY, value.lower()))
+    for kind, value in keys:
+        if len(value) > MAX_KEY_CHARS or "\x00" in value:
+            raise SpecError(
+                f"a {kind} id has at most {MAX_KEY_CHARS} characters and no NUL: {value[:60]!r}..."
+            )
     return keys
