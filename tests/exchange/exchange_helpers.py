@@ -257,18 +257,15 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        self._run(
-            [
-                *self.prefix,
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-        )
+        import shutil
+
+        stop = [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+        self._run([*self.prefix, *stop], capture_output=True)
+        for _ in range(50):  # the server's last processes may still be writing as they exit
+            shutil.rmtree(self.folder, ignore_errors=True)
+            if not self.folder.exists():
+                break
+            time.sleep(0.1)
 
 
 BACKENDS = ["sqlite", "postgresql"]
