@@ -132,3 +132,17 @@ def test_a_recalculated_label_under_the_old_id_can_take_a_new_id(database):
     again = publish(database, recalculated, renew_id=True)
     assert (again.id, again.new) == (done.id, False)
     assert len(list_footprints(database)) == 2
+
+
+def test_publish_many_is_all_or_nothing(database):
+    from cfp_engine.exchange.publishing import publish_many
+
+    bad = footprint(3)
+    del bad["pcf"]["declaredUnitOfMeasurement"]
+    with pytest.raises(SpecError, match="c.json"):
+        publish_many(
+            database, [("a.json", footprint(1)), ("b.json", footprint(2)), ("c.json", bad)]
+        )
+    assert list_footprints(database) == []
+    done = publish_many(database, [("a.json", footprint(1)), ("b.json", footprint(2))])
+    assert done[1].deprecated == (footprint_id(1),)  # the batch sees its own earlier rows

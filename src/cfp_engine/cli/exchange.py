@@ -125,17 +125,13 @@ def publish(
 
             check_paths(documents=tuple(("LABEL", "label file", p) for p in label_paths))
             documents = [(path, read_label(path)) for path in label_paths]
-        for where, document in documents:
-            try:
-                done = publishing.publish(
-                    database,
-                    document,
-                    public=public,
-                    renew_id=new_id or spec_path is not None,
-                    where=where,
-                )
-            except publishing.IdTakenError as exc:
-                raise SpecError(f"{exc} (--new-id)") from None
+        try:
+            published = publishing.publish_many(
+                database, documents, public=public, renew_id=new_id or spec_path is not None
+            )
+        except publishing.IdTakenError as exc:
+            raise SpecError(f"{exc} (--new-id)") from None
+        for done in published:
             if not done.new:
                 click.echo(f"{done.id}: already published (unchanged)")
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,63 +119,85 @@ def publish(
     SpecError
         Not a valid PACT footprint, or another footprint with the same id is published.
     """
+    (published,) = publish_many(database, [(where, document)], public=public, renew_id=renew_id)
+    return published
+
+
+def publish_many(
+    database: Database,
+    documents: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    public: bool = False,
+    renew_id: bool = False,
+) -> list[Published]:
+    """Publish ``(where, document)`` pairs in one transaction: all of them or none.
+
+    See :func:`publish` for the parameters.
+    """
+    with database.session.begin() as session:
+        return [
+            _publish_one(session, document, public=public, renew_id=renew_id, where=where)
+            for where, document in documents
+        ]
+
+
+def _publish_one(session, document, *, public: bool, renew_id: bool, where: str) -> Published:
     api = check_document(document, where=where)
     valid_from, valid_to = validity_period(document)
     keys = filter_keys(document)
     source_text = dump_json(document, what=where, ensure_ascii=False)
     source_sha = sha256_text(source_text)
     footprint_id = str(document["id"]).lower()
-    with database.session.begin() as session:
-        same = session.scalar(
-            select(Footprint).where(Footprint.source_sha256 == source_sha, Footprint.api == api)
-        )
-        if same is not None:  # this very document, published before (maybe under a new id)
-            return Published(same.id, same.api, (), new=False)
-        existing = session.scalar(
-            select(Footprint).where(Footprint.id == footprint_id, Footprint.api == api)
-        )
-        renamed_from = None
-        if existing is not None:
-            if not renew_id:
-                raise IdTakenError(
-                    f"{where}: a different footprint with id {footprint_id} is already "
-                    "published; published footprints are never changed: give the new one its "
-                    "own id (label.id in the spec) or let the host give it a new one"
-                )
-            renamed_from, footprint_id = footprint_id, str(uuid.uuid4())
-        replaced = _same_product_and_company(session, api, keys)
-        stored = dict(document) if renamed_from is None else dict(document, id=footprint_id)
-        if replaced:
-            preceding = list(document.get("precedingPfIds") or [])
-            preceding += [row.id for row in replaced if row.id not in preceding]
-            stored["precedingPfIds"] = preceding
-        payload = dump_json(stored, what=where, ensure_ascii=False)
-        now = utcnow()
-        for row in replaced:
-            row.status = DEPRECATED
-            row.updated_at = now
-        row = Footprint(
-            id=footprint_id,
-            spec_version=str(document["specVersion"]),
-            api=api,
-            status=ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            created=str(document.get("created", "")),
-            published_at=now,
-            updated_at=now,
-            public=public,
-            payload=payload,
-            sha256=sha256_text(payload),
-            source_sha256=source_sha,
-        )
-        session.add(row)
-        session.flush()
-        session.add_all(
-            FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
-        )
-        deprecated = tuple(r.id for r in replaced)
-        return Published(footprint_id, api, deprecated, new=True, renamed_from=renamed_from)
+    same = session.scalar(
+        select(Footprint).where(Footprint.source_sha256 == source_sha, Footprint.api == api)
+    )
+    if same is not None:  # this very document, published before (maybe under a new id)
+        return Published(same.id, same.api, (), new=False)
+    existing = session.scalar(
+        select(Footprint).where(Footprint.id == footprint_id, Footprint.api == api)
+    )
+    renamed_from = None
+    if existing is not None:
+        if not renew_id:
+            raise IdTakenError(
+                f"{where}: a different footprint with id {footprint_id} is already "
+                "published; published footprints are never changed: give the new one its "
+                "own id (label.id in the spec) or let the host give it a new one"
+            )
+        renamed_from, footprint_id = footprint_id, str(uuid.uuid4())
+    replaced = _same_product_and_company(session, api, keys)
+    stored = dict(document) if renamed_from is None else dict(document, id=footprint_id)
+    if replaced:
+        preceding = list(document.get("precedingPfIds") or [])
+        preceding += [row.id for row in replaced if row.id not in preceding]
+        stored["precedingPfIds"] = preceding
+    payload = dump_json(stored, what=where, ensure_ascii=False)
+    now = utcnow()
+    for row in replaced:
+        row.status = DEPRECATED
+        row.updated_at = now
+    row = Footprint(
+        id=footprint_id,
+        spec_version=str(document["specVersion"]),
+        api=api,
+        status=ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created=str(document.get("created", "")),
+        published_at=now,
+        updated_at=now,
+        public=public,
+        payload=payload,
+        sha256=sha256_text(payload),
+        source_sha256=source_sha,
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
+    )
+    deprecated = tuple(r.id for r in replaced)
+    return Published(footprint_id, api, deprecated, new=True, renamed_from=renamed_from)
 
 
 def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> list[Footprint]:
