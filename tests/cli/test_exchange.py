@@ -10,7 +10,6 @@ import ssl
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,9 +17,7 @@ from click.testing import CliRunner
 from cfp_engine.cli import cli
 
 from conftest import EXAMPLES, ROOT
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exchange"))
-from exchange_helpers import footprint, footprint_id, free_port  # noqa: E402
+from exchange_helpers import footprint, footprint_id, free_port
 
 
 def run(*args):

@@ -10,6 +10,11 @@ import ssl
 
 import httpx
 import pytest
+from sqlalchemy import text
+
+from cfp_engine.exchange.clients import add_client
+from cfp_engine.exchange.publishing import publish
+
 from exchange_helpers import (
     BACKENDS,
     COMPANY,
@@ -19,10 +24,6 @@ from exchange_helpers import (
     footprint,
     footprint_id,
 )
-from sqlalchemy import text
-
-from cfp_engine.exchange.clients import add_client
-from cfp_engine.exchange.publishing import publish
 
 # id  product  company  geography     classifications  validity (start .. end)
 # 1   gtin:1   A        DE            c1               2026-01-01 .. 2026-12-31  (Deprecated by 4)

@@ -17,10 +17,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from exchange_helpers import Host, pact_label
 
 from cfp_engine.exchange.clients import add_client
 from cfp_engine.exchange.publishing import publish
+
+from exchange_helpers import Host, pact_label
 
 TOOL = Path(__file__).resolve().parents[3] / "shared" / "tools" / "pact-conformance-run"
 ASYNCHRONOUS = {"13", "14.B"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from exchange_helpers import OTHER_COMPANY, footprint, footprint_id, pact_label
 from sqlalchemy import select
 
 from cfp_engine.errors import DataError, SpecError
 from cfp_engine.exchange.database import Footprint
 from cfp_engine.exchange.publishing import deprecate, list_footprints, publish, sha256_text
+
+from exchange_helpers import OTHER_COMPANY, footprint, footprint_id, pact_label
 
 
 def _row(database, number):

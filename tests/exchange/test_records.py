@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from exchange_helpers import footprint
 
 from cfp_engine.errors import SpecError
 from cfp_engine.exchange.records import filter_keys, parse_time, validity_period
+
+from exchange_helpers import footprint
 
 
 def test_validity_defaults_to_three_years_after_the_reference_period():
