@@ -197,7 +197,9 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """
     url = url or default_url()
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        # A server may drop idle connections (PostgreSQL behind a proxy, restarts): ping them
+        # before use. A SQLite file never does.
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     except (ArgumentError, ValueError) as exc:
         raise StoreError(f"db: {quote_input(url)} is not a database URL ({exc})") from None
     except ImportError as exc:

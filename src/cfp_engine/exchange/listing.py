@@ -55,16 +55,12 @@ def _visible_to(client_pk: int):
 
 
 def _has_key(kind: str, values: tuple[str, ...]):
-    return (
-        select(FootprintKey.pk)
-        .where(
-            FootprintKey.footprint_pk == Footprint.pk,
-            FootprintKey.kind == kind,
-            FootprintKey.value.in_(values),
-        )
-        .correlate_except(FootprintKey)
-        .exists()
+    # An IN over the (kind, value) index: a selective filter reads a few keys, not every
+    # footprint.
+    keyed = select(FootprintKey.footprint_pk).where(
+        FootprintKey.kind == kind, FootprintKey.value.in_(values)
     )
+    return Footprint.pk.in_(keyed)
 
 
 def get_footprint(database: Database, client_pk: int, api: int, footprint_id: str) -> dict | None:

@@ -208,16 +208,11 @@ def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> 
         return []
 
     def has(kind: str, values: list[str]):
-        return (
-            select(FootprintKey.pk)
-            .where(
-                FootprintKey.footprint_pk == Footprint.pk,
-                FootprintKey.kind == kind,
-                FootprintKey.value.in_(values),
-            )
-            .correlate_except(FootprintKey)
-            .exists()
+        # Driven by the (kind, value) index: a few keys, not every footprint.
+        keyed = select(FootprintKey.footprint_pk).where(
+            FootprintKey.kind == kind, FootprintKey.value.in_(values)
         )
+        return Footprint.pk.in_(keyed)
 
     query = (
         select(Footprint)
