@@ -9,7 +9,8 @@ Routes (PACT Technical Specifications v2.3 and v3.0 on one base URL):
   there is no JWKS);
 - ``GET /{2,3}/footprints`` (filters, ``limit``, RFC 8288 ``Link: <...>; rel="next"``) and
   ``GET /{2,3}/footprints/{id}``;
-- ``POST /{2,3}/events``: CloudEvents, checked and kept (see :mod:`.events`).
+- ``POST /{2,3}/events``: CloudEvents, checked and kept (see :mod:`.events`); a footprint
+  request is answered through the outbox (:mod:`.answers`, :mod:`.outbox`).
 
 Errors are PACT error bodies ``{"code": ..., "message": ...}``. Requests that did not
 arrive over TLS are refused.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import os
 from urllib.parse import parse_qsl, unquote
@@ -30,15 +32,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cfp_engine.exchange import clients, events, listing, tokens
+from cfp_engine.exchange import answers, clients, events, listing, tokens
 from cfp_engine.exchange.database import Database, open_database
 from cfp_engine.exchange.filters import QueryError, parse_query
+from cfp_engine.exchange.outbox import RetryPolicy, Sender
 
 logger = logging.getLogger(__name__)
 
 #: Largest request body accepted (token requests and events), in bytes.
 MAX_BODY_BYTES = 1_000_000
 DB_ENV_VAR = "CFP_EXCHANGE_DB"
+#: A CA bundle to verify recipients' events endpoints with (default: the system's).
+EVENTS_CA_ENV_VAR = "CFP_EXCHANGE_EVENTS_CA"
 _STATUS = {
     "BadRequest": 400,
     "AccessDenied": 403,
@@ -106,8 +111,22 @@ def create_app(
     *,
     token_lifetime_s: int = tokens.DEFAULT_LIFETIME_S,
     max_body_bytes: int = MAX_BODY_BYTES,
+    sender: Sender | None = None,
 ) -> Starlette:
-    """The host application serving ``database``."""
+    """The host application serving ``database``.
+
+    Parameters
+    ----------
+    database
+        The host database.
+    token_lifetime_s
+        How long an access token is valid.
+    max_body_bytes
+        The largest request body accepted (413 beyond).
+    sender
+        Delivers the outbox (answers to footprint requests) while the application runs;
+        without one, answers are queued for another process to send.
+    """
 
     async def token(request: Request) -> Response:
         try:
@@ -215,6 +234,13 @@ def create_app(
             except QueryError as exc:
                 raise ApiError(exc.code, str(exc)) from None
             await run_in_threadpool(events.record_event, database, client_pk, api, event)
+            if event["type"] == events.EVENT_TYPES[api]["created"]:
+                source = str(request.base_url).rstrip("/")
+                queued = await run_in_threadpool(
+                    answers.answer, database, client_pk, api, event, source=source
+                )
+                if queued and sender is not None:
+                    sender.wake()
             return Response(status_code=200)
 
         return [
@@ -243,8 +269,20 @@ def create_app(
         *footprint_routes(3),
         *footprint_routes(2),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if sender is not None:
+            sender.start()
+        try:
+            yield
+        finally:
+            if sender is not None:
+                await run_in_threadpool(sender.stop)
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={
             ApiError: api_error,
             HTTPException: http_error,
@@ -269,5 +307,14 @@ class TlsOnly:
 
 
 def app_from_environment():
-    """The application for uvicorn's worker processes (database URL in ``CFP_EXCHANGE_DB``)."""
-    return create_app(open_database(os.environ.get(DB_ENV_VAR) or None, migrate=False))
+    """The application for uvicorn's worker processes (database URL in ``CFP_EXCHANGE_DB``).
+
+    Each worker also runs a sender for the outbox; the senders share the work through
+    the database.
+    """
+    import ssl
+
+    database = open_database(os.environ.get(DB_ENV_VAR) or None, migrate=False)
+    ca = os.environ.get(EVENTS_CA_ENV_VAR)
+    verify = ssl.create_default_context(cafile=ca) if ca else True
+    return create_app(database, sender=Sender(database, RetryPolicy(), verify=verify))

@@ -10,7 +10,8 @@ The tables (created by the Alembic revisions in ``migrations/``):
 - ``clients``, ``client_releases``: the data recipients, their hashed secrets and what is
   released to them (everything, or footprints of given companies or products);
 - ``tokens``: the SHA-256 of each access token and its expiry;
-- ``event_requests``: the events recipients posted (kept for the asynchronous flow).
+- ``event_requests``: the events recipients posted;
+- ``outbox``: the events to send to recipients, until delivered (revision 0002).
 
 The default database is a SQLite file in the engine's store, in WAL mode so that readers
 (the server's workers) never wait for the writer (``cfp publish``).
@@ -149,6 +150,26 @@ class EventRequest(Base):
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     state: Mapped[str] = mapped_column(String(16), default="received")
+
+
+class OutboxEvent(Base):
+    """An event to send to a data recipient, kept until it is delivered or given up."""
+
+    __tablename__ = "outbox"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.pk", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    body: Mapped[str] = mapped_column(Text)
+    #: ``pending`` (to send at ``next_attempt_at``), ``sending`` (claimed by a sender until
+    #: ``next_attempt_at``), ``sent`` or ``failed`` (given up).
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
 
 
 def default_url() -> str:

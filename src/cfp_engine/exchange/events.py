@@ -1,9 +1,8 @@
 """Incoming CloudEvents of the PACT Action Events (``POST /2/events``, ``/3/events``).
 
 An event is checked (CloudEvents 1.0 structured JSON with a PACT event type) and kept in
-the ``event_requests`` table. Answering a ``RequestCreated`` event with a ``Fulfilled``
-or ``Rejected`` event sent to the requester is not done yet: the requests wait in the
-table, marked ``received``.
+the ``event_requests`` table. A ``RequestCreated`` event is answered by
+:mod:`.answers`; ``Published`` events from a recipient are only kept.
 """
 
 from __future__ import annotations
