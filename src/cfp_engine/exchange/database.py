@@ -71,7 +71,7 @@ class Footprint(Base):
     id: Mapped[str] = mapped_column(String(36), index=True)
     spec_version: Mapped[str] = mapped_column(String(16))
     #: 2 or 3: the API version (``/2/`` or ``/3/``) that serves it.
-    api: Mapped[int] = mapped_column(Integer, index=True)
+    api: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     valid_from: Mapped[datetime] = mapped_column(DateTime)
     valid_to: Mapped[datetime] = mapped_column(DateTime)

@@ -207,17 +207,25 @@ def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> 
     if not products or not companies:
         return []
 
-    def has(kind: str, values: list[str]):
-        # Driven by the (kind, value) index: a few keys, not every footprint.
-        keyed = select(FootprintKey.footprint_pk).where(
-            FootprintKey.kind == kind, FootprintKey.value.in_(values)
+    # Driven by the (kind, value) index through the few footprints of these products;
+    # the company is then checked on those alone (a company may have every footprint).
+    of_products = select(FootprintKey.footprint_pk).where(
+        FootprintKey.kind == PRODUCT, FootprintKey.value.in_(products)
+    )
+    of_companies = (
+        select(FootprintKey.pk)
+        .where(
+            FootprintKey.footprint_pk == Footprint.pk,
+            FootprintKey.kind == COMPANY,
+            FootprintKey.value.in_(companies),
         )
-        return Footprint.pk.in_(keyed)
-
+        .correlate_except(FootprintKey)
+        .exists()
+    )
     query = (
         select(Footprint)
+        .where(Footprint.pk.in_(of_products), of_companies)
         .where(Footprint.api == api, Footprint.status == ACTIVE)
-        .where(has(PRODUCT, products), has(COMPANY, companies))
         .order_by(Footprint.pk)
     )
     return list(session.scalars(query))

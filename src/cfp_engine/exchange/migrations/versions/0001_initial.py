@@ -20,7 +20,7 @@ def upgrade() -> None:
         sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("id", sa.String(36), nullable=False, index=True),
         sa.Column("spec_version", sa.String(16), nullable=False),
-        sa.Column("api", sa.Integer, nullable=False, index=True),
+        sa.Column("api", sa.Integer, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("valid_from", sa.DateTime, nullable=False),
         sa.Column("valid_to", sa.DateTime, nullable=False),
