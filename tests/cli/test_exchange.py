@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -179,6 +180,7 @@ def test_clients_need_https_events_urls(db):
         (("--tls-cert", "cert.pem"), "plain HTTP is refused"),
         (("--tls-cert", "missing.pem", "--tls-key", "missing.pem"), "is not a readable file"),
         (("--dev-tls", "--tls-cert", "a", "--tls-key", "b"), "not both"),
+        (("--dev-tls", "--events-ca", "missing.pem"), "--events-ca: 'missing.pem' is not a"),
     ],
 )
 def test_serve_refuses_to_start_without_tls(db, args, message, tmp_path, monkeypatch):
@@ -198,52 +200,132 @@ def test_serve_rejects_a_key_that_is_not_a_key(db, tmp_path):
     assert "--tls-cert: cannot use" in result.stderr
 
 
+class Served:
+    """``cfp serve --dev-tls`` in a child process (its own process group)."""
+
+    def __init__(self, home: Path, db: str, *extra: str, workers: int = 1):
+        self.home, self.port = home, free_port()
+        environment = {
+            **os.environ,
+            "CFP_ENGINE_HOME": str(home),
+            "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
+        command = [sys.executable, "-m", "cfp_engine", "serve", "--db", db, "--dev-tls"]
+        command += ["--port", str(self.port), "--workers", str(workers), *extra]
+        self.process = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.cert = home / "exchange" / "tls" / "dev-cert.pem"
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 60):
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stdout.read().decode()
+            time.sleep(0.3)
+            if not self.cert.exists():
+                continue
+            trust = ssl.create_default_context(cafile=str(self.cert))
+            try:
+                return httpx.get(f"{self.url}/.well-known/openid-configuration", verify=trust)
+            except httpx.TransportError:
+                continue
+        raise AssertionError(f"cfp serve did not answer within {timeout} s")
+
+    def http(self):
+        import httpx
+
+        return httpx.Client(
+            base_url=self.url, verify=ssl.create_default_context(cafile=str(self.cert)), timeout=10
+        )
+
+    def stop(self, sig=signal.SIGINT) -> None:
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_cfp_serve_dev_tls_answers_over_https(tmp_path, db, workers):
     """The real command in a child process: dev certificate made in the store, HTTPS answers."""
     import httpx
 
-    home = tmp_path / "home"
-    environment = {
-        **os.environ,
-        "CFP_ENGINE_HOME": str(home),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    port = free_port()
-    command = [sys.executable, "-m", "cfp_engine", "serve", "--db", db, "--dev-tls"]
-    command += ["--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(
-        command,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    cert = home / "exchange" / "tls" / "dev-cert.pem"
+    served = Served(tmp_path / "home", db, workers=workers)
     try:
-        deadline = time.monotonic() + 60
-        answer = None
-        while time.monotonic() < deadline and answer is None:
-            assert process.poll() is None, process.stdout.read().decode()
-            time.sleep(0.3)
-            if not cert.exists():
-                continue
-            trust = ssl.create_default_context(cafile=str(cert))
-            try:
-                answer = httpx.get(
-                    f"https://127.0.0.1:{port}/.well-known/openid-configuration", verify=trust
-                )
-            except httpx.TransportError:
-                continue
-        assert answer is not None, "cfp serve did not answer within 60 s"
-        assert answer.json()["token_endpoint"] == f"https://127.0.0.1:{port}/auth/token"
-        assert (home / "exchange" / "tls" / "dev-key.pem").stat().st_mode & 0o077 == 0
+        answer = served.wait_ready()
+        assert answer.json()["token_endpoint"] == f"{served.url}/auth/token"
+        key = served.home / "exchange" / "tls" / "dev-key.pem"
+        assert key.stat().st_mode & 0o077 == 0
         with pytest.raises(httpx.TransportError):
-            httpx.get(f"http://127.0.0.1:{port}/3/footprints", timeout=5)
+            httpx.get(f"http://127.0.0.1:{served.port}/3/footprints", timeout=5)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        served.stop()
+
+
+def test_a_request_accepted_before_kill_9_is_answered_after_a_restart(tmp_path, db, tls_files):
+    """Accepted, not yet delivered (the recipient is down), host killed: the answer survives."""
+    from cfp_engine.exchange.clients import add_client
+    from cfp_engine.exchange.database import open_database
+    from cfp_engine.exchange.publishing import publish
+
+    from exchange_helpers import Receiver
+
+    receiver = Receiver(tls_files)
+    receiver.fail_next = 1000  # down for now
+    database = open_database(db)
+    publish(database, footprint(1, product="urn:gtin:1"))
+    client = add_client(
+        database,
+        "recipient",
+        events_url=f"{receiver.url}/3/events",
+        events_client_id=Receiver.client_id,
+        events_client_secret=Receiver.client_secret,
+    )
+    home = tmp_path / "home"
+    served = Served(home, db, "--events-ca", str(tls_files[0]))
+    try:
+        served.wait_ready()
+        with served.http() as http:
+            token = http.post(
+                "/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client.client_id, client.client_secret),
+            ).json()["access_token"]
+            accepted = http.post(
+                "/3/events",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "specversion": "1.0",
+                    "id": "before-kill",
+                    "source": "https://recipient.example",
+                    "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+                    "data": {"productId": ["urn:gtin:1"]},
+                },
+            )
+        assert accepted.status_code == 200
+        deadline = time.monotonic() + 30
+        while receiver.refused == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert receiver.refused >= 1  # the host tried, and the recipient was down
+    finally:
+        served.stop(signal.SIGKILL)
+    receiver.fail_next = 0
+    restarted = Served(home, db, "--events-ca", str(tls_files[0]))
+    try:
+        restarted.wait_ready()
+        (event,) = receiver.wait_for(1, timeout=60)
+    finally:
+        restarted.stop()
+        receiver.stop()
+        database.dispose()
+    assert event["data"]["requestEventId"] == "before-kill"
+    assert [pf["id"] for pf in event["data"]["pfs"]] == [footprint_id(1)]

@@ -188,8 +188,14 @@ def _label_of_spec(*, spec_path, pact_version, variant, **options) -> dict:
 @click.option(
     "--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes."
 )
+@click.option(
+    "--events-ca",
+    default=None,
+    metavar="FILE",
+    help="CA bundle to verify data recipients' events endpoints (default: the system's).",
+)
 @click.pass_context
-def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers):
+def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_ca):
     """Serve the published footprints (PACT v2.3 and v3.0 API) over HTTPS.
 
     `cfp serve clients ...` manages the data recipients who may read them.
@@ -206,8 +212,14 @@ def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers):
             "serve: plain HTTP is refused; give --tls-cert FILE and --tls-key FILE, "
             "or --dev-tls for a self-signed certificate (local use only)"
         )
-    options = ServeOptions(host, port, db_url, tls_cert, tls_key, dev_tls, workers)
-    flags = {"tls_cert": "--tls-cert", "tls_key": "--tls-key", "dev_tls": "--dev-tls", **_DB_FLAGS}
+    options = ServeOptions(host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_ca)
+    flags = {
+        "tls_cert": "--tls-cert",
+        "tls_key": "--tls-key",
+        "dev_tls": "--dev-tls",
+        "events_ca": "--events-ca",
+        **_DB_FLAGS,
+    }
     with parameter_errors_as_flags(flags):
         run(options)
 

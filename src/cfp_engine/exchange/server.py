@@ -1,7 +1,8 @@
 """Run the host: uvicorn over TLS, one or several worker processes.
 
 Plain HTTP is refused: without a certificate and key (or ``dev_tls``) nothing starts.
-The database is migrated once here, before the workers start.
+The database is migrated once here, before the workers start; each worker serves the
+API and delivers the outbox (see :mod:`.outbox`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cfp_engine.errors import SpecError, quote_input
-from cfp_engine.exchange.app import DB_ENV_VAR
+from cfp_engine.exchange.app import DB_ENV_VAR, EVENTS_CA_ENV_VAR
 from cfp_engine.exchange.database import open_database
 
 
@@ -25,6 +26,8 @@ class ServeOptions:
     tls_key: str | None = None
     dev_tls: bool = False
     workers: int = 1
+    #: CA bundle to verify recipients' events endpoints with (default: the system's).
+    events_ca: str | None = None
 
 
 def tls_files(options: ServeOptions) -> tuple[str, str]:
@@ -62,6 +65,10 @@ def serve(options: ServeOptions) -> None:
     if options.workers < 1:
         raise SpecError(f"workers: must be at least 1, not {options.workers}")
     cert, key = tls_files(options)
+    if options.events_ca is not None:
+        if not Path(options.events_ca).is_file():
+            raise SpecError(f"events_ca: {quote_input(options.events_ca)} is not a readable file")
+        os.environ[EVENTS_CA_ENV_VAR] = str(Path(options.events_ca).resolve())
     database = open_database(options.db_url)
     database.dispose()
     os.environ[DB_ENV_VAR] = database.url
