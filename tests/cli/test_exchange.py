@@ -329,3 +329,40 @@ def test_a_request_accepted_before_kill_9_is_answered_after_a_restart(tmp_path, 
         database.dispose()
     assert event["data"]["requestEventId"] == "before-kill"
     assert [pf["id"] for pf in event["data"]["pfs"]] == [footprint_id(1)]
+
+
+def test_publish_queues_published_events_for_recipients(db, label_file):
+    from sqlalchemy import select
+
+    from cfp_engine.exchange.database import OutboxEvent, open_database
+
+    added = run(
+        "serve", "--db", db, "clients", "add", "r", "--events-url", "https://r.example/3/events"
+    )
+    assert added.exit_code == 2
+    assert added.stderr.startswith(
+        "Error: --events-url: needs --events-client-id and --events-client-secret"
+    )
+    run(
+        "serve",
+        "--db",
+        db,
+        "clients",
+        "add",
+        "r",
+        "--events-url",
+        "https://r.example/3/events",
+        "--events-client-id",
+        "id",
+        "--events-client-secret",
+        "secret",
+    )
+    result = run("publish", "--db", db, label_file(footprint(1)))
+    assert result.exit_code == 0, result.output
+    assert "1 Published event(s) queued for data recipients" in result.stderr
+    database = open_database(db)
+    with database.session() as session:
+        (queued,) = session.scalars(select(OutboxEvent))
+    database.dispose()
+    assert (queued.url, queued.state) == ("https://r.example/3/events", "pending")
+    assert footprint_id(1) in queued.body

@@ -238,3 +238,37 @@ def test_a_requester_without_an_events_endpoint_is_not_answered(flow, database):
     _request(flow, client, _created("req-6", productId=["urn:gtin:1"]))
     with database.session() as session:
         assert session.scalars(select(OutboxEvent)).all() == []
+
+
+def test_publishing_announces_to_the_recipients_who_may_see_it(database, tls_files, receiver):
+    from cfp_engine.exchange.announce import announce
+    from cfp_engine.exchange.publishing import publish_many
+
+    _recipient(database, receiver, name="everything")
+    _recipient(database, receiver, name="company-b", companies=[OTHER_COMPANY])
+    add_client(database, "no-endpoint")
+    first = publish_many(database, [("a", footprint(1)), ("b", footprint(2, product="urn:gtin:2"))])
+    assert announce(database, first) == 1  # company B may see neither
+    assert announce(database, first) == 1  # announcing is explicit; it queues again
+    third = publish_many(database, [("c", footprint(3, company=OTHER_COMPANY))])
+    assert announce(database, third) == 2
+    assert (
+        announce(database, publish_many(database, [("c", footprint(3, company=OTHER_COMPANY))]))
+        == 0
+    )
+    trust = ssl.create_default_context(cafile=str(tls_files[0]))
+    sender = Sender(database, RetryPolicy(), verify=trust, source="https://host.example")
+    assert sender.run_once() == 4
+    events = receiver.wait_for(4)
+    assert {event["type"] for event in events} == {
+        "org.wbcsd.pact.ProductFootprint.PublishedEvent.3"
+    }
+    assert all(event["source"] == "https://host.example" for event in events)
+    assert sorted(sorted(event["data"]["pfIds"]) for event in events) == sorted(
+        [
+            sorted([footprint_id(1), footprint_id(2)]),
+            sorted([footprint_id(1), footprint_id(2)]),
+            [footprint_id(3)],
+            [footprint_id(3)],
+        ]
+    )

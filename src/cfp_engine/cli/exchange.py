@@ -131,6 +131,9 @@ def publish(
             )
         except publishing.IdTakenError as exc:
             raise SpecError(f"{exc} (--new-id)") from None
+        from cfp_engine.exchange.announce import announce
+
+        announced = announce(database, published)
         for done in published:
             if not done.new:
                 click.echo(f"{done.id}: already published (unchanged)")
@@ -139,6 +142,8 @@ def publish(
             click.echo(f"{done.id}: published (PACT v{done.api}{renamed})")
             for old in done.deprecated:
                 click.echo(f"  {old}: Deprecated, now in precedingPfIds")
+        if announced:
+            click.echo(f"{announced} Published event(s) queued for data recipients", err=True)
     finally:
         database.dispose()
 
@@ -189,13 +194,20 @@ def _label_of_spec(*, spec_path, pact_version, variant, **options) -> dict:
     "--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes."
 )
 @click.option(
+    "--public-url",
+    default=None,
+    metavar="URL",
+    help="The host's URL as recipients know it, e.g. behind a reverse proxy "
+    "(default https://HOST:PORT).",
+)
+@click.option(
     "--events-ca",
     default=None,
     metavar="FILE",
     help="CA bundle to verify data recipients' events endpoints (default: the system's).",
 )
 @click.pass_context
-def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_ca):
+def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers, public_url, events_ca):
     """Serve the published footprints (PACT v2.3 and v3.0 API) over HTTPS.
 
     `cfp serve clients ...` manages the data recipients who may read them.
@@ -212,12 +224,15 @@ def serve(ctx, host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_c
             "serve: plain HTTP is refused; give --tls-cert FILE and --tls-key FILE, "
             "or --dev-tls for a self-signed certificate (local use only)"
         )
-    options = ServeOptions(host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_ca)
+    options = ServeOptions(
+        host, port, db_url, tls_cert, tls_key, dev_tls, workers, events_ca, public_url
+    )
     flags = {
         "tls_cert": "--tls-cert",
         "tls_key": "--tls-key",
         "dev_tls": "--dev-tls",
         "events_ca": "--events-ca",
+        "public_url": "--public-url",
         **_DB_FLAGS,
     }
     with parameter_errors_as_flags(flags):
@@ -265,6 +280,11 @@ def clients_add(ctx, name, companies, products, events_url, events_client_id, ev
     """
     from cfp_engine.exchange.clients import add_client
 
+    if events_url is not None and not (events_client_id and events_client_secret):
+        raise SpecError(
+            "--events-url: needs --events-client-id and --events-client-secret, the "
+            "credentials the recipient gave this host for its events endpoint"
+        )
     database = _open(_db_of(ctx))
     flags = {"events_url": "--events-url", "name": "NAME"}
     try:

@@ -12,6 +12,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     {
         "open_database": "database",
         "publish": "publishing",
+        "publish_many": "publishing",
+        "announce": "announce",
         "deprecate": "publishing",
         "list_footprints": "publishing",
         "add_client": "clients",

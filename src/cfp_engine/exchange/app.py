@@ -44,6 +44,8 @@ MAX_BODY_BYTES = 1_000_000
 DB_ENV_VAR = "CFP_EXCHANGE_DB"
 #: A CA bundle to verify recipients' events endpoints with (default: the system's).
 EVENTS_CA_ENV_VAR = "CFP_EXCHANGE_EVENTS_CA"
+#: The host's public base URL (the ``source`` of the events it sends).
+PUBLIC_URL_ENV_VAR = "CFP_EXCHANGE_PUBLIC_URL"
 _STATUS = {
     "BadRequest": 400,
     "AccessDenied": 403,
@@ -317,4 +319,6 @@ def app_from_environment():
     database = open_database(os.environ.get(DB_ENV_VAR) or None, migrate=False)
     ca = os.environ.get(EVENTS_CA_ENV_VAR)
     verify = ssl.create_default_context(cafile=ca) if ca else True
-    return create_app(database, sender=Sender(database, RetryPolicy(), verify=verify))
+    source = os.environ.get(PUBLIC_URL_ENV_VAR, "")
+    sender = Sender(database, RetryPolicy(), verify=verify, source=source)
+    return create_app(database, sender=sender)

@@ -16,6 +16,7 @@ was queued; it is then marked ``failed``.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -41,8 +42,17 @@ class RetryPolicy:
 class Sender:
     """Delivers due outbox events; :meth:`run_once` for one pass, :meth:`start` for a thread."""
 
-    def __init__(self, database: Database, policy: RetryPolicy | None = None, *, verify=True):
+    def __init__(
+        self,
+        database: Database,
+        policy: RetryPolicy | None = None,
+        *,
+        verify=True,
+        source: str = "",
+    ):
         self.database = database
+        #: The host's URL, the ``source`` of events queued without one.
+        self.source = source
         self.policy = policy or RetryPolicy()
         self.verify = verify
         self._wake = threading.Event()
@@ -113,9 +123,14 @@ class Sender:
         )
         granted.raise_for_status()
         token = granted.json()["access_token"]
+        body = event.body
+        if self.source and '"source": ""' in body:
+            document = json.loads(body)
+            document["source"] = document["source"] or self.source
+            body = json.dumps(document, ensure_ascii=False)
         response = http.post(
             event.url,
-            content=event.body.encode("utf-8"),
+            content=body.encode("utf-8"),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/cloudevents+json; charset=UTF-8",

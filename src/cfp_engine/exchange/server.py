@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cfp_engine.errors import SpecError, quote_input
-from cfp_engine.exchange.app import DB_ENV_VAR, EVENTS_CA_ENV_VAR
+from cfp_engine.exchange.app import DB_ENV_VAR, EVENTS_CA_ENV_VAR, PUBLIC_URL_ENV_VAR
 from cfp_engine.exchange.database import open_database
 
 
@@ -28,6 +28,9 @@ class ServeOptions:
     workers: int = 1
     #: CA bundle to verify recipients' events endpoints with (default: the system's).
     events_ca: str | None = None
+    #: The URL recipients know the host by (behind a reverse proxy); default
+    #: ``https://{host}:{port}``.
+    public_url: str | None = None
 
 
 def tls_files(options: ServeOptions) -> tuple[str, str]:
@@ -69,6 +72,10 @@ def serve(options: ServeOptions) -> None:
         if not Path(options.events_ca).is_file():
             raise SpecError(f"events_ca: {quote_input(options.events_ca)} is not a readable file")
         os.environ[EVENTS_CA_ENV_VAR] = str(Path(options.events_ca).resolve())
+    public_url = options.public_url or f"https://{options.host}:{options.port}"
+    if not public_url.startswith("https://"):
+        raise SpecError(f"public_url: {quote_input(public_url)} is not an https:// URL")
+    os.environ[PUBLIC_URL_ENV_VAR] = public_url.rstrip("/")
     database = open_database(options.db_url)
     database.dispose()
     os.environ[DB_ENV_VAR] = database.url
