@@ -167,7 +167,18 @@ def test_clients_add_list_rotate_remove(db):
 
 def test_clients_need_https_events_urls(db):
     result = run(
-        "serve", "--db", db, "clients", "add", "r", "--events-url", "http://r.example/3/events"
+        "serve",
+        "--db",
+        db,
+        "clients",
+        "add",
+        "r",
+        "--events-url",
+        "http://r.example/3/events",
+        "--events-client-id",
+        "id",
+        "--events-client-secret",
+        "secret",
     )
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --events-url: 'http://r.example/3/events' is not")
