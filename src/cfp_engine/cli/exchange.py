@@ -60,7 +60,11 @@ def _open(db_url):
     help="If another footprint already has the label's id, publish under a new id "
     "(always so with --spec).",
 )
-@click.option("--public", is_flag=True, help="Publish the footprint's readable page for anyone.")
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Mark the footprint public (recorded; a public label page is not served yet).",
+)
 @click.option("--list", "list_", is_flag=True, help="List the published footprints.")
 @click.option(
     "--deprecate", "deprecate_id", default=None, metavar="ID", help="Mark footprint ID Deprecated."
@@ -119,7 +123,22 @@ def publish(
             return
         documents = []
         if spec_path is not None:
-            documents.append((spec_path, _label_of_spec(**locals())))
+            options = {
+                "method": method,
+                "approach": approach,
+                "inventories": inventories,
+                "materials": materials,
+                "company_name": company_name,
+                "company_ids": company_ids,
+                "product_ids": product_ids,
+                "product_category_cpc": product_category_cpc,
+                "reference_period": reference_period,
+                "validity_period": validity_period,
+                "created": created,
+                "mc": mc,
+                "seed": seed,
+            }
+            documents.append((spec_path, _label_of_spec(spec_path, pact_version, variant, options)))
         else:
             from cfp_engine.verify.reading import read_label
 
@@ -148,8 +167,8 @@ def publish(
         database.dispose()
 
 
-def _label_of_spec(*, spec_path, pact_version, variant, **options) -> dict:
-    """The PACT document of SPEC, as ``cfp label`` makes it."""
+def _label_of_spec(spec_path, pact_version, variant, options: dict) -> dict:
+    """The PACT document of SPEC, as ``cfp label`` makes it (``options``: the label options)."""
     from cfp_engine.labels.pact import to_pact_v2, to_pact_v3
     from cfp_engine.spec.product import load_spec
 
@@ -159,24 +178,7 @@ def _label_of_spec(*, spec_path, pact_version, variant, **options) -> dict:
         materials=options["materials"],
     )
     spec = load_spec(spec_path)
-    names = [
-        "method",
-        "approach",
-        "inventories",
-        "materials",
-        "company_name",
-        "company_ids",
-        "product_ids",
-        "product_category_cpc",
-        "reference_period",
-        "validity_period",
-        "created",
-        "mc",
-        "seed",
-    ]
-    disclosure = disclosure_from_options(
-        spec, variant=variant, **{name: options[name] for name in names}
-    )
+    disclosure = disclosure_from_options(spec, variant=variant, **options)
     _warn(disclosure.result.get("warnings", []))
     return to_pact_v3(disclosure) if pact_version == "3" else to_pact_v2(disclosure)
 
