@@ -32,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 
 import make_inventories  # noqa: E402
 
+# The PACT host's fixtures (database on SQLite and PostgreSQL, TLS, a running host).
+pytest_plugins = ["exchange_fixtures"]
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)

@@ -9,8 +9,8 @@ shared name public, never by listing it here.
 The layer order (a module may import its own layer and the layers before it):
 
     errors/paths/version -> files -> spec -> store -> store.imports -> engine -> uncertainty
-    -> labels (with labels.readable) -> verify -> batch -> render -> cli -> cfp_engine/__init__,
-    __main__
+    -> labels (with labels.readable) -> verify -> batch -> render -> exchange -> cli
+    -> cfp_engine/__init__, __main__
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ LAYERS = [
     ("cfp_engine.verify", "verify", 8),
     ("cfp_engine.batch", "batch", 9),
     ("cfp_engine.render", "render", 10),
-    ("cfp_engine.cli", "cli", 11),
-    ("cfp_engine.__main__", "top", 12),
-    ("cfp_engine", "top", 12),
+    ("cfp_engine.exchange", "exchange", 11),
+    ("cfp_engine.cli", "cli", 12),
+    ("cfp_engine.__main__", "top", 13),
+    ("cfp_engine", "top", 13),
 ]
 
 # Third-party packages only one layer may import.

@@ -58,6 +58,9 @@ def test_wheel_ships_the_data_and_finds_it(tmp_path):
     assert "cfp_engine/_data/methods/methods.yaml" in names
     assert "cfp_engine/_data/inventories/flowmaps/fedefl-biosphere3-ghg.csv" in names
     assert "cfp_engine/spec/schemas/product-spec.schema.json" in names
+    # The PACT host's Alembic migrations run from the installed package.
+    assert "cfp_engine/exchange/migrations/env.py" in names
+    assert "cfp_engine/exchange/migrations/versions/0001_initial.py" in names
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         "from cfp_engine.paths import builtin_data_dir; "

@@ -21,6 +21,117 @@ from cfp_engine.labels.catenax_model import LATEST_RELEASE, MODEL_VERSIONS
 from cfp_engine.labels.formats import LABEL_FORMATS
 from cfp_engine.spec.documents import dump_json
 
+_LABEL_FACT_OPTIONS = [
+    click.option("--company-name", default=None, help="Overrides label.company_name."),
+    click.option(
+        "--company-id",
+        "company_ids",
+        multiple=True,
+        metavar="URN",
+        help="Overrides label.company_ids; repeatable.",
+    ),
+    click.option(
+        "--product-id",
+        "product_ids",
+        multiple=True,
+        metavar="URN",
+        help="Overrides label.product_ids; repeatable.",
+    ),
+    click.option("--product-category-cpc", default=None, help="UN CPC code (PACT v2)."),
+    click.option(
+        "--reference-period",
+        default=None,
+        metavar="START:END",
+        help="Reference period, e.g. 2025-01-01:2025-12-31.",
+    ),
+    click.option(
+        "--validity-period",
+        default=None,
+        metavar="START:END",
+        help="Validity period (at most 3 years after the reference period).",
+    ),
+    click.option(
+        "--created",
+        default=None,
+        metavar="ISO-8601",
+        help="Creation time to record (default now); fixes it for reproducible labels.",
+    ),
+    click.option(
+        "--mc",
+        type=click.IntRange(1),
+        default=None,
+        metavar="N",
+        help="Monte Carlo with N iterations for the uncertainty statement.",
+    ),
+    click.option(
+        "--seed",
+        type=click.IntRange(0),
+        default=None,
+        help="With --mc: random seed (default: drawn and recorded in the label).",
+    ),
+]
+
+
+def label_fact_options(function):
+    """The options giving a label's facts (company, product ids, periods, --mc); shared with
+    ``cfp publish --spec``."""
+    for option in reversed(_LABEL_FACT_OPTIONS):
+        function = option(function)
+    return function
+
+
+def disclosure_from_options(
+    spec,
+    *,
+    variant,
+    method,
+    approach,
+    inventories,
+    materials,
+    company_name,
+    company_ids,
+    product_ids,
+    product_category_cpc,
+    reference_period,
+    validity_period,
+    created,
+    mc,
+    seed,
+):
+    """Calculate ``spec`` and build its disclosure from the label options' values."""
+    from datetime import datetime
+
+    from cfp_engine.labels.make import make_disclosure
+
+    created_at = None
+    if created:
+        try:
+            created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            raise SpecError(f"--created {created!r} is not an ISO 8601 date-time") from None
+        if created_at.tzinfo is None:
+            raise SpecError(f"--created {created!r} needs a time zone, e.g. ...Z")
+    facts = {
+        "company_name": company_name,
+        "company_ids": tuple(company_ids),
+        "product_ids": tuple(product_ids),
+        "product_category_cpc": product_category_cpc,
+        "reference_period": reference_period,
+        "validity_period": validity_period,
+        "created": created_at,
+    }
+    return make_disclosure(
+        spec,
+        variant=variant,
+        method=method,
+        approach=approach,
+        inventories=inventories,
+        materials=materials,
+        facts=facts,
+        mc=mc,
+        seed=seed,
+    )
+
 
 @cli.command()
 @click.argument("spec_path", metavar="SPEC")
@@ -56,53 +167,7 @@ from cfp_engine.spec.documents import dump_json
     help="battery-passport, eu-battery: URL of the public carbon footprint study "
     "(overrides battery.carbon_footprint_study).",
 )
-@click.option("--company-name", default=None, help="Overrides label.company_name.")
-@click.option(
-    "--company-id",
-    "company_ids",
-    multiple=True,
-    metavar="URN",
-    help="Overrides label.company_ids; repeatable.",
-)
-@click.option(
-    "--product-id",
-    "product_ids",
-    multiple=True,
-    metavar="URN",
-    help="Overrides label.product_ids; repeatable.",
-)
-@click.option("--product-category-cpc", default=None, help="UN CPC code (PACT v2).")
-@click.option(
-    "--reference-period",
-    default=None,
-    metavar="START:END",
-    help="Reference period, e.g. 2025-01-01:2025-12-31.",
-)
-@click.option(
-    "--validity-period",
-    default=None,
-    metavar="START:END",
-    help="Validity period (at most 3 years after the reference period).",
-)
-@click.option(
-    "--created",
-    default=None,
-    metavar="ISO-8601",
-    help="Creation time to record (default now); fixes it for reproducible labels.",
-)
-@click.option(
-    "--mc",
-    type=click.IntRange(1),
-    default=None,
-    metavar="N",
-    help="Monte Carlo with N iterations for the uncertainty statement.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=None,
-    help="With --mc: random seed (default: drawn and recorded in the label).",
-)
+@label_fact_options
 def label(
     spec_path,
     fmt,
@@ -126,10 +191,8 @@ def label(
     seed,
 ):
     """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
-    from datetime import datetime
-
     from cfp_engine.files.atomic import write_text_atomically
-    from cfp_engine.labels.make import make_disclosure, render_label
+    from cfp_engine.labels.make import render_label
     from cfp_engine.spec.product import load_spec
 
     check_paths(
@@ -141,31 +204,20 @@ def label(
     spec = load_spec(spec_path)
     if fmt == "eu-battery" and approach is None and spec.with_variant(variant).approach is None:
         approach = "cff"  # the draft delegated act's rule; a different one is refused
-    created_at = None
-    if created:
-        try:
-            created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
-        except ValueError:
-            raise SpecError(f"--created {created!r} is not an ISO 8601 date-time") from None
-        if created_at.tzinfo is None:
-            raise SpecError(f"--created {created!r} needs a time zone, e.g. ...Z")
-    facts = {
-        "company_name": company_name,
-        "company_ids": tuple(company_ids),
-        "product_ids": tuple(product_ids),
-        "product_category_cpc": product_category_cpc,
-        "reference_period": reference_period,
-        "validity_period": validity_period,
-        "created": created_at,
-    }
-    disclosure = make_disclosure(
+    disclosure = disclosure_from_options(
         spec,
         variant=variant,
         method=method,
         approach=approach,
         inventories=inventories,
         materials=materials,
-        facts=facts,
+        company_name=company_name,
+        company_ids=company_ids,
+        product_ids=product_ids,
+        product_category_cpc=product_category_cpc,
+        reference_period=reference_period,
+        validity_period=validity_period,
+        created=created,
         mc=mc,
         seed=seed,
     )

@@ -1,0 +1,97 @@
+"""Footprints as a client may see them: one by id, or a filtered page of the list.
+
+A client sees a footprint when something released to it matches: everything, or one of
+the footprint's company ids or product ids. Anything else is answered exactly as a
+footprint that does not exist, so ids of other clients' footprints never leak.
+Pages are keyset pages in publication order (``after`` = the last row's key), so a
+pagination link stays valid for as long as the footprints exist, well beyond PACT's 180 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from cfp_engine.exchange.database import (
+    ALL,
+    ClientRelease,
+    Database,
+    Footprint,
+    FootprintKey,
+)
+from cfp_engine.exchange.filters import Query
+from cfp_engine.exchange.publishing import served_document
+
+
+@dataclass(frozen=True)
+class Page:
+    footprints: list[dict[str, Any]]
+    #: The ``after`` of the next page, or None on the last page.
+    next_after: int | None
+
+
+def _visible_to(client_pk: int):
+    # Correlated explicitly: the inner EXISTS refers to the footprint of the outer query
+    # and to the release of the middle one.
+    release = ClientRelease
+    matches_key = (
+        select(FootprintKey.pk)
+        .where(
+            FootprintKey.footprint_pk == Footprint.pk,
+            FootprintKey.kind == release.kind,
+            FootprintKey.value == release.value,
+        )
+        .correlate_except(FootprintKey)
+        .exists()
+    )
+    return (
+        select(release.pk)
+        .where(release.client_pk == client_pk, or_(release.kind == ALL, matches_key))
+        .correlate_except(release)
+        .exists()
+    )
+
+
+def _has_key(kind: str, values: tuple[str, ...]):
+    # An IN over the (kind, value) index: a selective filter reads a few keys, not every
+    # footprint.
+    keyed = select(FootprintKey.footprint_pk).where(
+        FootprintKey.kind == kind, FootprintKey.value.in_(values)
+    )
+    return Footprint.pk.in_(keyed)
+
+
+def get_footprint(database: Database, client_pk: int, api: int, footprint_id: str) -> dict | None:
+    """The footprint ``footprint_id`` of API version ``api`` if the client may see it."""
+    if len(footprint_id) > 64:
+        return None
+    with database.session() as session:
+        row = session.scalar(
+            select(Footprint).where(
+                Footprint.id == footprint_id.lower(), Footprint.api == api, _visible_to(client_pk)
+            )
+        )
+        return None if row is None else served_document(row)
+
+
+def list_page(database: Database, client_pk: int, api: int, query: Query) -> Page:
+    """One page of the footprints the client may see that match ``query``."""
+    conditions = [Footprint.api == api, Footprint.pk > query.after, _visible_to(client_pk)]
+    for kind, values in query.keys.items():
+        conditions.append(_has_key(kind, values))
+    if query.statuses:
+        conditions.append(func.lower(Footprint.status).in_(query.statuses))
+    if query.valid_on is not None:
+        conditions += [Footprint.valid_from <= query.valid_on, Footprint.valid_to >= query.valid_on]
+    if query.valid_after is not None:
+        conditions.append(Footprint.valid_from > query.valid_after)
+    if query.valid_before is not None:
+        conditions.append(Footprint.valid_to < query.valid_before)
+    statement = select(Footprint).where(*conditions).order_by(Footprint.pk).limit(query.limit + 1)
+    with database.session() as session:
+        rows = list(session.scalars(statement))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return Page([served_document(row) for row in rows], rows[-1].pk if more else None)

@@ -1,0 +1,280 @@
+"""Publish PACT footprints made by ``cfp label`` into the host database, and deprecate them.
+
+A footprint is never edited once published: only its status changes. Publishing a new
+footprint of the same product and company (same API version, a product id and a company
+id in common) marks the older Active ones ``Deprecated`` and lists them in the new one's
+``precedingPfIds`` (PACT v3.0 and v2.3, "precedingPfIds").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from cfp_engine.errors import DataError, SpecError, quote_input
+from cfp_engine.exchange.database import (
+    COMPANY,
+    PRODUCT,
+    Database,
+    Footprint,
+    FootprintKey,
+    utcnow,
+)
+from cfp_engine.exchange.records import filter_keys, validity_period
+from cfp_engine.spec.documents import dump_json
+from cfp_engine.verify.reading import label_format
+from cfp_engine.verify.structure import check_pact
+
+ACTIVE, DEPRECATED = "Active", "Deprecated"
+_API_OF_FORMAT = {"pact": 3, "pact-v2": 2}
+
+
+class IdTakenError(SpecError):
+    """Another footprint is published under the document's id."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome of :func:`publish`."""
+
+    id: str
+    api: int
+    #: Ids of the footprints this one deprecated (now in its ``precedingPfIds``).
+    deprecated: tuple[str, ...]
+    #: False when the same document was already published (nothing changed).
+    new: bool
+    #: The document's own id when the footprint was published under a new one (renew_id).
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of :func:`list_footprints`."""
+
+    id: str
+    spec_version: str
+    status: str
+    product_ids: tuple[str, ...]
+    company_ids: tuple[str, ...]
+    published_at: str
+    public: bool
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_document(document: dict[str, Any], *, where: str = "the footprint") -> int:
+    """The API version (2 or 3) of a PACT footprint; :class:`SpecError` if it is not usable."""
+    fmt = label_format(document, where=where)
+    api = _API_OF_FORMAT.get(fmt)
+    if api is None:
+        raise SpecError(f"{where}: only PACT v3 and v2.3 footprints can be published, not {fmt}")
+    problems = check_pact(document, fmt)
+    footprint_id = document.get("id")
+    try:
+        uuid.UUID(str(footprint_id))
+    except ValueError:
+        problems.append(f"id = {quote_input(footprint_id)} is not a UUID")
+    if problems:
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        raise SpecError(f"{where}: not a valid PACT footprint: {shown}")
+    return api
+
+
+def publish(
+    database: Database,
+    document: dict[str, Any],
+    *,
+    public: bool = False,
+    renew_id: bool = False,
+    where: str = "the footprint",
+) -> Published:
+    """Store a PACT v3 or v2.3 footprint; deprecate the ones it replaces.
+
+    Parameters
+    ----------
+    database
+        The open host database.
+    document
+        The footprint, as written by ``cfp label`` (``--format pact`` or ``pact-v2``).
+    public
+        Whether it may be shown to anyone (the public label page).
+    renew_id
+        When a different footprint already has the document's id, publish this one under
+        a new random id instead of refusing it. ``cfp label`` derives the id from the
+        product and variant unless the spec sets ``label.id``, so a re-calculated label of
+        the same product comes with the id of the one it replaces.
+    where
+        How to name the document in messages (its file name).
+
+    Raises
+    ------
+    SpecError
+        Not a valid PACT footprint, or another footprint with the same id is published.
+    """
+    (published,) = publish_many(database, [(where, document)], public=public, renew_id=renew_id)
+    return published
+
+
+def publish_many(
+    database: Database,
+    documents: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    public: bool = False,
+    renew_id: bool = False,
+) -> list[Published]:
+    """Publish ``(where, document)`` pairs in one transaction: all of them or none.
+
+    See :func:`publish` for the parameters.
+    """
+    with database.session.begin() as session:
+        return [
+            _publish_one(session, document, public=public, renew_id=renew_id, where=where)
+            for where, document in documents
+        ]
+
+
+def _publish_one(session, document, *, public: bool, renew_id: bool, where: str) -> Published:
+    api = check_document(document, where=where)
+    valid_from, valid_to = validity_period(document)
+    keys = filter_keys(document)
+    source_text = dump_json(document, what=where, ensure_ascii=False)
+    source_sha = sha256_text(source_text)
+    footprint_id = str(document["id"]).lower()
+    same = session.scalar(
+        select(Footprint).where(Footprint.source_sha256 == source_sha, Footprint.api == api)
+    )
+    if same is not None:  # this very document, published before (maybe under a new id)
+        return Published(same.id, same.api, (), new=False)
+    existing = session.scalar(
+        select(Footprint).where(Footprint.id == footprint_id, Footprint.api == api)
+    )
+    renamed_from = None
+    if existing is not None:
+        if not renew_id:
+            raise IdTakenError(
+                f"{where}: a different footprint with id {footprint_id} is already "
+                "published; published footprints are never changed: give the new one its "
+                "own id (label.id in the spec) or let the host give it a new one"
+            )
+        renamed_from, footprint_id = footprint_id, str(uuid.uuid4())
+    replaced = _same_product_and_company(session, api, keys)
+    stored = dict(document) if renamed_from is None else dict(document, id=footprint_id)
+    if replaced:
+        preceding = list(document.get("precedingPfIds") or [])
+        preceding += [row.id for row in replaced if row.id not in preceding]
+        stored["precedingPfIds"] = preceding
+    payload = dump_json(stored, what=where, ensure_ascii=False)
+    now = utcnow()
+    for row in replaced:
+        row.status = DEPRECATED
+        row.updated_at = now
+    row = Footprint(
+        id=footprint_id,
+        spec_version=str(document["specVersion"]),
+        api=api,
+        status=ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created=str(document.get("created", "")),
+        published_at=now,
+        updated_at=now,
+        public=public,
+        payload=payload,
+        sha256=sha256_text(payload),
+        source_sha256=source_sha,
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
+    )
+    deprecated = tuple(r.id for r in replaced)
+    return Published(footprint_id, api, deprecated, new=True, renamed_from=renamed_from)
+
+
+def _same_product_and_company(session, api: int, keys: set[tuple[str, str]]) -> list[Footprint]:
+    """The Active footprints of ``api`` sharing a product id and a company id with ``keys``."""
+    products = [value for kind, value in keys if kind == PRODUCT]
+    companies = [value for kind, value in keys if kind == COMPANY]
+    if not products or not companies:
+        return []
+
+    # Driven by the (kind, value) index through the few footprints of these products;
+    # the company is then checked on those alone (a company may have every footprint).
+    of_products = select(FootprintKey.footprint_pk).where(
+        FootprintKey.kind == PRODUCT, FootprintKey.value.in_(products)
+    )
+    of_companies = (
+        select(FootprintKey.pk)
+        .where(
+            FootprintKey.footprint_pk == Footprint.pk,
+            FootprintKey.kind == COMPANY,
+            FootprintKey.value.in_(companies),
+        )
+        .correlate_except(FootprintKey)
+        .exists()
+    )
+    query = (
+        select(Footprint)
+        .where(Footprint.pk.in_(of_products), of_companies)
+        .where(Footprint.api == api, Footprint.status == ACTIVE)
+        .order_by(Footprint.pk)
+    )
+    return list(session.scalars(query))
+
+
+def deprecate(database: Database, footprint_id: str) -> bool:
+    """Mark a footprint ``Deprecated`` (in every API version); False if it already was.
+
+    Raises
+    ------
+    DataError
+        No footprint has this id.
+    """
+    with database.session.begin() as session:
+        row = session.scalar(select(Footprint).where(Footprint.id == footprint_id.lower()))
+        if row is None:
+            raise DataError(
+                f"footprint_id: no published footprint has id {quote_input(footprint_id)}"
+            )
+        if row.status == DEPRECATED:
+            return False
+        row.status = DEPRECATED
+        row.updated_at = utcnow()
+        return True
+
+
+def list_footprints(database: Database) -> list[Listed]:
+    """Every published footprint, oldest first."""
+    with database.session() as session:
+        rows = session.scalars(select(Footprint).order_by(Footprint.pk))
+        listed = []
+        for row in rows:
+            document = json.loads(row.payload)
+            listed.append(
+                Listed(
+                    id=row.id,
+                    spec_version=row.spec_version,
+                    status=row.status,
+                    product_ids=tuple(document.get("productIds") or ()),
+                    company_ids=tuple(document.get("companyIds") or ()),
+                    published_at=row.published_at.isoformat(timespec="seconds") + "Z",
+                    public=row.public,
+                )
+            )
+        return listed
+
+
+def served_document(row: Footprint) -> dict[str, Any]:
+    """The payload as served: as published, with the current status."""
+    document = json.loads(row.payload)
+    document["status"] = row.status
+    return document

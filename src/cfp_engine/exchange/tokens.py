@@ -1,0 +1,71 @@
+"""Access tokens: opaque random bearer tokens, stored as their SHA-256, with an expiry.
+
+The token is 256 random bits (``secrets.token_urlsafe(32)``), so a plain SHA-256 is
+enough to keep the database from holding usable tokens (no slow KDF needed, unlike
+secrets people may choose). Opaque tokens need no JWKS: only this host reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from cfp_engine.exchange.database import Database, Token, utcnow
+
+DEFAULT_LIFETIME_S = 3600
+
+
+@dataclass(frozen=True)
+class Issued:
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The client a token belongs to, or why it is refused (``"invalid"``, ``"expired"``)."""
+
+    client_pk: int | None
+    problem: str | None = None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(
+    database: Database, client_pk: int, *, lifetime_s: int = DEFAULT_LIFETIME_S
+) -> Issued:
+    """A new token for a client, valid ``lifetime_s`` seconds; expired tokens are swept."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with database.session.begin() as session:
+        session.execute(delete(Token).where(Token.expires_at < now - timedelta(days=1)))
+        session.add(
+            Token(
+                token_sha256=_digest(token),
+                client_pk=client_pk,
+                created_at=now,
+                expires_at=now + timedelta(seconds=lifetime_s),
+            )
+        )
+    return Issued(token, lifetime_s)
+
+
+def check_token(database: Database, token: str) -> TokenCheck:
+    """Whose token this is, if it is known and not expired."""
+    if not token or len(token) > 200:
+        return TokenCheck(None, "invalid")
+    with database.session() as session:
+        row = session.execute(
+            select(Token.client_pk, Token.expires_at).where(Token.token_sha256 == _digest(token))
+        ).first()
+    if row is None:
+        return TokenCheck(None, "invalid")
+    if row.expires_at <= utcnow():
+        return TokenCheck(None, "expired")
+    return TokenCheck(row.client_pk)
