@@ -448,7 +448,7 @@ def test_skip_invalid_with_nothing_left_is_refused(home):
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(
         f"Error: {source}: all 4 dataset(s) were left out by --skip-invalid (multi-output, "
-        "not allocated (no --allocation), ...); nothing to import"
+        "not allocated (no allocation property given), ...); nothing to import"
     )
 
 
