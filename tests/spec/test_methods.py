@@ -104,3 +104,26 @@ def test_method_names_and_aliases():
     assert resolve_method("AR5").name == "IPCC 2013 GWP100"
     with pytest.raises(DataError, match="unknown method 'AR4'; available: IPCC 2021 GWP100"):
         resolve_method("AR4")
+
+
+def test_the_catalogued_lcia_data_are_cached_with_a_checksum(tmp_path, monkeypatch):
+    """A second process reads the small cache; a flipped digit in it is never used."""
+    from cfp_engine.spec import methods
+
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(tmp_path))
+    methods._catalogued_lcia.cache_clear()
+    try:
+        first = methods.read_bw2io_lcia()
+        (cache,) = (tmp_path / "cache").glob("lcia-*.json")
+        text = cache.read_text(encoding="utf-8")
+        at = text.index('"amount": ') + len('"amount": ')
+        cache.write_text(text[:at] + ("9" if text[at] != "9" else "8") + text[at + 1 :])
+        methods._catalogued_lcia.cache_clear()
+        assert methods.read_bw2io_lcia() == first  # decoded from bw2io again, not the cache
+        assert cache.read_text(encoding="utf-8") == text  # and the cache written anew
+        methods._catalogued_lcia.cache_clear()
+        assert methods.read_bw2io_lcia() == first
+        wanted = {n for m in methods.available_methods() for n in m.indicators.values()}
+        assert set(first) == {tuple(n) for n in wanted}
+    finally:
+        methods._catalogued_lcia.cache_clear()

@@ -104,24 +104,61 @@ def read_bw2io_lcia() -> dict[tuple[str, ...], dict]:
 
 @lru_cache(maxsize=1)
 def _catalogued_lcia() -> dict[tuple[str, ...], dict]:
-    """Decoding bw2io's ``data.json`` (762 methods) takes seconds; it is done once per
-    process, and only the methods of the catalogue are kept."""
+    """Decoding bw2io's ``data.json`` (762 methods) takes a second or more; it is done
+    once per process, and once per bw2io data and catalogue for every process through
+    a small cache file of the catalogued methods in the engine's store."""
     wanted = {tuple(name) for m in available_methods() for name in m.indicators.values()}
-    with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
-        data = json.loads(archive.read("data.json"))
-    methods = {}
-    for method in data:
-        name = tuple(method["name"])
-        if name not in wanted:
-            continue
+    cache = _lcia_cache_path(wanted)
+    try:
+        methods = _read_lcia_cache(cache)
+    except (OSError, ValueError):  # none yet, cut short or changed: decode bw2io's data
+        with zipfile.ZipFile(bw2io_lcia_zip()) as archive:
+            methods = [
+                m for m in json.loads(archive.read("data.json")) if tuple(m["name"]) in wanted
+            ]
+        _save_lcia_cache(cache, methods)
+    by_name = {}
+    for method in methods:
         # bw2io's own loader (create_default_lcia_methods) keeps the JSON lists as they
         # are; Brightway needs tuples for method names, flow keys and categories.
-        method["name"] = name
+        method["name"] = tuple(method["name"])
         for cf in method["exchanges"]:
             cf["input"] = tuple(cf["input"])
             cf["categories"] = tuple(cf["categories"])
-        methods[name] = method
+        by_name[method["name"]] = method
+    return by_name
+
+
+def _lcia_cache_path(wanted: set[tuple[str, ...]]) -> Path:
+    """The cache file of the ``wanted`` methods of this bw2io's LCIA data."""
+    from cfp_engine.paths import data_home
+
+    key = hashlib.sha256(lcia_source_sha256().encode())
+    key.update(json.dumps(sorted(wanted)).encode())
+    return data_home() / "cache" / f"lcia-{key.hexdigest()[:24]}.json"
+
+
+def _read_lcia_cache(path: Path) -> list[dict]:
+    """The cached methods; ValueError unless their checksum matches (a flipped digit in a
+    factor would still be valid JSON)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    methods = document["methods"]
+    if hashlib.sha256(json.dumps(methods).encode()).hexdigest() != document["sha256"]:
+        raise ValueError(f"{path}: checksum differs")
     return methods
+
+
+def _save_lcia_cache(path: Path, methods: list[dict]) -> None:
+    """Write the cache; a store that cannot be written (read-only) just goes without."""
+    from cfp_engine.files.atomic import write_text_atomically
+
+    text = json.dumps(methods)
+    document = f'{{"sha256": "{hashlib.sha256(text.encode()).hexdigest()}", "methods": {text}}}'
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, document)
+    except OSError:
+        pass
 
 
 def build_method_data() -> list[dict]:
