@@ -198,7 +198,8 @@ def import_footprints(
             )
         if registry["databases"] and registry["builtin_fingerprint"] != builtin_fingerprint():
             registry = refresh_user_store(registry)
-        record = _registry_record(report, valid, earlier, imported_at, str(source.resolve()))
+        # The file's name, not its path: the record travels in labels, which are shared.
+        record = _registry_record(report, valid, earlier, imported_at, f"file:{source.name}")
         with open_brightway() as bd:
             base = registry["project"] if registry["databases"] else None
             staging.collect_garbage(bd, base)
