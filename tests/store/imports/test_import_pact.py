@@ -7,6 +7,8 @@ The session's ``supplier_home`` (tests/conftest.py) holds the six footprints of
 from __future__ import annotations
 
 import json
+
+import make_pact as mp
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +21,6 @@ from cfp_engine.store.imports.pact_footprints import (
 )
 from cfp_engine.store.imports.pact_payloads import payload_path, payload_sha256
 
-import make_pact as mp
 from conftest import SHARED_REFERENCE, copy_home
 
 PACT = SHARED_REFERENCE / "pact"
