@@ -150,9 +150,9 @@ def supplier_home(tmp_path_factory, built_home):
 
     Read-only by agreement (copy it to change the store); returns (home, import report).
     """
-    import make_pact
-
     from cfp_engine.store.imports import import_database
+
+    import make_pact
 
     home = copy_home(built_home, tmp_path_factory.mktemp("supplier") / "home")
     source = make_pact.write_supplier_file(tmp_path_factory.mktemp("pact") / "suppliers.json")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import make_pact as mp
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +20,7 @@ from cfp_engine.store.imports.pact_footprints import (
 )
 from cfp_engine.store.imports.pact_payloads import payload_path, payload_sha256
 
+import make_pact as mp
 from conftest import SHARED_REFERENCE, copy_home
 
 PACT = SHARED_REFERENCE / "pact"
