@@ -236,3 +236,43 @@ def test_a_database_of_another_format_is_not_replaced(supplier_home, tmp_path, m
     source = mp.write_supplier_file(tmp_path / "s.json")
     with pytest.raises(SpecError, match="already imported \\(format excel\\)"):
         import_footprints(source, name="SUP")
+
+
+def test_the_engines_own_labels_import_as_supplier_footprints(fresh_home, tmp_path):
+    """A resin maker labels 'PET resin' per kg with cfp (v3 and v2.3); its customer imports
+    both labels and gets the label's figures back per kg."""
+    from cfp_engine.labels.make import make_disclosure
+    from cfp_engine.labels.pact import to_pact_v2, to_pact_v3
+    from cfp_engine.spec.product import spec_from_dict
+    from cfp_engine.store.access import open_store
+    from cfp_engine.store.imports import import_database
+
+    resin_spec = spec_from_dict(
+        {
+            "product": {"id": "pet-resin", "name": "PET resin", "declared_unit": "1 kg"},
+            "components": [{"id": "resin", "material": "PET", "mass": "1 kg"}],
+            "label": {
+                "company_name": "Resin Co",
+                "company_ids": ["urn:company:resin"],
+                "product_ids": ["urn:gtin:4901234567894"],
+                "product_category_cpc": "34720",
+                "reference_period": {"start": "2025-01-01", "end": "2025-12-31"},
+            },
+        }
+    )
+    disclosure = make_disclosure(resin_spec)
+    labels = [to_pact_v3(disclosure), to_pact_v2(disclosure)]
+    labels[1]["id"] = "00000000-0000-4000-8000-000000000002"  # two footprints, two ids
+    source = tmp_path / "resin-labels.json"
+    source.write_text(json.dumps(labels), encoding="utf-8")
+    report = import_database(source, format="pact", name="RESINCO")
+    assert len(report.imported) == 2 and report.rejected == []
+    table = open_store()
+    for label in labels:
+        info = table.find(f"RESINCO::{label['id']}")
+        total = float(
+            label["pcf"].get("pcfExcludingBiogenicUptake") or label["pcf"]["pCfExcludingBiogenic"]
+        )
+        assert table.vector("IPCC 2021 GWP100")[0, info.index] == pytest.approx(total, rel=REL)
+        # the label rounds to 6 significant digits
+        assert total == pytest.approx(disclosure.total_kg_co2e, rel=1e-5)
