@@ -276,3 +276,53 @@ def test_the_engines_own_labels_import_as_supplier_footprints(fresh_home, tmp_pa
         assert table.vector("IPCC 2021 GWP100")[0, info.index] == pytest.approx(total, rel=REL)
         # the label rounds to 6 significant digits
         assert total == pytest.approx(disclosure.total_kg_co2e, rel=1e-5)
+
+
+GXD_SCHEMA_URL = (
+    "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/"
+    "GxD_schema_en.json"
+)
+
+
+def with_gxd(data) -> dict:
+    footprint = mp.resin()
+    footprint["extensions"] = [
+        {"specVersion": "2.0.0", "dataSchema": GXD_SCHEMA_URL, "data": data},
+    ]
+    return footprint
+
+
+def test_a_product_based_green_x_digital_extension_is_named_in_the_report_only():
+    from cfp_engine.store.imports.pact_footprints import extension_summaries
+
+    footprint = with_gxd(
+        {
+            "calcMethod": "0",
+            "FWedition": "2.0",
+            "certificate": {"certificateType": "J-Credit", "certificateAmount": "0.1"},
+        }
+    )
+    fp = read_footprint(footprint)
+    assert fp.notes == () and fp.figures()["total"] == 2.0  # figures unchanged
+    (line,) = extension_summaries(footprint)
+    assert line == (
+        "Green x Digital extension: product-based calculation, CO2 Visualization Framework "
+        "2.0; certificate J-Credit 0.1"
+    )
+    assert fp.extensions[0]["data"]["certificate"]["certificateType"] == "J-Credit"
+
+
+def test_an_organization_based_footprint_warns_every_result_that_uses_it():
+    organization = {f"scope{i}DistributionLevel": "site" for i in (1, 2, 3)}
+    fp = read_footprint(
+        with_gxd({"calcMethod": "1", "FWedition": "2.0", "organization": organization})
+    )
+    (note,) = fp.notes
+    assert "organization-based" in note and "scope 1 by site" in note
+
+
+def test_a_green_x_digital_extension_off_its_schema_is_kept_and_said():
+    fp = read_footprint(with_gxd({"calcMethod": "2", "FWedition": "2.0"}))
+    (note,) = fp.notes
+    assert "does not follow its schema" in note and "calcMethod" in note
+    assert fp.payload["extensions"][0]["data"]["calcMethod"] == "2"

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.errors import SpecError
+from cfp_engine.store.imports.pact_gxd import gxd_notes, is_gxd
 from cfp_engine.store.imports.pact_payloads import payload_sha256
 from cfp_engine.store.imports.pact_schema import schema_problems
 
@@ -265,6 +266,7 @@ def read_footprint(footprint: Mapping[str, Any]) -> SupplierFootprint:
                 f"{key} {uptake:.6g} kg CO2e per {UNITS[pcf[unit_field]]} is not represented: "
                 "the engine's methods count no biogenic CO2 uptake or removal"
             )
+    notes += gxd_notes(footprint)[1]
     mass = _number(pcf.get("productMassPerDeclaredUnit"))
     ipcc = pcf.get("ipccCharacterizationFactors") or pcf.get("ipccCharacterizationFactorsSources")
     ipcc = tuple(
@@ -323,13 +325,12 @@ def _pedigree(dqi: Any, version: int) -> dict[str, float]:
 def extension_summaries(footprint: Mapping[str, Any]) -> list[str]:
     """One line per data-model extension: its ``dataSchema`` and the fields it carries.
 
-    Unknown extensions are kept whole in the stored payload; this only names them for the
-    report. (No published schema of the Green x Digital Consortium's extension was found;
-    an extension with its ``dataSchema`` would be read here.)
+    Every extension is kept whole in the stored payload; this names them for the report.
+    The Green x Digital Consortium's is read (:mod:`cfp_engine.store.imports.pact_gxd`).
     """
-    lines = []
+    lines = gxd_notes(footprint)[0]
     for extension in footprint.get("extensions") or ():
-        if not isinstance(extension, dict):
+        if not isinstance(extension, dict) or is_gxd(extension):
             continue
         data = extension.get("data")
         keys = ", ".join(sorted(data)) if isinstance(data, dict) else type(data).__name__
