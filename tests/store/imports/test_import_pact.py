@@ -214,6 +214,11 @@ def test_reimport_replaces_the_database_and_keeps_the_earlier_payloads(
     source.write_text(json.dumps(mp.resin("2.2", "2.0", fid=newer_id)), encoding="utf-8")
     report = import_database(source, format="pact", name="SUP")
     assert report.replaced == sorted([mp.RESIN_ID, mp.LIQUID_ID, mp.PART_ID, mp.POWER_ID])
+    assert (
+        f"{mp.RESIN_GTIN}: footprint {mp.RESIN_ID} -> {newer_id}, 2 -> 2.2 kg CO2e per kilogram"
+        in report.changes
+    )
+    assert f"{mp.PART_GTIN}: no longer supplied (footprint {mp.PART_ID})" in report.changes
     record = read_registry()["databases"]["SUP"]
     assert list(record["footprints"]) == [newer_id]
     earlier = {r["id"]: r for r in record["earlier"]}

@@ -85,6 +85,7 @@ class PactImportReport:
     imported: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # footprint ids of the earlier import
+    changes: list[str] = field(default_factory=list)  # what changed since the earlier import
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +103,7 @@ class PactImportReport:
                 f"  replaced        {len(self.replaced)} footprint(s) of the earlier import "
                 "(their payloads are kept for verification)"
             )
+        lines += [f"  changed         {change}" for change in self.changes]
         for item in self.imported:
             figures = item["figures_per_unit"]
             lines.append(
@@ -225,6 +227,7 @@ def import_footprints(
             commit(bd, registry)
     report.activities = len(valid)
     report.replaced = sorted((earlier or {}).get("footprints", {}))
+    report.changes = describe_changes((earlier or {}).get("footprints", {}), record["footprints"])
     report.imported = [
         {
             **record["footprints"][f.id],
@@ -236,6 +239,29 @@ def import_footprints(
     ]
     report.seconds["total"] = time.perf_counter() - started
     return report
+
+
+def describe_changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    """What a re-import changed, by product id: new, gone, or a new footprint and total."""
+
+    def by_product(records):
+        return {p: r for r in records.values() for p in r["product_ids"]}
+
+    old, new = by_product(before), by_product(after)
+    changes = []
+    for product in sorted(old.keys() | new.keys()):
+        was, now = old.get(product), new.get(product)
+        if was is None:
+            changes.append(f"{product}: new, footprint {now['id']}")
+        elif now is None:
+            changes.append(f"{product}: no longer supplied (footprint {was['id']})")
+        elif was["sha256"] != now["sha256"]:
+            changes.append(
+                f"{product}: footprint {was['id']} -> {now['id']}, "
+                f"{was['figures_per_unit']['total']:.6g} -> "
+                f"{now['figures_per_unit']['total']:.6g} kg CO2e per {now['unit']}"
+            )
+    return changes
 
 
 def footprint_record(footprint: SupplierFootprint, source: str, imported_at: str) -> dict:
