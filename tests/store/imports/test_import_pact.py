@@ -331,3 +331,28 @@ def test_a_green_x_digital_extension_off_its_schema_is_kept_and_said():
     (note,) = fp.notes
     assert "does not follow its schema" in note and "calcMethod" in note
     assert fp.payload["extensions"][0]["data"]["calcMethod"] == "2"
+
+
+def test_the_cli_imports_and_reports_as_json(fresh_home, tmp_path):
+    source = mp.write_supplier_file(tmp_path / "suppliers.json")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "data",
+            "import",
+            str(source),
+            "--format",
+            "pact",
+            "--name",
+            "SUP",
+            "--report-format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["imported"]) == 4 and len(report["rejected"]) == 2
+    listed = CliRunner().invoke(cli, ["data", "list", "--format", "json"])
+    assert [(d["name"], d["format"], d["activities"]) for d in json.loads(listed.output)] == [
+        ("SUP", "pact", 4)
+    ]
