@@ -58,7 +58,8 @@ UNITS = {
     "ton kilometer": "ton kilometer",
     "square meter": "square meter",
     "piece": "piece",
-    "item": "piece",
+    "hour": "hour",  # v3.0
+    "megabit second": "megabit second",  # v3.0; pint reads it as megabit * second
 }
 #: PACT v2.3 DQRs run 1 (good) - 3 (poor), v3.0 1 - 5; the engine keeps the pedigree scale
 #: 1 (best) - 5 (worst) (:mod:`cfp_engine.labels.data_quality`): v2 ratings are mapped
