@@ -145,3 +145,28 @@ def write_spec(tmp_path, handmade):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def supplier_home(tmp_path_factory, built_home):
+    """An engine home with the supplier footprints of ``make_pact`` imported as ``SUP``.
+
+    Read-only by agreement (copy it to change the store); returns (home, import report).
+    """
+    from cfp_engine.store.imports import import_database
+
+    import make_pact
+
+    home = copy_home(built_home, tmp_path_factory.mktemp("supplier") / "home")
+    source = make_pact.write_supplier_file(tmp_path_factory.mktemp("pact") / "suppliers.json")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CFP_ENGINE_HOME", str(home))
+        report = import_database(source, format="pact", name="SUP")
+    return home, report
+
+
+@pytest.fixture
+def in_supplier_home(supplier_home, monkeypatch):
+    """:func:`supplier_home` made current; returns its import report."""
+    monkeypatch.setenv("CFP_ENGINE_HOME", str(supplier_home[0]))
+    return supplier_home[1]

@@ -210,3 +210,31 @@ def test_checked_units_are_bounded(monkeypatch):
         parse_quantity(text, where="f")
     assert list(units._CHECKED_UNITS) == ["g", "kg"]
     assert parse_quantity("4 mg", where="f").to("g").magnitude == pytest.approx(0.004, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "mass_per_unit_kg", "expected"),
+    [
+        ("1 kg", "piece", 0.5, 2.0),  # a 0.5 kg part per piece
+        ("450 g", "liter", 0.9, 0.5),  # a liquid of 0.9 kg per liter
+        ("2 t", "cubic meter", 800.0, 2.5),
+        ("3 piece", "piece", 0.5, 3.0),  # same dimension: the mass is not used
+    ],
+)
+def test_a_mass_converts_through_the_mass_per_unit(text, unit, mass_per_unit_kg, expected):
+    quantity = parse_quantity(text, where="x")
+    got = convert_to_activity_unit(
+        quantity, unit, where="x", activity="a", mass_per_unit_kg=mass_per_unit_kg
+    )
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_mass_per_unit_converts_only_masses():
+    with pytest.raises(UnitError, match="is an energy"):
+        convert_to_activity_unit(
+            parse_quantity("1 kWh", where="x"),
+            "piece",
+            where="x",
+            activity="a",
+            mass_per_unit_kg=0.5,
+        )

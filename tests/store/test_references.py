@@ -257,3 +257,17 @@ def test_every_caller_resolves_every_form_alike(caller, reference, expected, twi
         assert value is None
         assert expected in message
         assert "Traceback" not in message
+
+
+def test_an_alias_resolves_like_a_name_within_its_database():
+    """A supplier footprint answers to its product ids and footprint id (SUP::urn:...)."""
+    index = ReferenceIndex(
+        [("cfp-builtin", "steel", "GLO"), ("SUP", "PET resin", "GLO"), ("SUP", "Hinge", "JP")],
+        aliases=[(1, "urn:gtin:4901234567894"), (1, "3fa85f64"), (2, "urn:gtin:42")],
+    )
+    assert index.resolve("SUP::urn:gtin:4901234567894") == 1
+    assert index.resolve("sup::URN:GTIN:4901234567894::glo") == 1
+    assert index.resolve("SUP::3fa85f64") == 1
+    assert index.resolve("SUP::urn:gtin:42") == 2
+    with pytest.raises(DataError, match="no activity matches 'cfp-builtin::urn:gtin:42'"):
+        index.resolve("cfp-builtin::urn:gtin:42")

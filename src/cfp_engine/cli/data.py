@@ -222,7 +222,7 @@ def data_show(reference, inventories, fmt):
     required=True,
     type=click.Choice(FORMATS),
     help="ecospold2 (folder, .spold or .zip), simapro-csv, olca-jsonld (folder or .zip), "
-    "excel or csv (Brightway formats).",
+    "excel or csv (Brightway formats), pact (supplier PACT v2/v3 footprints, JSON).",
 )
 @click.option("--name", required=True, help="Database name; references are NAME::activity.")
 @click.option(
@@ -255,14 +255,25 @@ def data_show(reference, inventories, fmt):
     "refusing the file; inputs from them become unlinked.",
 )
 @click.option(
+    "--schema-dir",
+    "schema_dir",
+    default=None,
+    metavar="DIR",
+    help="pact: also validate against the official PACT OpenAPI files in DIR "
+    "(v2/openapi-2.3.3.yaml, v3/openapi-3.0.3.yaml).",
+)
+@click.option(
     "--report-format",
     "report_fmt",
     type=click.Choice(("table", "json")),
     default="table",
     help="The import report as text or JSON.",
 )
-def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_invalid, report_fmt):
-    """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) into the store."""
+def data_import(
+    path, fmt, name, flow_map, allow_unlinked, allocation, skip_invalid, schema_dir, report_fmt
+):
+    """Import a database (ecospold2, SimaPro CSV, openLCA JSON-LD, Excel/CSV) or supplier
+    PACT footprints (references NAME::<productId> or NAME::<footprint id>) into the store."""
     from cfp_engine.store.imports import import_database
 
     check_input_path(path, what="database file or folder", option="PATH", folder_ok=True)
@@ -276,6 +287,7 @@ def data_import(path, fmt, name, flow_map, allow_unlinked, allocation, skip_inva
         allow_unlinked=allow_unlinked,
         allocation=allocation,
         skip_invalid=skip_invalid,
+        schema_dir=schema_dir,
     )
     if report_fmt == "json":
         click.echo(dump_json(report.to_dict(), what=path, indent=2, ensure_ascii=False))

@@ -24,7 +24,7 @@ from cfp_engine.engine.plan import (
     plan_product,
     product_demand,
 )
-from cfp_engine.engine.provenance import build_provenance
+from cfp_engine.engine.provenance import build_provenance, supplier_warnings
 from cfp_engine.engine.results import ComponentResult, FootprintResult, LineItem, check_finite
 from cfp_engine.errors import CalculationError
 from cfp_engine.spec.materials import MaterialsTable, load_materials
@@ -238,7 +238,11 @@ def _score(
         reduction_vs_virgin=(1.0 - total / baseline_total) if baseline_total != 0 else None,
         line_items=tuple(items),
         provenance=build_provenance(product, method, table, material_files, demands, databases),
-        warnings=(*(note for plan in plans for note in plan.notes), *exemptions),
+        warnings=(
+            *(note for plan in plans for note in plan.notes),
+            *supplier_warnings(table, demands),
+            *exemptions,
+        ),
         exemptions=exemptions,
         per_kwh_delivered=delivered.per_kwh(stages) if delivered is not None else None,
     )

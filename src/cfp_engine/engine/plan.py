@@ -161,7 +161,12 @@ class DemandTerm:
                 self.component.mass.units,
             )
         return convert_magnitude(
-            magnitude, units, self.activity.unit, where=self.where, activity=self.activity.name
+            magnitude,
+            units,
+            self.activity.unit,
+            where=self.where,
+            activity=self.activity.name,
+            mass_per_unit_kg=self.activity.mass_per_unit_kg,
         )
 
     def unit_amount(self) -> float:
@@ -170,7 +175,11 @@ class DemandTerm:
 
     def _convert(self, quantity: pint.Quantity) -> float:
         return convert_to_activity_unit(
-            quantity, self.activity.unit, where=self.where, activity=self.activity.name
+            quantity,
+            self.activity.unit,
+            where=self.where,
+            activity=self.activity.name,
+            mass_per_unit_kg=self.activity.mass_per_unit_kg,
         )
 
 

@@ -32,6 +32,52 @@ def _summarised(record: dict) -> dict:
     }
 
 
+#: What a supplier-footprint database's record lists per footprint: in a result's
+#: provenance only the footprints it used are named (``supplier_footprints``).
+_FOOTPRINT_LISTS = ("footprints", "earlier", "rejected")
+
+
+def _database_record(record: dict) -> dict:
+    if record.get("format") != "pact":
+        return _summarised(record)
+    kept = {k: v for k, v in record.items() if k not in _FOOTPRINT_LISTS}
+    return {**kept, **{k: len(record.get(k) or ()) for k in _FOOTPRINT_LISTS}}
+
+
+def supplier_footprints(table: ScoreTable, demands: Sequence[Demand]) -> list[dict]:
+    """The supplier PACT footprints ``demands`` use, each with its provenance record.
+
+    The record (:func:`cfp_engine.store.imports.pact_import.footprint_record`) names the
+    footprint (id, version, specVersion, status), its source, import time, the sha256 of
+    its canonical payload and its figures per unit, which ``cfp verify`` checks against
+    the stored copy.
+    """
+    databases = table.manifest.get("databases", {})
+    used = []
+    for index in sorted({d.activity_index for d in demands}):
+        info = table.activities[index]
+        record = databases.get(info.database) or {}
+        if record.get("format") != "pact":
+            continue
+        footprint = record.get("footprints", {}).get(info.code)
+        if footprint is not None:
+            used.append({"activity": info.reference, "database": info.database, **footprint})
+    return sorted(used, key=lambda f: (f["database"], f["id"]))
+
+
+def supplier_warnings(table: ScoreTable, demands: Sequence[Demand]) -> tuple[str, ...]:
+    """What the used supplier footprints hold that the calculation cannot represent."""
+    notes = []
+    for index in sorted({d.activity_index for d in demands}):
+        info = table.activities[index]
+        pact = (info.source or {}).get("pact") or {}
+        notes += [
+            f"supplier footprint {info.reference} ({pact['id']}): {n}"
+            for n in pact.get("notes", ())
+        ]
+    return tuple(sorted(notes))
+
+
 def build_provenance(
     product: ProductSpec,
     method: MethodSpec,
@@ -72,6 +118,7 @@ def build_provenance(
             }
         )
     manifest = table.manifest
+    suppliers = supplier_footprints(table, demands)
     return {
         "engine_version": __version__,
         "spec_sha256": product.sha256,
@@ -83,10 +130,11 @@ def build_provenance(
         "brightway_project": manifest.get("project"),
         # Only the databases this result used (directly or through their links).
         "databases": {
-            name: _summarised(record)
+            name: _database_record(record)
             for name, record in manifest.get("databases", {}).items()
             if name in databases
         },
         "versions": manifest.get("versions", {}),
         "datasets": datasets,
+        **({"supplier_footprints": suppliers} if suppliers else {}),
     }

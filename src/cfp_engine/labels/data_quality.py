@@ -21,9 +21,22 @@ text gives only the range ("now range between 1 and 5", changelog 3.0.0); it kee
 data quality matrix, 1 best. So a pedigree score goes to a 1-5 scale unchanged and to a
 1-3 scale linearly (1 -> 1, 3 -> 2, 5 -> 3).
 
-When no input at or above the threshold has pedigree scores (only the built-in data has
-them; ``--inventory`` files and imported databases do not), there is no rating: the DQI
-is empty and the formats leave it out, never writing 0.
+Supplier PACT footprints (``cfp data import --format pact``) bring their own ratings:
+their ``dqi`` put on the pedigree scale (v3 as given, 1-5; v2's 1-3 linearly, 1 -> 1,
+2 -> 3, 3 -> 5), v3's missing completeness and reliability counted as 5, the worst
+(:mod:`cfp_engine.store.imports.pact_footprints`). They weigh in like any dataset.
+
+When no input at or above the threshold has pedigree scores (the built-in data and
+supplier footprints with a ``dqi`` have them; ``--inventory`` files and other imported
+databases do not), there is no rating: the DQI is empty and the formats leave it out,
+never writing 0.
+
+Primary data (:func:`primary_share`): the user's own inventory files are primary; a
+supplier footprint is primary data for the share of it its supplier declares
+(``primaryDataShare``), so it counts ``primaryDataShare`` % of its contribution (PACT
+Methodology: a supplier-specific PCF is primary data to its customer, in the proportion
+of the primary data it was made from); a footprint that declares no share counts none.
+The built-in data and other imported databases are secondary.
 """
 
 from __future__ import annotations
@@ -129,12 +142,24 @@ def _is_primary(database: str, databases: Mapping[str, Any]) -> bool:
     return database != BUILTIN_DATABASE and "imported_at" not in record
 
 
+def _is_supplier(database: str, databases: Mapping[str, Any]) -> bool:
+    return (databases.get(database) or {}).get("format") == "pact"
+
+
+def _primary_fraction(info, databases: Mapping[str, Any]) -> float:
+    """How much of an input's emissions is primary data (0-1); see the module doc."""
+    if _is_supplier(info.database, databases):
+        share = ((info.source or {}).get("pact") or {}).get("primary_data_share")
+        return min(max(float(share), 0.0), 100.0) / 100.0 if share is not None else 0.0
+    return 1.0 if _is_primary(info.database, databases) else 0.0
+
+
 def primary_share(result: FootprintResult, by_reference, databases) -> float:
-    """The share of the emissions (percent) from primary data."""
+    """The share of the emissions (percent) from primary data (see the module doc)."""
     contributions = {k: abs(v) for k, v in _contributions(result).items()}
     whole = math.fsum(contributions.values())
     primary = math.fsum(
-        v for k, v in contributions.items() if _is_primary(by_reference[k].database, databases)
+        v * _primary_fraction(by_reference[k], databases) for k, v in contributions.items()
     )
     return 100.0 * primary / whole if whole else 0.0
 
@@ -147,7 +172,11 @@ def secondary_sources(result: FootprintResult, by_reference, databases) -> tuple
         if info.database == BUILTIN_DATABASE and info.source:
             name = info.source.get("organisation", "")
             sources[name] = {"name": name, "version": str(info.source.get("year", ""))}
-        elif not _is_primary(info.database, databases):
+        elif not _is_primary(info.database, databases) and not _is_supplier(
+            info.database, databases
+        ):
+            # A supplier footprint is no emission factor database: its own secondary
+            # sources stay in its payload.
             record = databases.get(info.database) or {}
             sha = str(record.get("sha256", ""))[:12]
             sources[info.database] = {"name": info.database, "version": f"sha256:{sha}"}

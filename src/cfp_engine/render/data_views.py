@@ -25,7 +25,11 @@ def _per_kg(table: ScoreTable, reference: str | None, method: str, where: str) -
         return None
     info = table.find(reference, where=where)
     amount = convert_to_activity_unit(
-        registry().Quantity(1, "kilogram"), info.unit, where=where, activity=info.name
+        registry().Quantity(1, "kilogram"),
+        info.unit,
+        where=where,
+        activity=info.name,
+        mass_per_unit_kg=info.mass_per_unit_kg,
     )
     return float(amount * table.indicator(method, "total")[info.index])
 

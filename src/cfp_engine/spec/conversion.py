@@ -94,11 +94,24 @@ def pint_unit_for(brightway_unit: str) -> pint.Unit:
 
 
 def convert_to_activity_unit(
-    quantity: pint.Quantity, activity_unit: str, *, where: str, activity: str
+    quantity: pint.Quantity,
+    activity_unit: str,
+    *,
+    where: str,
+    activity: str,
+    mass_per_unit_kg: float | None = None,
 ) -> float:
-    """Magnitude of ``quantity`` in the activity's unit; a wrong dimension is an error."""
+    """Magnitude of ``quantity`` in the activity's unit; a wrong dimension is an error.
+
+    ``mass_per_unit_kg``: see :func:`convert_magnitude`.
+    """
     return convert_magnitude(
-        quantity.magnitude, quantity.units, activity_unit, where=where, activity=activity
+        quantity.magnitude,
+        quantity.units,
+        activity_unit,
+        where=where,
+        activity=activity,
+        mass_per_unit_kg=mass_per_unit_kg,
     )
 
 
@@ -109,6 +122,7 @@ def convert_magnitude(
     *,
     where: str,
     activity: str,
+    mass_per_unit_kg: float | None = None,
 ) -> float:
     """Magnitude of the quantity ``magnitude`` ``units`` in the activity's unit.
 
@@ -127,6 +141,10 @@ def convert_magnitude(
         The Brightway unit name of the activity (``"kilowatt hour"``).
     where, activity
         The input's location and the activity's name, for messages.
+    mass_per_unit_kg
+        The mass of one unit of the activity (kg), when its data state it (a supplier
+        footprint's ``productMassPerDeclaredUnit``): a mass is then converted to the
+        activity's unit through it (a part per piece, a liquid per liter, used by mass).
 
     Raises
     ------
@@ -140,6 +158,9 @@ def convert_magnitude(
         factor = _activity_factor(units, activity_unit)
     except pint.DimensionalityError:
         ureg = registry()
+        if mass_per_unit_kg and _is_mass(units):
+            kg = float(ureg.Quantity(magnitude, units).to("kilogram").magnitude)
+            return kg / mass_per_unit_kg
         target = pint_unit_for(activity_unit)
         quantity = ureg.Quantity(magnitude, units)
         got = describe_dimensionality(quantity)
@@ -152,6 +173,11 @@ def convert_magnitude(
         target = pint_unit_for(activity_unit)
         return float(registry().Quantity(magnitude, units).to(target).magnitude)
     return float(magnitude * factor)
+
+
+def _is_mass(units: pint.Unit | str) -> bool:
+    ureg = registry()
+    return ureg.Quantity(1, units).dimensionality == ureg.Quantity(1, "kilogram").dimensionality
 
 
 def magnitude_in(quantity: pint.Quantity, unit: str) -> float:

@@ -13,6 +13,8 @@ distinct reference, for the vectorised catalogue scoring). The rules:
   looked up in the user databases (so a name of one's own inventory works alone while it
   is unique, and an imported database never shadows a built-in activity);
 - ``database::name`` is every location of ``name`` in ``database``;
+- an activity may have aliases, other names it answers to like its own (a supplier
+  footprint's product ids and footprint id: ``SUPPLIER::urn:gtin:...``);
 - exactly one activity must match: none is ``no activity matches 'X' (closest: ...)``,
   several is ``'X' matches N activities: ...``, both :class:`~cfp_engine.errors.DataError`.
 
@@ -50,6 +52,8 @@ class ReferenceIndex:
         of an activity here is its column in the score arrays.
     builtin_database
         The database a plain name looks in first (default: the built-in data).
+    aliases
+        ``(position, alias)`` pairs: other names the activity at ``position`` answers to.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class ReferenceIndex:
         identities: Iterable[tuple[str, str, str]],
         *,
         builtin_database: str | None = None,
+        aliases: Iterable[tuple[int, str]] = (),
     ):
         if builtin_database is None:
             from cfp_engine.store.inventories import BUILTIN_DATABASE as builtin_database
@@ -69,13 +74,22 @@ class ReferenceIndex:
             self._by_name.setdefault(normalise_part(name), []).append(position)
             self._databases.setdefault(normalise_part(database), database)
             self._folded.append((normalise_part(database), normalise_part(location)))
+        for position, alias in aliases:
+            named = self._by_name.setdefault(normalise_part(alias), [])
+            if position not in named:
+                named.append(position)
         self._lookups: dict[str, int] = {}
         self._messages: dict[str, str] = {}
 
     @classmethod
     def from_activities(cls, activities: Iterable) -> ReferenceIndex:
-        """The index of objects with ``database``, ``name`` and ``location`` attributes."""
-        return cls((a.database, a.name, a.location) for a in activities)
+        """The index of objects with ``database``, ``name`` and ``location`` attributes
+        (and optionally ``aliases``)."""
+        activities = list(activities)
+        aliases = [
+            (i, alias) for i, a in enumerate(activities) for alias in getattr(a, "aliases", ())
+        ]
+        return cls(((a.database, a.name, a.location) for a in activities), aliases=aliases)
 
     @property
     def databases(self) -> list[str]:

@@ -114,6 +114,8 @@ def _activity_info(index: int, node) -> ActivityInfo:
         co2e_only=bool(meta.get("co2e_only", False)),
         source=meta.get("source", {}),
         pedigree=meta.get("pedigree", {}),
+        aliases=tuple(meta.get("aliases", ())),
+        mass_per_unit_kg=meta.get("mass_per_unit_kg"),
     )
 
 

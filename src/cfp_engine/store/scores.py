@@ -48,7 +48,15 @@ class ActivityInfo:
     air_freight: bool = False
     co2e_only: bool = False
     source: Mapping[str, Any] = field(default_factory=dict)
-    pedigree: Mapping[str, int] = field(default_factory=dict)  # ecoinvent pedigree, 1-5
+    pedigree: Mapping[str, float] = field(default_factory=dict)  # ecoinvent pedigree, 1-5
+    # Other names references may use in this database (a supplier footprint's product
+    # ids and footprint id), and the mass of one unit (kg) where the data state it.
+    aliases: tuple[str, ...] = ()
+    mass_per_unit_kg: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.aliases, tuple):  # a list when read from activities.json
+            object.__setattr__(self, "aliases", tuple(self.aliases))
 
     @property
     def reference(self) -> str:

@@ -48,6 +48,7 @@ from cfp_engine.verify.reading import (
     label_format,
     read_label,
 )
+from cfp_engine.verify.suppliers import supplier_checks
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def verify_label(
     checks.extend(extension_checks(extension, recomputed))
     checks.extend(hash_checks(extension, recomputed))
     checks.extend(rule_checks(document, extension, fmt))
+    checks.extend(supplier_checks(result))
     if isinstance(result.get("mc"), dict):
         checks.append(monte_carlo_check(result["mc"], spec, result, inventories, materials))
     elif result.get("mc") is not None:

@@ -47,6 +47,7 @@ def import_database(
     limits: dict[str, int] | None = None,
     allocation: str | None = None,
     skip_invalid: bool = False,
+    schema_dir: str | Path | None = None,
 ):
     """Import a database file into the user store, link it and rebuild the score table.
 
@@ -72,12 +73,29 @@ def import_database(
     skip_invalid
         Leave out the datasets that cannot be scored per unit of product (listed in the
         report and the registry) instead of refusing the file.
+    schema_dir
+        ``pact``: a folder with the official PACT OpenAPI files to validate against as
+        well as the engine's own schema (:mod:`cfp_engine.store.imports.pact_import`).
 
     Returns
     -------
     cfp_engine.store.imports.importer.ImportReport
+        or :class:`cfp_engine.store.imports.pact_import.PactImportReport` for ``pact``.
     """
     source = _check_request(path, format, name)
+    if format == "pact":
+        from cfp_engine.store.imports.pact_import import import_footprints
+
+        given = {"flow_map": flow_map, "allocation": allocation, "limits": limits}
+        given.update(allow_unlinked=allow_unlinked, skip_invalid=skip_invalid)
+        unused = [key for key, value in given.items() if value]
+        if unused:
+            raise SpecError(f"format='pact': {', '.join(unused)} do not apply to PACT footprints")
+        if not source.is_file():
+            raise SpecError(f"{source}: PACT footprints are one JSON file")
+        return import_footprints(source, name=name, schema_dir=schema_dir)
+    if schema_dir is not None:
+        raise SpecError("schema_dir: only format='pact' is validated against a schema")
     digest, size = _tree_digest_and_size(source)
     report = importers.ImportReport(
         name=name, format=format, file=str(source.resolve()), sha256=digest, size_bytes=size
