@@ -14,6 +14,7 @@ from typing import Any
 
 from cfp_engine.labels.pact import V2_DQR_WORST, V3_DQR_WORST
 from cfp_engine.labels.rules import finite_decimal, urn_problems
+from cfp_engine.store.imports.pact_schema import V2_PCF_REQUIRED
 from cfp_engine.verify import catenax
 
 #: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
@@ -71,23 +72,6 @@ _V2_REQUIRED = (
     "productNameCompany",
     "pcf",
 )
-_V2_PCF_REQUIRED = (
-    "declaredUnit",
-    "unitaryProductAmount",
-    "referencePeriodStart",
-    "referencePeriodEnd",
-    "pCfExcludingBiogenic",
-    "fossilGhgEmissions",
-    "fossilCarbonContent",
-    "biogenicCarbonContent",
-    "characterizationFactors",
-    "ipccCharacterizationFactorsSources",
-    "crossSectoralStandardsUsed",
-    "boundaryProcessesDescription",
-    "exemptedEmissionsPercent",
-    "exemptedEmissionsDescription",
-    "packagingEmissionsIncluded",
-)
 _V2_NON_NEGATIVE = (
     "fossilGhgEmissions",
     "fossilCarbonContent",
@@ -121,7 +105,7 @@ def check_pact(document: dict[str, Any], fmt: str) -> list[str]:
     required, pcf_required, non_negative = (
         (_V3_REQUIRED, _V3_PCF_REQUIRED, _V3_NON_NEGATIVE)
         if fmt == "pact"
-        else (_V2_REQUIRED, _V2_PCF_REQUIRED, _V2_NON_NEGATIVE)
+        else (_V2_REQUIRED, V2_PCF_REQUIRED, _V2_NON_NEGATIVE)
     )
     problems = [f"missing {key}" for key in required if key not in document]
     pcf = document.get("pcf") if isinstance(document.get("pcf"), dict) else {}

@@ -35,6 +35,26 @@ _COMMON = ("id", "specVersion", "created", "status", "companyName", "companyIds"
 _COMMON += ("productDescription", "productIds", "productNameCompany", "pcf")
 
 
+#: The ``pcf`` fields PACT v2.x requires (Tech Specs v2.3, ``CarbonFootprint``).
+V2_PCF_REQUIRED = (
+    "declaredUnit",
+    "unitaryProductAmount",
+    "referencePeriodStart",
+    "referencePeriodEnd",
+    "pCfExcludingBiogenic",
+    "fossilGhgEmissions",
+    "fossilCarbonContent",
+    "biogenicCarbonContent",
+    "characterizationFactors",
+    "ipccCharacterizationFactorsSources",
+    "crossSectoralStandardsUsed",
+    "boundaryProcessesDescription",
+    "exemptedEmissionsPercent",
+    "exemptedEmissionsDescription",
+    "packagingEmissionsIncluded",
+)
+
+
 def _dqi(version: int) -> dict[str, Any]:
     if version == 3:
         rating = {"type": "string", "pattern": r"^[1-5](\.\d+)?$"}
@@ -92,23 +112,7 @@ def footprint_schema(version: int) -> dict[str, Any]:
         }
         required = list(_COMMON)
     else:
-        pcf_required = [
-            "declaredUnit",
-            "unitaryProductAmount",
-            "referencePeriodStart",
-            "referencePeriodEnd",
-            "pCfExcludingBiogenic",
-            "fossilGhgEmissions",
-            "fossilCarbonContent",
-            "biogenicCarbonContent",
-            "characterizationFactors",
-            "ipccCharacterizationFactorsSources",
-            "crossSectoralStandardsUsed",
-            "boundaryProcessesDescription",
-            "exemptedEmissionsPercent",
-            "exemptedEmissionsDescription",
-            "packagingEmissionsIncluded",
-        ]
+        pcf_required = list(V2_PCF_REQUIRED)
         pcf_properties = {
             "unitaryProductAmount": DECIMAL,
             "productMassPerDeclaredUnit": NON_NEGATIVE,
