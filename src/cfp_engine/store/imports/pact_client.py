@@ -167,15 +167,21 @@ class PactClient:
             )
         return ExchangeError(f"{self.url}: {what}: HTTP {response.status_code}")
 
-    def list_footprints(self, filters: Iterable[tuple[str, str]] = ()) -> Iterator[dict]:
+    def list_footprints(
+        self, filters: Iterable[tuple[str, str]] = (), *, limit: int | None = None
+    ) -> Iterator[dict]:
         """Every footprint the host lists for this recipient, page after page.
 
         ``filters`` are v3 query parameters (``productId``, ``companyId``, ...; a
         repeated name means OR). The v2.3 API has no filters in its required part, so
         with ``version=2`` they are applied here to ``productIds`` and ``companyIds``.
+        ``limit`` asks for pages of at most that many footprints (the host's default
+        otherwise).
         """
         pairs = list(filters)
-        params = pairs if self.version == 3 else []
+        params: list[tuple[str, str]] | None = pairs if self.version == 3 else []
+        if limit is not None:
+            params = [*params, ("limit", str(limit))]
         url = f"{self.url}/{self.version}/footprints"
         host = urlsplit(self.url).netloc
         for _ in range(MAX_PAGES):
@@ -199,7 +205,8 @@ class PactClient:
                     f"{self.url}: listing footprints: the next page {quote_input(following)} "
                     "is on another host"
                 )
-            url, params = following, []
+            # The next link carries the whole query; params=[] would replace it (httpx).
+            url, params = following, None
         raise ExchangeError(f"{self.url}: listing footprints: more than {MAX_PAGES} pages")
 
     def get_footprint(self, footprint_id: str) -> dict | None:

@@ -157,6 +157,7 @@ def pull_footprints(
     version: int = 3,
     ca_file: str | None = None,
     schema_dir: str | None = None,
+    page_size: int | None = None,
 ) -> PullReport:
     """Pull the footprints the host at ``url`` lists into database ``name`` (module doc).
 
@@ -178,6 +179,8 @@ def pull_footprints(
         A PEM file of certificates to trust for the host (a self-signed one).
     schema_dir
         A folder with the official PACT OpenAPI files to validate against as well.
+    page_size
+        Ask for pages of at most this many footprints (the host's default otherwise).
 
     Raises
     ------
@@ -196,7 +199,7 @@ def pull_footprints(
         )
     filters = [("productId", p) for p in product_ids] + [("companyId", c) for c in company_ids]
     with PactClient(url, client_id, secret, version=version, ca_file=ca_file) as client:
-        listed = list(client.list_footprints(filters))
+        listed = list(client.list_footprints(filters, limit=page_size))
     fetched_at = _now()
     report = PullReport(name=name, url=url, version=version, fetched_at=fetched_at)
     report.listed = len(listed)
