@@ -184,3 +184,64 @@ def test_a_host_with_only_invalid_footprints_stores_nothing(tls_files, fresh_hom
     assert result.exit_code == 2
     assert "no valid Active footprint listed, nothing stored (1 rejected" in result.output
     assert stored() is None
+
+
+def test_a_v2_host_is_pulled_with_the_filters_applied_here(tls_files, tmp_path, fresh_home):
+    """The v2.3 API has no filters: the listed footprints are filtered by productIds."""
+    from cfp_engine.exchange.clients import add_client
+    from cfp_engine.exchange.database import open_database
+    from cfp_engine.exchange.publishing import publish
+    from cfp_engine.store.imports.pact_pull import pull_footprints
+
+    database = open_database(f"sqlite:///{tmp_path / 'v2.sqlite'}")
+    publish(database, mp.liquid())
+    other = mp.liquid()
+    other["id"], other["productIds"] = footprint_id(7), ["urn:gtin:4900000000998"]
+    publish(database, other)
+    client = add_client(database, "recipient")
+    host = Host(database, tls_files)
+    try:
+        report = pull_footprints(
+            host.url, name="SOLV", client_id=client.client_id,
+            client_secret=client.client_secret, version=2, ca_file=str(host.cert),
+            product_ids=[mp.LIQUID_GTIN],
+        )  # fmt: skip
+    finally:
+        host.stop()
+        database.dispose()
+    assert report.listed == 1 and [item["id"] for item in report.new] == [mp.LIQUID_ID]
+    record = stored("SOLV")
+    assert record["pull"]["version"] == 2
+    # 2.0 kg CO2e per 2 liter: 1.0 per liter, 0.27 of it biogenic non-CO2.
+    figures = record["footprints"][mp.LIQUID_ID]["figures_per_unit"]
+    assert figures["total"] == pytest.approx(1.0) and figures["biogenic"] == pytest.approx(0.27)
+
+
+def test_the_online_check_asks_the_host(supplier, fresh_home, monkeypatch):
+    """Active and alone passes; a newer Active footprint of the product or a host that is
+    down fails, naming the newer footprint or the reason."""
+    from cfp_engine.exchange.publishing import publish
+    from cfp_engine.store.imports.pact_pull import pull_footprints
+    from cfp_engine.verify.suppliers import online_check
+
+    host, client = supplier
+    pull_footprints(
+        host.url, name="SUP", client_id=client.client_id, client_secret=client.client_secret,
+        ca_file=str(host.cert),
+    )  # fmt: skip
+    record = {"database": "SUP", **stored()["footprints"][footprint_id(0)]}
+    monkeypatch.setenv("CFP_PULL_SECRET_SUP", client.client_secret)
+    check = online_check(record)
+    assert check.passed is True, check.detail
+    # Another company's footprint of the same product: the old one stays Active, but it
+    # is no longer the only one.
+    newer = footprint(
+        9, product=PRODUCTS[0], company="urn:uuid:0000aaaa-0000-0000-0000-000000000000"
+    )
+    publish(host.database, newer)
+    check = online_check(record)
+    assert check.passed is False
+    assert f"a newer footprint of its product: {footprint_id(9)}" in check.detail
+    host.stop()
+    check = online_check(record)
+    assert check.passed is False and "cannot connect" in check.detail
