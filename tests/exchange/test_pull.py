@@ -81,10 +81,12 @@ def test_the_secret_comes_from_the_environment(supplier, fresh_home, monkeypatch
     monkeypatch.setenv("CFP_PULL_SECRET_SUP_CO", client.client_secret)
     args = ["pull", host.url, "--name", "sup-co", "--client-id", client.client_id]
     result = CliRunner().invoke(
-        cli, [*args, "--ca-file", str(host.cert), "--product-id", PRODUCTS[0]]
+        cli, [*args, "--ca-file", str(host.cert), "--product-id", PRODUCTS[0], "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    assert "new             1" in result.output
+    report = json.loads(result.stdout)
+    assert [item["id"] for item in report["new"]] == [footprint_id(0)]
+    assert report["new"][0]["figures_per_unit"]["total"] == pytest.approx(0.102851)
     monkeypatch.delenv("CFP_PULL_SECRET_SUP_CO")
     result = CliRunner().invoke(cli, [*args, "--ca-file", str(host.cert)])
     assert result.exit_code == 2
