@@ -247,3 +247,23 @@ def test_the_online_check_asks_the_host(supplier, fresh_home, monkeypatch):
     host.stop()
     check = online_check(record)
     assert check.passed is False and "cannot connect" in check.detail
+
+
+def test_the_official_examples_are_pulled_checked_against_the_official_schema(
+    tls_files, fresh_home
+):
+    from conftest import SHARED_REFERENCE
+
+    pact = SHARED_REFERENCE / "pact"
+    if not pact.is_dir():
+        pytest.skip("../shared/reference/pact is absent")
+    page = (pact / "v3/examples/list-footprints-response.json").read_text(encoding="utf-8")
+    listed = json.loads(page)["data"]
+    server, _ = misbehaving_host(tls_files, [(200, page)])
+    try:
+        result = cfp_pull(server.url, "id", "secret", "--schema-dir", pact, ca=tls_files[0])
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    assert f"new             {len(listed)}" in result.output
+    assert set(stored()["footprints"]) == {f["id"] for f in listed}
