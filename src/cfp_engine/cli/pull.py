@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from cfp_engine.cli._base import cli, format_option, parameter_errors_as_flags
-from cfp_engine.errors import SpecError
+from cfp_engine.errors import SpecError, quote_input
+from cfp_engine.files.checks import check_input_path
 from cfp_engine.spec.documents import dump_json
 
 _FLAGS = {
@@ -107,6 +110,12 @@ def pull(
         raise SpecError("URL: the supplier host's base URL is needed (or --answers)")
     if not name or not client_id:
         raise SpecError("--name and --client-id are needed")
+    if ca_file is not None:
+        check_input_path(ca_file, what="CA certificate file", option="--ca-file")
+    if schema_dir is not None:
+        check_input_path(schema_dir, what="schema folder", option="--schema-dir", folder_ok=True)
+        if not Path(schema_dir).is_dir():
+            raise SpecError(f"--schema-dir {quote_input(schema_dir)}: is a file, not a folder")
     options = {
         "name": name,
         "client_id": client_id,
