@@ -267,3 +267,33 @@ def test_the_official_examples_are_pulled_checked_against_the_official_schema(
     assert result.exit_code == 0, result.output
     assert f"new             {len(listed)}" in result.output
     assert set(stored()["footprints"]) == {f["id"] for f in listed}
+
+
+@pytest.mark.parametrize("version", [3, 2])
+def test_a_request_is_a_pact_event_the_host_accepts_and_the_store_notes(
+    supplier, fresh_home, version
+):
+    from sqlalchemy import select
+
+    from cfp_engine.exchange.database import EventRequest
+    from cfp_engine.store.imports.pact_pull import request_footprints, sent_requests
+
+    host, client = supplier
+    event_id = request_footprints(
+        host.url, name="SUP", client_id=client.client_id, client_secret=client.client_secret,
+        product_ids=["urn:gtin:4900000000998"], version=version, ca_file=str(host.cert),
+        source="https://me.example",
+    )  # fmt: skip
+    with host.database.session() as session:
+        (row,) = session.scalars(select(EventRequest)).all()
+    event = json.loads(row.body)
+    assert row.event_id == event_id and event["source"] == "https://me.example"
+    if version == 3:
+        assert event["type"] == "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"
+        assert event["data"] == {"productId": ["urn:gtin:4900000000998"]}
+    else:
+        assert event["type"] == "org.wbcsd.pathfinder.ProductFootprintRequest.Created.v1"
+        assert event["data"]["pf"] == {"productIds": ["urn:gtin:4900000000998"]}
+    noted = sent_requests()[event_id]
+    assert noted["url"] == host.url and noted["state"] == "sent"
+    assert client.client_secret not in json.dumps(noted)
