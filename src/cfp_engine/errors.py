@@ -50,6 +50,10 @@ class VerificationError(CfpError):
     exit_code = 1
 
 
+class ExchangeError(CfpError, ConnectionError):
+    """A PACT host could not be reached, refused the credentials or sent an unusable answer."""
+
+
 class StoreError(CfpError, OSError):
     """The engine's store cannot be used: not writable, or a cache cannot be repaired."""
 

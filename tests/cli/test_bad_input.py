@@ -56,6 +56,12 @@ INPUT_SLOTS = [
     ("data show --inventory", ["data", "show", "x", "--inventory", "{}"], ".csv"),
     ("data import PATH", ["data", "import", "{}", "--format", "csv", "--name", "x"], ".csv"),
     (
+        "pull --ca-file",
+        ["pull", "https://127.0.0.1:9", "--name", "x", "--client-id", "i"]
+        + ["--client-secret", "s", "--ca-file", "{}"],
+        ".pem",
+    ),
+    (
         "data import --flow-map",
         ["data", "import", "{catalogue}", "--format", "csv", "--name", "x", "--flow-map", "{}"],
         ".csv",

@@ -90,7 +90,14 @@ def test_figures_that_differ_from_the_stored_copy_fail(labelled):
     assert supplier_checks(result)[0].passed is True
 
 
-def test_the_online_check_is_a_clear_skip_until_cfp_pull_exists():
-    check = online_check({"id": mp.RESIN_ID, "activity": "SUP::x"})
-    assert check.passed is None and "--online needs cfp pull" in check.detail
+def test_the_online_check_skips_a_footprint_imported_from_a_file():
+    check = online_check({"id": mp.RESIN_ID, "activity": "SUP::x", "source": "file:s.json"})
+    assert check.passed is None and "imported from file:s.json: no host to ask" in check.detail
     assert supplier_checks({"provenance": {}}) == []
+
+
+def test_the_online_check_fails_without_a_pull_of_that_host(in_supplier_home):
+    record = {"id": mp.RESIN_ID, "database": "SUP", "source": "https://127.0.0.1:9"}
+    check = online_check(record)
+    assert check.passed is False
+    assert "this store has no pull of SUP from it" in check.detail

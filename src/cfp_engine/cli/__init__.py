@@ -7,7 +7,7 @@ the only place that imports click.
 
 from __future__ import annotations
 
-from cfp_engine.cli import batch, calc, data, exchange, labels  # noqa: F401 - registers the commands
+from cfp_engine.cli import batch, calc, data, exchange, labels, pull  # noqa: F401 - registers the commands
 from cfp_engine.cli._base import cli
 
 __all__ = ["cli", "main"]

@@ -256,8 +256,14 @@ def label(
     "v9.0.0/Pcf-schema.json, the Battery Pass's io.BatteryPass.*/1.2.0/gen/*-schema.json) to "
     "validate against as well.",
 )
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also ask each supplier's PACT host whether the footprints used are still Active "
+    "(credentials of your last `cfp pull`; the secret in CFP_PULL_SECRET_<NAME>).",
+)
 @format_option("table", "json", default="table")
-def verify(label_path, spec_path, inventories, materials, schema_dir, fmt):
+def verify(label_path, spec_path, inventories, materials, schema_dir, online, fmt):
     """Re-compute LABEL from its spec and check figures, hashes, schema and rules.
 
     Exit code 0 when every check passes, 1 when one fails, 2 when the input is unusable.
@@ -280,6 +286,7 @@ def verify(label_path, spec_path, inventories, materials, schema_dir, fmt):
         inventories=inventories,
         materials=materials,
         schema_dir=schema_dir,
+        online=online,
     )
     if fmt == "json":
         click.echo(dump_json(report.to_dict(), what=label_path, indent=2, ensure_ascii=False))

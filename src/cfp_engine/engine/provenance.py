@@ -78,6 +78,24 @@ def supplier_warnings(table: ScoreTable, demands: Sequence[Demand]) -> tuple[str
     return tuple(sorted(notes))
 
 
+def _data_basis(table: ScoreTable, databases: Sequence[str], suppliers: list[dict]) -> str:
+    """What the data hash covers besides the materials tables.
+
+    The score table's fingerprint (the built-in data and every import's record, with its
+    import time), unless the only imported databases the result used are supplier PACT
+    footprints: then the built-in data and the payload hashes of the footprints used, so
+    that a customer who pulled the same footprints verifies the label in their own store.
+    """
+    from cfp_engine.store.build_cache import builtin_fingerprint
+
+    records = table.manifest.get("databases", {})
+    used = [name for name in databases if name in records]
+    if not suppliers or any(records[name].get("format") != "pact" for name in used):
+        return table.fingerprint
+    shas = sorted(f"{f['database']}:{f['sha256']}" for f in suppliers)
+    return "\n".join(["cfp-data with supplier footprints", builtin_fingerprint(), *shas])
+
+
 def build_provenance(
     product: ProductSpec,
     method: MethodSpec,
@@ -97,7 +115,8 @@ def build_provenance(
     databases
         The databases the result used, directly or through their links.
     """
-    digest = hashlib.sha256(table.fingerprint.encode())
+    suppliers = supplier_footprints(table, demands)
+    digest = hashlib.sha256(_data_basis(table, databases, suppliers).encode())
     for path in [inventories_dir() / "materials.csv", *material_files]:
         digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
     datasets = []
@@ -118,7 +137,6 @@ def build_provenance(
             }
         )
     manifest = table.manifest
-    suppliers = supplier_footprints(table, demands)
     return {
         "engine_version": __version__,
         "spec_sha256": product.sha256,

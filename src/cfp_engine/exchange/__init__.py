@@ -2,7 +2,8 @@
 
 :func:`open_database` opens (and migrates) the host database; :func:`publish` stores a
 footprint made by ``cfp label``; :func:`add_client` registers a data recipient;
-:func:`create_app` is the ASGI application and :func:`serve` runs it over TLS.
+:func:`create_app` is the ASGI application and :func:`serve` runs it over TLS;
+:func:`import_answers` stores the footprints of answers to this store's requests.
 """
 
 from cfp_engine.lazy import lazy_exports
@@ -24,5 +25,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "serve": "server",
         "ServeOptions": "server",
         "dev_tls_paths": "tls",
+        "import_answers": "inbox",
     },
 )

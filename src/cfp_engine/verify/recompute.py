@@ -84,8 +84,12 @@ def verify_label(
     inventories: Sequence[str | Path] = (),
     materials: Sequence[str | Path] = (),
     schema_dir: str | Path | None = None,
+    online: bool = False,
 ) -> VerificationReport:
     """Re-compute the label at ``label_path`` from ``spec`` and check it.
+
+    With ``online``, each supplier footprint used is also checked at its supplier's host
+    (:func:`cfp_engine.verify.suppliers.online_check`).
 
     Raises :class:`SpecError` when the label cannot be used at all (malformed, unknown
     format, not made by cfp-engine); otherwise every problem is a failed check.
@@ -138,7 +142,7 @@ def verify_label(
     checks.extend(extension_checks(extension, recomputed))
     checks.extend(hash_checks(extension, recomputed))
     checks.extend(rule_checks(document, extension, fmt))
-    checks.extend(supplier_checks(result))
+    checks.extend(supplier_checks(result, online=online))
     if isinstance(result.get("mc"), dict):
         checks.append(monte_carlo_check(result["mc"], spec, result, inventories, materials))
     elif result.get("mc") is not None:

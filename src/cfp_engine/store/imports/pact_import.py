@@ -188,8 +188,48 @@ def import_footprints(
             f"{source}: no valid footprint, nothing imported ({len(rejected)} rejected; "
             f"footprint {first.position} ({first.id}): {first.reasons[0]})"
         )
-    ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     imported_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # The file's name, not its path: the record travels in labels, which are shared.
+    records = {f.id: footprint_record(f, f"file:{source.name}", imported_at) for f in valid}
+    record, earlier, notes = store_footprints(report, valid, records, imported_at=imported_at)
+    report.activities = len(valid)
+    report.replaced = sorted((earlier or {}).get("footprints", {}))
+    report.changes = describe_changes((earlier or {}).get("footprints", {}), record["footprints"])
+    report.imported = [
+        {
+            **record["footprints"][f.id],
+            "product_name": f.product_name,
+            "notes": [*f.notes, *notes.get(f.id, ())],
+            "extensions": extension_summaries(f.payload),
+        }
+        for f in valid
+    ]
+    report.seconds["total"] = time.perf_counter() - started
+    return report
+
+
+def store_footprints(
+    report: PactImportReport,
+    valid: list[SupplierFootprint],
+    records: dict[str, dict[str, Any]],
+    *,
+    imported_at: str,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, list[str]]]:
+    """Write ``valid`` as database ``report.name``, replacing it; all or nothing.
+
+    ``records`` holds each footprint's provenance record by id
+    (:func:`footprint_record`); ``extra`` is added to the database's registry record.
+    Returns the new registry record, the earlier one (None) and the notes by footprint id.
+
+    Raises
+    ------
+    SpecError
+        ``report.name`` is a database of another format, or a footprint does not score
+        its own figures.
+    """
+    name = report.name
+    ensure_built(BUILTIN_PROJECT, builtin_fingerprint(), build_builtin, ())
     with store_lock():
         registry = read_registry()
         earlier = registry["databases"].get(name)
@@ -200,8 +240,7 @@ def import_footprints(
             )
         if registry["databases"] and registry["builtin_fingerprint"] != builtin_fingerprint():
             registry = refresh_user_store(registry)
-        # The file's name, not its path: the record travels in labels, which are shared.
-        record = _registry_record(report, valid, earlier, imported_at, f"file:{source.name}")
+        record = {**_registry_record(report, records, earlier, imported_at), **(extra or {})}
         with open_brightway() as bd:
             base = registry["project"] if registry["databases"] else None
             staging.collect_garbage(bd, base)
@@ -225,20 +264,7 @@ def import_footprints(
             for footprint in valid:
                 save_payload(footprint.payload)
             commit(bd, registry)
-    report.activities = len(valid)
-    report.replaced = sorted((earlier or {}).get("footprints", {}))
-    report.changes = describe_changes((earlier or {}).get("footprints", {}), record["footprints"])
-    report.imported = [
-        {
-            **record["footprints"][f.id],
-            "product_name": f.product_name,
-            "notes": [*f.notes, *notes.get(f.id, ())],
-            "extensions": extension_summaries(f.payload),
-        }
-        for f in valid
-    ]
-    report.seconds["total"] = time.perf_counter() - started
-    return report
+    return record, earlier, notes
 
 
 def describe_changes(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
@@ -291,16 +317,17 @@ def _declared_amount(payload) -> str:
     return str(pcf.get("declaredUnitAmount") or pcf.get("unitaryProductAmount"))
 
 
-def _registry_record(report, valid, earlier, imported_at: str, source: str) -> dict[str, Any]:
-    footprints = {f.id: footprint_record(f, source, imported_at) for f in valid}
+def _registry_record(report, footprints: dict, earlier, imported_at: str) -> dict[str, Any]:
+    current = {r["sha256"] for r in footprints.values()}
     history = list((earlier or {}).get("earlier", ()))
     history += list((earlier or {}).get("footprints", {}).values())
+    history = [r for r in history if r.get("sha256") not in current]
     return {
         "file": report.file,
         "sha256": report.sha256,
         "format": FORMAT,
         "size_bytes": report.size_bytes,
-        "activities": len(valid),
+        "activities": len(footprints),
         "imported_at": imported_at,
         "links_to": {},
         "footprints": footprints,
