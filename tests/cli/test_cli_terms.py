@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-from cfp_engine.cli._base import OPTIONS, in_cli_terms
+from cfp_engine.cli._base import in_cli_terms
 from cfp_engine.errors import SpecError
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "cfp_engine"
@@ -53,16 +54,18 @@ def _messages(tree: ast.AST):
 
 
 def test_no_library_message_names_an_option():
-    """Outside ``cli/``, no text the library raises or returns names a ``cfp`` option."""
+    """Outside ``cli/``, no text the library raises or returns names a ``cfp`` option.
+
+    Any ``--word`` counts, not only the options of ``cli._base.OPTIONS``: the CLI's own
+    vocabulary stays in ``cli/``."""
     found = []
     for path in sorted(SRC.rglob("*.py")):
         if path.relative_to(SRC).parts[0] == "cli":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for line, text in _messages(tree):
-            for option in OPTIONS.values():
-                if option in text:
-                    found.append(f"{path.relative_to(SRC)}:{line}: {option} in {text!r}")
+            for option in re.findall(r"(?<![\w-])--[a-z][a-z-]+", text):
+                found.append(f"{path.relative_to(SRC)}:{line}: {option} in {text!r}")
     assert found == []
 
 

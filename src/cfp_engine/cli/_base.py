@@ -103,6 +103,8 @@ OPTIONS = {
     "materials": "--materials",
     "inventories": "--inventory",
     "study_url": "--study-url",
+    "schema_dir": "--schema-dir",
+    "ca_file": "--ca-file",
     "company_name": "--company-name",
     "company_ids": "--company-id",
     "product_ids": "--product-id",

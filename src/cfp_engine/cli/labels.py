@@ -12,6 +12,7 @@ from cfp_engine.cli._base import (
     check_paths,
     cli,
     format_option,
+    in_cli_terms,
     inventory_option,
     materials_option,
 )
@@ -289,11 +290,14 @@ def verify(label_path, spec_path, inventories, materials, schema_dir, online, fm
         online=online,
     )
     if fmt == "json":
-        click.echo(dump_json(report.to_dict(), what=label_path, indent=2, ensure_ascii=False))
+        document = report.to_dict()
+        for check in document["checks"]:
+            check["detail"] = in_cli_terms(check["detail"])
+        click.echo(dump_json(document, what=label_path, indent=2, ensure_ascii=False))
     else:
         click.echo(f"Verification of {report.label} ({report.label_format})")
         for check in report.checks:
-            click.echo(f"  [{check.status:>7}] {check.name}: {check.detail}")
+            click.echo(f"  [{check.status:>7}] {check.name}: {in_cli_terms(check.detail)}")
         click.echo("RESULT: " + ("all checks pass" if report.passed else "FAILED"))
     if not report.passed:
         failed = [check.name for check in report.checks if check.passed is False]

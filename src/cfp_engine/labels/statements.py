@@ -26,8 +26,8 @@ def uncertainty_description(stats: Mapping[str, Any] | None) -> str:
     """The uncertainty statement: none, or the Monte Carlo run's ``"mc"`` statistics."""
     if not stats:
         return (
-            "No uncertainty assessment: a deterministic calculation (cfp label --mc N gives a "
-            "Monte Carlo one)."
+            "No uncertainty assessment: a deterministic calculation (a Monte Carlo analysis "
+            "of the same data gives one on request)."
         )
     return (
         f"Monte Carlo simulation, {stats['n']} iterations (seed {stats['seed']}): data "

@@ -50,7 +50,7 @@ def structure_check(document, fmt) -> Check:
 def official_schema_check(document, fmt, schema_dir) -> Check:
     """The label against the official schema in ``schema_dir``; skipped without one."""
     if schema_dir is None:
-        return Check("official schema", None, "no --schema-dir given")
+        return Check("official schema", None, "no official schemas given (schema_dir=DIR)")
     if fmt in SPEC_FORMATS:
         problems = spec_formats.check_official_schema(document, fmt, Path(schema_dir))
         if problems is None:

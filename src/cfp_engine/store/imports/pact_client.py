@@ -102,7 +102,7 @@ class PactClient:
             if "CERTIFICATE_VERIFY_FAILED" in reason or "SSL" in reason:
                 raise ExchangeError(
                     f"{self.url}: TLS failure ({_short(reason)}); give the host's certificate "
-                    "with ca_file if it is self-signed"
+                    "with ca_file=PEM if it is self-signed"
                 ) from None
             raise ExchangeError(f"{self.url}: cannot connect ({_short(reason)})") from None
         except httpx.TimeoutException:
