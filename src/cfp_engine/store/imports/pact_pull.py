@@ -102,7 +102,8 @@ class PullReport:
         """The report as text."""
         lines = [
             f"Pulled {self.name} from {self.url} (PACT API v{self.version}) at {self.fetched_at}",
-            f"  listed          {self.listed} footprint(s); pulled and stored in {self.seconds:.1f} s",
+            f"  listed          {self.listed} footprint(s); pulled and stored in "
+            f"{self.seconds:.1f} s",
             f"  new             {len(self.new)}",
             f"  changed         {len(self.changed)}",
             f"  unchanged       {len(self.unchanged)}",
