@@ -55,6 +55,13 @@ INPUT_SLOTS = [
     ("data materials --materials", ["data", "materials", "--materials", "{}"], ".csv"),
     ("data show --inventory", ["data", "show", "x", "--inventory", "{}"], ".csv"),
     ("data import PATH", ["data", "import", "{}", "--format", "csv", "--name", "x"], ".csv"),
+    ("publish LABEL", ["publish", "{}"], ".json"),
+    ("publish --spec", ["publish", "--spec", "{}", *FACTS], ".yaml"),
+    (
+        "data import (pact) PATH",
+        ["data", "import", "{}", "--format", "pact", "--name", "x"],
+        ".json",
+    ),
     (
         "pull --ca-file",
         ["pull", "https://127.0.0.1:9", "--name", "x", "--client-id", "i"]
