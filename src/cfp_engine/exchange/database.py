@@ -11,7 +11,8 @@ The tables (created by the Alembic revisions in ``migrations/``):
   released to them (everything, or footprints of given companies or products);
 - ``tokens``: the SHA-256 of each access token and its expiry;
 - ``event_requests``: the events recipients posted;
-- ``outbox``: the events to send to recipients, until delivered (revision 0002).
+- ``outbox``: the events to send to recipients, until delivered (revision 0002);
+- ``label_pages``: the readable label of each public footprint, per language (revision 0003).
 
 The default database is a SQLite file in the engine's store, in WAL mode so that readers
 (the server's workers) never wait for the writer (``cfp publish``).
@@ -83,6 +84,10 @@ class Footprint(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the document as it was handed to publish (before precedingPfIds were added).
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: The ``status`` written in ``payload`` (None for footprints published before it was kept).
+    payload_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: When ``Published`` events were queued for it (None: not yet).
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (UniqueConstraint("id", "api", name="uq_footprints_id_api"),)
 
@@ -98,6 +103,21 @@ class FootprintKey(Base):
     __table_args__ = (
         Index("ix_footprint_keys_kind_value", "kind", "value"),
         Index("ix_footprint_keys_footprint", "footprint_pk", "kind"),
+    )
+
+
+class LabelPage(Base):
+    """The readable label of a public footprint in one language, as an HTML page."""
+
+    __tablename__ = "label_pages"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    footprint_pk: Mapped[int] = mapped_column(ForeignKey("footprints.pk", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(8))
+    html: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("footprint_pk", "lang", name="uq_label_pages_footprint_lang"),
     )
 
 
@@ -150,6 +170,8 @@ class EventRequest(Base):
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     state: Mapped[str] = mapped_column(String(16), default="received")
+
+    __table_args__ = (Index("ix_event_requests_event", "client_pk", "api", "event_id"),)
 
 
 class OutboxEvent(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from cfp_engine.exchange.database import (
     Database,
     Footprint,
     FootprintKey,
+    LabelPage,
     utcnow,
 )
 from cfp_engine.exchange.records import filter_keys, validity_period
@@ -32,6 +33,9 @@ from cfp_engine.verify.reading import label_format
 from cfp_engine.verify.structure import check_pact
 
 ACTIVE, DEPRECATED = "Active", "Deprecated"
+#: ``label_pages(where, footprint_id)``: the readable label of a public footprint, as HTML
+#: pages by language (see :func:`cfp_engine.exchange.pages.label_pages`).
+LabelPages = Callable[[str, str], Mapping[str, str]]
 _API_OF_FORMAT = {"pact": 3, "pact-v2": 2}
 
 
@@ -95,6 +99,7 @@ def publish(
     public: bool = False,
     renew_id: bool = False,
     where: str = "the footprint",
+    label_pages: LabelPages | None = None,
 ) -> Published:
     """Store a PACT v3 or v2.3 footprint; deprecate the ones it replaces.
 
@@ -105,7 +110,8 @@ def publish(
     document
         The footprint, as written by ``cfp label`` (``--format pact`` or ``pact-v2``).
     public
-        Whether it may be shown to anyone (the public label page).
+        Whether it may be shown to anyone: its page ``/labels/{id}`` shows its readable
+        label (needs ``label_pages``).
     renew_id
         When a different footprint already has the document's id, publish this one under
         a new random id instead of refusing it. ``cfp label`` derives the id from the
@@ -113,13 +119,20 @@ def publish(
         the same product comes with the id of the one it replaces.
     where
         How to name the document in messages (its file name).
+    label_pages
+        Called as ``label_pages(where, footprint_id)`` once the footprint's id is final;
+        returns its readable label as HTML pages by language (``{"en": ..., "ja": ...}``),
+        which the public page serves.
 
     Raises
     ------
     SpecError
-        Not a valid PACT footprint, or another footprint with the same id is published.
+        Not a valid PACT footprint, another footprint with the same id is published, or
+        ``public`` without ``label_pages``.
     """
-    (published,) = publish_many(database, [(where, document)], public=public, renew_id=renew_id)
+    (published,) = publish_many(
+        database, [(where, document)], public=public, renew_id=renew_id, label_pages=label_pages
+    )
     return published
 
 
@@ -129,19 +142,40 @@ def publish_many(
     *,
     public: bool = False,
     renew_id: bool = False,
+    label_pages: LabelPages | None = None,
 ) -> list[Published]:
     """Publish ``(where, document)`` pairs in one transaction: all of them or none.
 
     See :func:`publish` for the parameters.
     """
+    if public and label_pages is None:
+        raise SpecError(
+            "public: a public footprint's page shows its readable label, which a PACT "
+            "document alone does not carry; give label_pages (publish from the spec)"
+        )
     with database.session.begin() as session:
         return [
-            _publish_one(session, document, public=public, renew_id=renew_id, where=where)
+            _publish_one(
+                session,
+                document,
+                public=public,
+                renew_id=renew_id,
+                where=where,
+                label_pages=label_pages,
+            )
             for where, document in documents
         ]
 
 
-def _publish_one(session, document, *, public: bool, renew_id: bool, where: str) -> Published:
+def _publish_one(
+    session,
+    document,
+    *,
+    public: bool,
+    renew_id: bool,
+    where: str,
+    label_pages: LabelPages | None = None,
+) -> Published:
     api = check_document(document, where=where)
     valid_from, valid_to = validity_period(document)
     keys = filter_keys(document)
@@ -171,6 +205,10 @@ def _publish_one(session, document, *, public: bool, renew_id: bool, where: str)
         preceding = list(document.get("precedingPfIds") or [])
         preceding += [row.id for row in replaced if row.id not in preceding]
         stored["precedingPfIds"] = preceding
+    status = ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED
+    # The payload states the status it is stored with, so it can be served as stored
+    # while the footprint keeps that status (see served_json).
+    stored["status"] = status
     payload = dump_json(stored, what=where, ensure_ascii=False)
     now = utcnow()
     for row in replaced:
@@ -180,7 +218,8 @@ def _publish_one(session, document, *, public: bool, renew_id: bool, where: str)
         id=footprint_id,
         spec_version=str(document["specVersion"]),
         api=api,
-        status=ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED,
+        status=status,
+        payload_status=status,
         valid_from=valid_from,
         valid_to=valid_to,
         created=str(document.get("created", "")),
@@ -196,6 +235,11 @@ def _publish_one(session, document, *, public: bool, renew_id: bool, where: str)
     session.add_all(
         FootprintKey(footprint_pk=row.pk, kind=kind, value=value) for kind, value in keys
     )
+    if public and label_pages is not None:
+        pages = label_pages(where, footprint_id)
+        session.add_all(
+            LabelPage(footprint_pk=row.pk, lang=lang, html=html) for lang, html in pages.items()
+        )
     deprecated = tuple(r.id for r in replaced)
     return Published(footprint_id, api, deprecated, new=True, renamed_from=renamed_from)
 
@@ -273,8 +317,20 @@ def list_footprints(database: Database) -> list[Listed]:
         return listed
 
 
-def served_document(row: Footprint) -> dict[str, Any]:
-    """The payload as served: as published, with the current status."""
-    document = json.loads(row.payload)
-    document["status"] = row.status
-    return document
+def served_json(payload: str, status: str, payload_status: str | None) -> str:
+    """The payload as served, as JSON text: as stored while the status is the one it states.
+
+    Parameters
+    ----------
+    payload
+        The stored payload (``footprints.payload``).
+    status
+        The footprint's current status.
+    payload_status
+        The status the payload states (``footprints.payload_status``; None if unknown).
+    """
+    if payload_status == status:
+        return payload
+    document = json.loads(payload)
+    document["status"] = status
+    return json.dumps(document, ensure_ascii=False)
