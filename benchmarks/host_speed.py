@@ -1,7 +1,7 @@
 """Throughput and latency of the PACT host (``cfp serve``) with many published footprints.
 
     python benchmarks/host_speed.py [N] [--workers 1,2] [--db URL] [--clients C]
-        [--seconds S] [--load wrk|httpx] [--src DIR]
+        [--seconds S] [--load wrk|httpx] [--src DIR] [--postgres]
 
 Publishes N (default 100,000) hand-made PACT v3 footprints (each its own product) into a
 fresh database (SQLite in a temporary store unless ``--db`` names another, e.g. a
@@ -203,7 +203,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--load", choices=("wrk", "httpx"), default=None)
     parser.add_argument("--src", default=None, help="the cfp_engine sources to run")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="run on a throwaway PostgreSQL server from Debian's binaries (fsync off)",
+    )
     options = parser.parse_args()
+    postgres = None
+    if options.postgres:
+        from exchange_helpers import PostgresServer
+
+        postgres = PostgresServer()
+        options.db = postgres.new_database()
+    try:
+        run(options)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def run(options) -> None:
     load = options.load or ("wrk" if shutil.which("wrk") else "httpx")
     work = Path(tempfile.mkdtemp(prefix="cfp-host-bench-"))
     os.environ["CFP_ENGINE_HOME"] = str(work / "home")
