@@ -86,7 +86,7 @@ def get_footprint_json(
     if len(footprint_id) > 64:
         return None
     parameters = {"footprint_id": footprint_id.lower(), "api": api, "client_pk": client_pk}
-    with database.engine.connect() as connection:
+    with database.read() as connection:
         row = connection.execute(_GET, parameters).first()
     return None if row is None else served_json(*row)
 
@@ -125,7 +125,7 @@ def list_page_json(database: Database, client_pk: int, api: int, query: Query) -
         .order_by(Footprint.pk)
         .limit(query.limit + 1)
     )
-    with database.engine.connect() as connection:
+    with database.read() as connection:
         rows = connection.execute(statement).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]

@@ -107,5 +107,5 @@ def public_page(database: Database, footprint_id: str, lang: str) -> str | None:
         .order_by(Footprint.api.desc())  # the v3.0 rendering when both are published
         .limit(1)
     )
-    with database.engine.connect() as connection:
+    with database.read() as connection:
         return connection.execute(statement).scalar()

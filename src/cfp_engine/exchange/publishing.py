@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from cfp_engine.errors import DataError, SpecError, quote_input
 from cfp_engine.exchange.database import (
@@ -200,11 +200,11 @@ def _publish_new_batch(session, batch, *, public: bool, label_pages) -> list[Pub
     if len(set(ids)) < len(ids) or len(set(products)) < len(products):
         return None
     shas = [source_sha for *_, source_sha in prepared]
-    known = select(Footprint.pk).where(
-        or_(Footprint.source_sha256.in_(shas), Footprint.id.in_(ids))
-    )
-    if session.execute(known.limit(1)).first() is not None:
-        return None
+    # Two look-ups, not one with OR: each is an index search (an OR made PostgreSQL scan
+    # the table).
+    for known in (Footprint.source_sha256.in_(shas), Footprint.id.in_(ids)):
+        if session.execute(select(Footprint.pk).where(known).limit(1)).first() is not None:
+            return None
     if products:
         shared = select(FootprintKey.pk).where(
             FootprintKey.kind == PRODUCT, FootprintKey.value.in_(products)

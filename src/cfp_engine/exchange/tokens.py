@@ -116,7 +116,7 @@ class TokenCache:
             return found
         if not token or len(token) > 200:
             return TokenCheck(None, "invalid")
-        with self.database.engine.connect() as connection:
+        with self.database.read() as connection:
             row = connection.execute(
                 select(Token.client_pk, Token.expires_at).where(
                     Token.token_sha256 == _digest(token)
