@@ -5,6 +5,7 @@ Loopback only, bounded: every loop has a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -115,3 +116,32 @@ def test_the_token_cache_refuses_expired_tokens_and_forgets_deleted_ones(databas
     assert cache.check(short).client_pk == pk
     time.sleep(1.05)
     assert cache.cached(short).problem == "expired"  # a cached token still expires
+
+
+def test_request_heads_beyond_the_bound_are_refused(database, tls_files):
+    from cfp_engine.exchange.protocol import MAX_HEAD_BYTES
+
+    running = Host(database, tls_files)
+    try:
+        replies = {}
+        for size in (MAX_HEAD_BYTES // 2, 10 * MAX_HEAD_BYTES):
+            connection = _tls_socket(running)
+            head = b"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\n"
+            head += b"X-Padding: " + b"a" * size + b"\r\n\r\n"
+            with contextlib.suppress(OSError):  # the host may close before it is all sent
+                connection.sendall(head)
+            received = b""
+            while True:
+                try:
+                    chunk = connection.recv(65536)
+                except OSError:
+                    break
+                received += chunk
+                if not chunk or b"token_endpoint" in received:
+                    break
+            replies[size] = received.split(b"\r\n", 1)[0]
+            connection.close()
+    finally:
+        running.stop()
+    assert replies[MAX_HEAD_BYTES // 2] == b"HTTP/1.1 200 OK"
+    assert replies[10 * MAX_HEAD_BYTES] == b"HTTP/1.1 400 Bad Request"

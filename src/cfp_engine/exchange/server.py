@@ -15,6 +15,7 @@ from pathlib import Path
 from cfp_engine.errors import SpecError, quote_input
 from cfp_engine.exchange.app import DB_ENV_VAR, EVENTS_CA_ENV_VAR, PUBLIC_URL_ENV_VAR
 from cfp_engine.exchange.database import open_database
+from cfp_engine.exchange.protocol import h11_options, http_protocol
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ def serve(options: ServeOptions) -> None:
         timeout_keep_alive=5,
         limit_concurrency=1000,
         server_header=False,
-        # uvloop and httptools when installed (uvicorn's "auto"); no access log: one log
+        # uvloop and httptools when installed (see .protocol); no access log: one log
         # line per request cost a tenth of the request's time, and the proxy keeps one.
         access_log=False,
         log_level="warning",
+        http=http_protocol(),
+        **h11_options(),
     )
