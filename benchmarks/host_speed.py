@@ -9,9 +9,10 @@ PostgreSQL URL), registers a client, and for each worker count W (default 1 and 
 ``cfp serve --dev-tls --workers W`` on a free loopback port and measures, with C
 concurrent HTTPS clients (default 16, keep-alive connections):
 
-- GetFootprint (``GET /3/footprints/{id}`` of random ids) for S seconds (default 10):
-  requests per second, p50 and p99 latency. The load comes from ``wrk`` (Debian package
-  wrk; a C load generator, script ``host_get.lua``) when it is installed, else from httpx
+- GetFootprint (``GET /3/footprints/{id}`` of random ids) for S seconds (default 10),
+  after a 3 s warm-up: requests per second, p50 and p99 latency. The load comes from
+  ``wrk`` (Debian package wrk; a C load generator, script ``host_get.lua``) when it is
+  installed, else from httpx
   on asyncio in this process, which measures the client as much as the server;
 - ListFootprints: the time to walk every footprint through pagination (``limit=100``,
   following the ``Link: rel="next"`` headers), one request at a time.
@@ -40,6 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 SRC = ROOT / "src"
+#: Seconds of load before measuring: the workers open their database connections and
+#: PostgreSQL prepares its statements (without it, p99 counts those first requests).
+WARMUP_S = 3
 if "--src" in sys.argv:  # before anything imports cfp_engine
     SRC = Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
 sys.path.insert(0, str(SRC))
@@ -102,9 +106,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def measure_wrk(base: str, token: str, n: int, clients: int, seconds: float) -> None:
-    """GetFootprint under wrk's load (two threads, ``clients`` connections)."""
+    """GetFootprint under wrk's load (two threads, ``clients`` connections), after a
+    warm-up of :data:`WARMUP_S` seconds that is not measured."""
     environment = {**os.environ, "CFP_BENCH_TOKEN": token, "CFP_BENCH_N": str(n)}
     script = Path(__file__).resolve().parent / "host_get.lua"
+    warmup = ["wrk", "-t2", f"-c{clients}", f"-d{WARMUP_S}s", "-s", str(script), base]
+    subprocess.run(warmup, env=environment, capture_output=True, timeout=60, check=True)
     run = subprocess.run(
         ["wrk", "-t2", f"-c{clients}", f"-d{seconds:g}s", "-s", str(script), base],
         env=environment,
