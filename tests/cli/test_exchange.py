@@ -79,10 +79,17 @@ def test_a_taken_id_points_to_new_id(db, label_file):
         (("--list", "--deprecate", "x"), "give label files, or --spec SPEC"),
         (("--deprecate", "nope"), "--deprecate: no published footprint has id 'nope'"),
         (("missing.json",), "no such label file"),
+        (("missing.json", "--public"), "--public: the public page shows the readable label"),
+        (("--spec", "x.yaml", "--public"), "--public: give --public-url"),
+        (
+            ("--spec", "x.yaml", "--public", "--public-url", "http://plain.example"),
+            "--public-url: 'http://plain.example' is not an https:// URL",
+        ),
     ],
 )
 def test_publish_usage_errors(db, args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CFP_EXCHANGE_PUBLIC_URL", raising=False)
     result = run("publish", "--db", db, *args)
     assert result.exit_code == 2
     assert message in result.stderr
@@ -141,6 +148,38 @@ def test_publish_spec_computes_and_publishes(db, builtin_table):
     v3_later = run("publish", "--db", db, "--spec", EXAMPLES / "pet-bottle.yaml", *later)
     assert v3_later.exit_code == 0, v3_later.output
     assert "Deprecated, now in precedingPfIds" in v3_later.stdout
+
+
+def test_publish_spec_public_prints_the_page_address(db, builtin_table, monkeypatch):
+    from cfp_engine.exchange.database import open_database
+    from cfp_engine.exchange.pages import public_page
+
+    monkeypatch.setenv("CFP_EXCHANGE_PUBLIC_URL", "https://cfp.example.jp/host/")
+    facts = (
+        "--company-name",
+        "Acme",
+        "--company-id",
+        "urn:uuid:11111111-2222-3333-4444-555555555555",
+        "--product-id",
+        "urn:gtin:4012345000009",
+        "--reference-period",
+        "2025-01-01:2025-12-31",
+    )
+    spec = EXAMPLES / "pet-bottle.yaml"
+    result = run("publish", "--db", db, "--spec", spec, *facts, "--public")
+    assert result.exit_code == 0, result.output
+    first, page = result.stdout.splitlines()
+    footprint_id_ = first.split(":")[0]
+    assert page == f"  public page: https://cfp.example.jp/host/labels/{footprint_id_}"
+    assert run("publish", "--db", db, "--list").stdout.rstrip().endswith("public")
+    database = open_database(db)
+    try:
+        english = public_page(database, footprint_id_, "en")
+        japanese = public_page(database, footprint_id_, "ja")
+    finally:
+        database.dispose()
+    assert '<html lang="en">' in english and '<html lang="ja">' in japanese
+    assert f"https://cfp.example.jp/host/labels/{footprint_id_}</a>" in japanese
 
 
 def test_clients_add_list_rotate_remove(db):

@@ -249,7 +249,7 @@ def test_publishing_announces_to_the_recipients_who_may_see_it(database, tls_fil
     add_client(database, "no-endpoint")
     first = publish_many(database, [("a", footprint(1)), ("b", footprint(2, product="urn:gtin:2"))])
     assert announce(database, first) == 1  # company B may see neither
-    assert announce(database, first) == 1  # announcing is explicit; it queues again
+    assert announce(database, first) == 0  # announced once: nothing queued again
     third = publish_many(database, [("c", footprint(3, company=OTHER_COMPANY))])
     assert announce(database, third) == 2
     assert (
@@ -258,8 +258,8 @@ def test_publishing_announces_to_the_recipients_who_may_see_it(database, tls_fil
     )
     trust = ssl.create_default_context(cafile=str(tls_files[0]))
     sender = Sender(database, RetryPolicy(), verify=trust, source="https://host.example")
-    assert sender.run_once() == 4
-    events = receiver.wait_for(4)
+    assert sender.run_once() == 3
+    events = receiver.wait_for(3)
     assert {event["type"] for event in events} == {
         "org.wbcsd.pact.ProductFootprint.PublishedEvent.3"
     }
@@ -267,8 +267,41 @@ def test_publishing_announces_to_the_recipients_who_may_see_it(database, tls_fil
     assert sorted(sorted(event["data"]["pfIds"]) for event in events) == sorted(
         [
             sorted([footprint_id(1), footprint_id(2)]),
-            sorted([footprint_id(1), footprint_id(2)]),
             [footprint_id(3)],
             [footprint_id(3)],
         ]
     )
+
+
+def test_a_request_sent_twice_is_answered_once(flow, receiver, database):
+    client = _recipient(database, receiver)
+    _request(flow, client, _created("req-twice", productId=["urn:gtin:1"]))
+    _request(flow, client, _created("req-twice", productId=["urn:gtin:1"]))
+    other_source = dict(_created("req-twice", productId=["urn:gtin:2"]), source="https://b.example")
+    _request(flow, client, other_source)  # same id from another source: another event
+    events = receiver.wait_for(2)
+    time.sleep(0.5)  # a third answer, were one queued, would have arrived by now
+    assert len(receiver.wait_for(2)) == 2
+    assert sorted(len(event["data"]["pfs"]) for event in events) == [1, 2]
+    with database.session() as session:
+        assert len(session.scalars(select(OutboxEvent)).all()) == 2
+
+
+def test_announcing_from_two_calls_queues_each_footprint_once(database):
+    from cfp_engine.exchange.announce import announce
+    from cfp_engine.exchange.publishing import publish_many
+
+    add_client(
+        database,
+        "listener",
+        events_url="https://listener.example/3/events",
+        events_client_id="me",
+        events_client_secret="secret",
+    )
+    published = publish_many(database, [("a", footprint(1)), ("b", footprint(2))])
+    assert announce(database, published[:1]) == 1
+    assert announce(database, published) == 1  # only footprint 2 is new to announce
+    with database.session() as session:
+        bodies = [row.body for row in session.scalars(select(OutboxEvent))]
+    assert [footprint_id(1) in body for body in bodies] == [True, False]
+    assert [footprint_id(2) in body for body in bodies] == [False, True]

@@ -19,6 +19,7 @@ TABLES = {
     "tokens",
     "event_requests",
     "outbox",
+    "label_pages",
 }
 
 
@@ -101,3 +102,34 @@ def test_bad_urls_are_one_line_store_errors(url, message):
     with pytest.raises(StoreError, match=message) as caught:
         open_database(url)
     assert "\n" not in str(caught.value)
+
+
+def test_footprints_published_before_revision_0003_count_as_announced(tmp_path):
+    from cfp_engine.exchange.announce import announce
+    from cfp_engine.exchange.clients import add_client
+    from cfp_engine.exchange.publishing import Published
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(_config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO footprints (id, spec_version, api, status, valid_from, valid_to, "
+                "created, published_at, updated_at, public, payload, sha256, source_sha256) "
+                "VALUES ('0000abcd-0000-0000-0000-000000000001', '3.0.0', 3, 'Active', "
+                "'2026-01-01', '2027-01-01', '', '2026-01-01', '2026-01-01', 0, '{}', '', '')"
+            )
+        )
+    engine.dispose()
+    database = open_database(url)
+    add_client(
+        database,
+        "listener",
+        events_url="https://listener.example/3/events",
+        events_client_id="me",
+        events_client_secret="secret",
+    )
+    old = Published("0000abcd-0000-0000-0000-000000000001", 3, (), new=True)
+    assert announce(database, [old]) == 0
+    database.dispose()

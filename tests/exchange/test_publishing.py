@@ -147,3 +147,51 @@ def test_publish_many_is_all_or_nothing(database):
     assert list_footprints(database) == []
     done = publish_many(database, [("a.json", footprint(1)), ("b.json", footprint(2))])
     assert done[1].deprecated == (footprint_id(1),)  # the batch sees its own earlier rows
+
+
+def _stored(database):
+    from cfp_engine.exchange.database import FootprintKey
+
+    with database.session() as session:
+        rows = session.execute(
+            select(Footprint.id, Footprint.status, Footprint.payload, FootprintKey.kind)
+            .join(FootprintKey, FootprintKey.footprint_pk == Footprint.pk)
+            .order_by(Footprint.id, FootprintKey.kind, FootprintKey.value)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_batch_of_new_footprints_is_stored_as_one_by_one(database, tmp_path):
+    from cfp_engine.exchange.database import open_database
+    from cfp_engine.exchange.publishing import publish_many
+
+    documents = [
+        ("d", footprint(i, product=f"urn:gtin:{i}", classifications=[f"urn:c:{i % 3}"]))
+        for i in range(1, 13)
+    ]
+    batched = publish_many(database, documents)
+    other = open_database(f"sqlite:///{tmp_path / 'one-by-one.sqlite'}")
+    try:
+        single = [publish(other, document) for _, document in documents]
+        assert batched == single
+        assert _stored(database) == _stored(other)
+    finally:
+        other.dispose()
+
+
+def test_a_batch_that_replaces_footprints_takes_the_careful_path(database):
+    from cfp_engine.exchange.publishing import publish_many
+
+    publish(database, footprint(1, product="urn:gtin:1"))
+    done = publish_many(
+        database,
+        [("a", footprint(2, product="urn:gtin:2")), ("b", footprint(3, product="urn:gtin:1"))],
+    )
+    assert [d.deprecated for d in done] == [(), (footprint_id(1),)]
+    # two documents of one product in one batch: the second replaces the first
+    inner = publish_many(
+        database,
+        [("c", footprint(4, product="urn:gtin:9")), ("d", footprint(5, product="urn:gtin:9"))],
+    )
+    assert [d.deprecated for d in inner] == [(), (footprint_id(4),)]
+    assert json.loads(_row(database, 5).payload)["precedingPfIds"] == [footprint_id(4)]

@@ -63,7 +63,16 @@ def _open(db_url):
 @click.option(
     "--public",
     is_flag=True,
-    help="Mark the footprint public (recorded; a public label page is not served yet).",
+    help="With --spec: give the footprint a public page, /labels/ID, with its readable "
+    "label (ja and en) and a QR code of the page's address.",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    metavar="URL",
+    envvar="CFP_EXCHANGE_PUBLIC_URL",
+    help="With --public: the host's public https:// address, as its users reach it "
+    "(the QR code points to URL/labels/ID) [env: CFP_EXCHANGE_PUBLIC_URL].",
 )
 @click.option("--list", "list_", is_flag=True, help="List the published footprints.")
 @click.option(
@@ -90,6 +99,7 @@ def publish(
     seed,
     new_id,
     public,
+    public_url,
     list_,
     deprecate_id,
     db_url,
@@ -97,13 +107,15 @@ def publish(
     """Publish PACT footprints (LABEL.json from `cfp label`, or --spec) on this host.
 
     A new footprint of the same product and company deprecates the older one and names
-    it in precedingPfIds.
+    it in precedingPfIds. With --spec --public, the footprint also gets a public page.
     """
     from cfp_engine.exchange import publishing
 
     actions = sum((bool(label_paths), spec_path is not None, list_, deprecate_id is not None))
     if actions != 1:
         raise SpecError("publish: give label files, or --spec SPEC, or --list, or --deprecate ID")
+    if public:
+        _check_public(spec_path, public_url)
     database = _open(db_url)
     try:
         if list_:
@@ -138,15 +150,26 @@ def publish(
                 "mc": mc,
                 "seed": seed,
             }
-            documents.append((spec_path, _label_of_spec(spec_path, pact_version, variant, options)))
+            document, disclosure = _label_of_spec(spec_path, pact_version, variant, options)
+            documents.append((spec_path, document))
         else:
             from cfp_engine.verify.reading import read_label
 
             check_paths(documents=tuple(("LABEL", "label file", p) for p in label_paths))
             documents = [(path, read_label(path)) for path in label_paths]
+        pages = None
+        if public:
+            from cfp_engine.exchange.pages import label_pages
+
+            with parameter_errors_as_flags({"public_url": "--public-url"}):
+                pages = label_pages(disclosure, public_url)
         try:
             published = publishing.publish_many(
-                database, documents, public=public, renew_id=new_id or spec_path is not None
+                database,
+                documents,
+                public=public,
+                renew_id=new_id or spec_path is not None,
+                label_pages=pages,
             )
         except publishing.IdTakenError as exc:
             raise SpecError(f"{exc} (--new-id)") from None
@@ -159,6 +182,10 @@ def publish(
                 continue
             renamed = f", new id for {done.renamed_from}" if done.renamed_from else ""
             click.echo(f"{done.id}: published (PACT v{done.api}{renamed})")
+            if public:
+                from cfp_engine.exchange.pages import label_url
+
+                click.echo(f"  public page: {label_url(public_url, done.id)}")
             for old in done.deprecated:
                 click.echo(f"  {old}: Deprecated, now in precedingPfIds")
         if announced:
@@ -167,8 +194,27 @@ def publish(
         database.dispose()
 
 
-def _label_of_spec(spec_path, pact_version, variant, options: dict) -> dict:
-    """The PACT document of SPEC, as ``cfp label`` makes it (``options``: the label options)."""
+def _check_public(spec_path, public_url) -> None:
+    """Refuse ``--public`` where no page can be made, before anything is calculated."""
+    from cfp_engine.exchange.pages import label_url
+
+    if spec_path is None:
+        raise SpecError(
+            "--public: the public page shows the readable label, rendered from the "
+            "calculation; a PACT file alone does not carry it: publish with --spec SPEC --public"
+        )
+    if not public_url:
+        raise SpecError(
+            "--public: give --public-url (the host's https:// address as its users reach "
+            "it; the label's QR code points there) or set CFP_EXCHANGE_PUBLIC_URL"
+        )
+    with parameter_errors_as_flags({"public_url": "--public-url"}):
+        label_url(public_url, "")
+
+
+def _label_of_spec(spec_path, pact_version, variant, options: dict):
+    """The PACT document of SPEC, as ``cfp label`` makes it, and its disclosure
+    (``options``: the label options)."""
     from cfp_engine.labels.pact import to_pact_v2, to_pact_v3
     from cfp_engine.spec.product import load_spec
 
@@ -180,7 +226,8 @@ def _label_of_spec(spec_path, pact_version, variant, options: dict) -> dict:
     spec = load_spec(spec_path)
     disclosure = disclosure_from_options(spec, variant=variant, **options)
     _warn(disclosure.result.get("warnings", []))
-    return to_pact_v3(disclosure) if pact_version == "3" else to_pact_v2(disclosure)
+    document = to_pact_v3(disclosure) if pact_version == "3" else to_pact_v2(disclosure)
+    return document, disclosure
 
 
 @cli.group(invoke_without_command=True)

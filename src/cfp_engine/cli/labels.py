@@ -15,6 +15,7 @@ from cfp_engine.cli._base import (
     in_cli_terms,
     inventory_option,
     materials_option,
+    parameter_errors_as_flags,
 )
 from cfp_engine.errors import SpecError, VerificationError, quote_input
 from cfp_engine.files.checks import check_input_path
@@ -168,6 +169,12 @@ def disclosure_from_options(
     help="battery-passport, eu-battery: URL of the public carbon footprint study "
     "(overrides battery.carbon_footprint_study).",
 )
+@click.option(
+    "--qr-url",
+    default=None,
+    metavar="URL",
+    help="html: show a QR code of URL (the label's page, where its report can be read).",
+)
 @label_fact_options
 def label(
     spec_path,
@@ -181,6 +188,7 @@ def label(
     lang,
     catena_x_version,
     study_url,
+    qr_url,
     company_name,
     company_ids,
     product_ids,
@@ -193,9 +201,12 @@ def label(
 ):
     """Labelling-ready disclosure of SPEC: PACT, Catena-X, or a readable label."""
     from cfp_engine.files.atomic import write_text_atomically
-    from cfp_engine.labels.make import render_label
+    from cfp_engine.labels.make import check_qr_url, render_label
     from cfp_engine.spec.product import load_spec
 
+    if qr_url is not None:
+        with parameter_errors_as_flags({"qr_url": "--qr-url"}):
+            check_qr_url(qr_url, fmt)
     check_paths(
         documents=(("SPEC", "spec file", spec_path),),
         inventories=inventories,
@@ -223,14 +234,16 @@ def label(
         seed=seed,
     )
     _warn(disclosure.result.get("warnings", []))
-    text = render_label(
-        disclosure,
-        fmt,
-        lang=lang,
-        catena_x_version=catena_x_version,
-        product=spec.with_variant(variant),
-        study_url=study_url,
-    )
+    with parameter_errors_as_flags({"qr_url": "--qr-url"}):
+        text = render_label(
+            disclosure,
+            fmt,
+            lang=lang,
+            catena_x_version=catena_x_version,
+            product=spec.with_variant(variant),
+            study_url=study_url,
+            qr_url=qr_url,
+        )
     if output:
         write_text_atomically(output, text)
         click.echo(f"Label written to {output}", err=True)

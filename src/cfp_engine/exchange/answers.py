@@ -103,18 +103,21 @@ def answer(database: Database, client_pk: int, api: int, event: dict, *, source:
     return True
 
 
+def outbox_event(client_pk: int, url: str, event: dict[str, Any]) -> OutboxEvent:
+    """The outbox row that sends ``event`` to ``url`` now."""
+    now = utcnow()
+    return OutboxEvent(
+        client_pk=client_pk,
+        url=url,
+        body=json.dumps(event, ensure_ascii=False),
+        state="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
 def enqueue(database: Database, client_pk: int, url: str, event: dict[str, Any]) -> None:
     """Keep ``event`` in the outbox, to send to ``url`` now."""
-    now = utcnow()
     with database.session.begin() as session:
-        session.add(
-            OutboxEvent(
-                client_pk=client_pk,
-                url=url,
-                body=json.dumps(event, ensure_ascii=False),
-                state="pending",
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
+        session.add(outbox_event(client_pk, url, event))

@@ -10,7 +10,9 @@ Routes (PACT Technical Specifications v2.3 and v3.0 on one base URL):
 - ``GET /{2,3}/footprints`` (filters, ``limit``, RFC 8288 ``Link: <...>; rel="next"``) and
   ``GET /{2,3}/footprints/{id}``;
 - ``POST /{2,3}/events``: CloudEvents, checked and kept (see :mod:`.events`); a footprint
-  request is answered through the outbox (:mod:`.answers`, :mod:`.outbox`).
+  request is answered through the outbox (:mod:`.answers`, :mod:`.outbox`);
+- ``GET /labels/{id}``: the readable label of a public footprint, for people, no token
+  (``?lang=ja`` or ``Accept-Language``; see :mod:`.pages`).
 
 Errors are PACT error bodies ``{"code": ..., "message": ...}``. Requests that did not
 arrive over TLS are refused.
@@ -29,10 +31,10 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from cfp_engine.exchange import answers, clients, events, listing, tokens
+from cfp_engine.exchange import answers, clients, events, listing, pages, tokens
 from cfp_engine.exchange.database import Database, open_database
 from cfp_engine.exchange.filters import QueryError, parse_query
 from cfp_engine.exchange.outbox import RetryPolicy, Sender
@@ -55,6 +57,18 @@ _STATUS = {
     "NotImplemented": 400,
     "InternalError": 500,
 }
+# The label page is static HTML with inline CSS and SVG: nothing else may load or run.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Vary": "Accept-Language",
+    "Cache-Control": "public, max-age=300",
+}
+_NO_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
+<body><p>No public label has this address.</p></body></html>
+"""
 
 
 class ApiError(Exception):
@@ -114,6 +128,7 @@ def create_app(
     token_lifetime_s: int = tokens.DEFAULT_LIFETIME_S,
     max_body_bytes: int = MAX_BODY_BYTES,
     sender: Sender | None = None,
+    token_cache_s: float = 30.0,
 ) -> Starlette:
     """The host application serving ``database``.
 
@@ -128,7 +143,11 @@ def create_app(
     sender
         Delivers the outbox (answers to footprint requests) while the application runs;
         without one, answers are queued for another process to send.
+    token_cache_s
+        How long a checked access token is trusted without asking the database (see
+        :class:`.tokens.TokenCache`); 0 asks every time.
     """
+    token_cache = tokens.TokenCache(database, ttl_s=token_cache_s)
 
     async def token(request: Request) -> Response:
         try:
@@ -186,7 +205,10 @@ def create_app(
         bearer = 'Bearer realm="cfp-engine"'
         if scheme.lower() != "bearer" or not value.strip():
             raise ApiError("BadRequest", "invalid access token", 401, {"WWW-Authenticate": bearer})
-        check = await run_in_threadpool(tokens.check_token, database, value.strip())
+        value = value.strip()
+        check = token_cache.cached(value)
+        if check is None:
+            check = await run_in_threadpool(token_cache.check, value)
         if check.problem == "expired":
             raise ApiError(
                 "TokenExpired",
@@ -211,22 +233,24 @@ def create_app(
                 query = parse_query(request.query_params.multi_items(), api=api)
             except QueryError as exc:
                 raise ApiError(exc.code, str(exc)) from None
-            page = await run_in_threadpool(listing.list_page, database, client_pk, api, query)
+            page = await run_in_threadpool(listing.list_page_json, database, client_pk, api, query)
             headers = {}
             if page.next_after is not None:
                 url = request.url.include_query_params(limit=query.limit, after=page.next_after)
                 headers["Link"] = f'<{url}>; rel="next"'
-            return JSONResponse({"data": page.footprints}, headers=headers)
+            # The stored JSON texts, not decoded and encoded again.
+            body = '{"data":[' + ",".join(page.footprints) + "]}"
+            return Response(body, media_type="application/json", headers=headers)
 
         async def get_footprint(request: Request) -> Response:
             client_pk = await client_of(request)
             footprint_id = request.path_params["id"]
             document = await run_in_threadpool(
-                listing.get_footprint, database, client_pk, api, footprint_id
+                listing.get_footprint_json, database, client_pk, api, footprint_id
             )
             if document is None:
                 raise ApiError(missing, f"no footprint with id {footprint_id[:64]!r}")
-            return JSONResponse({"data": document})
+            return Response('{"data":' + document + "}", media_type="application/json")
 
         async def post_event(request: Request) -> Response:
             client_pk = await client_of(request)
@@ -235,8 +259,8 @@ def create_app(
                 event = events.check_event(body, api=api)
             except QueryError as exc:
                 raise ApiError(exc.code, str(exc)) from None
-            await run_in_threadpool(events.record_event, database, client_pk, api, event)
-            if event["type"] == events.EVENT_TYPES[api]["created"]:
+            new = await run_in_threadpool(events.record_event, database, client_pk, api, event)
+            if new and event["type"] == events.EVENT_TYPES[api]["created"]:
                 source = str(request.base_url).rstrip("/")
                 queued = await run_in_threadpool(
                     answers.answer, database, client_pk, api, event, source=source
@@ -250,6 +274,17 @@ def create_app(
             Route(f"/{api}/footprints/{{id}}", get_footprint, methods=["GET"]),
             Route(f"/{api}/events", post_event, methods=["POST"]),
         ]
+
+    async def label_page(request: Request) -> Response:
+        lang = pages.page_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
+        page = await run_in_threadpool(pages.public_page, database, request.path_params["id"], lang)
+        if page is None:
+            return HTMLResponse(
+                _NO_PAGE, status_code=404, headers={"X-Content-Type-Options": "nosniff"}
+            )
+        return HTMLResponse(page, headers={**_PAGE_HEADERS, "Content-Language": lang})
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         return _error(exc.code, exc.message, exc.status, exc.headers)
@@ -270,6 +305,7 @@ def create_app(
         Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
         *footprint_routes(3),
         *footprint_routes(2),
+        Route("/labels/{id}", label_page, methods=["GET"]),
     ]
 
     @contextlib.asynccontextmanager

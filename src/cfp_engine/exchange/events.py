@@ -1,8 +1,9 @@
 """Incoming CloudEvents of the PACT Action Events (``POST /2/events``, ``/3/events``).
 
 An event is checked (CloudEvents 1.0 structured JSON with a PACT event type) and kept in
-the ``event_requests`` table. A ``RequestCreated`` event is answered by
-:mod:`.answers`; ``Published`` events from a recipient are only kept.
+the ``event_requests`` table, which also tells an event sent again (same ``source`` and
+``id``) from a new one. A new ``RequestCreated`` event is answered by :mod:`.answers`;
+``Published`` events from a recipient are only kept.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+
+from sqlalchemy import select
 
 from cfp_engine.exchange.database import Database, EventRequest, utcnow
 from cfp_engine.exchange.filters import QueryError
@@ -62,9 +65,22 @@ def check_event(body: bytes, *, api: int) -> dict[str, Any]:
     return event
 
 
-def record_event(database: Database, client_pk: int, api: int, event: dict[str, Any]) -> None:
-    """Keep an accepted event for the asynchronous flow."""
+def record_event(database: Database, client_pk: int, api: int, event: dict[str, Any]) -> bool:
+    """Keep an accepted event; False when the client sent this event before.
+
+    CloudEvents 1.0 ("id"): ``source`` and ``id`` identify an event, and a sender that
+    did not hear back may send it again; the host answers it once.
+    """
     with database.session.begin() as session:
+        earlier = session.scalars(
+            select(EventRequest.body).where(
+                EventRequest.client_pk == client_pk,
+                EventRequest.api == api,
+                EventRequest.event_id == event["id"][:500],
+            )
+        )
+        if any(json.loads(body).get("source") == event["source"] for body in earlier):
+            return False
         session.add(
             EventRequest(
                 client_pk=client_pk,
@@ -76,3 +92,4 @@ def record_event(database: Database, client_pk: int, api: int, event: dict[str, 
                 state="received",
             )
         )
+    return True

@@ -9,10 +9,11 @@ pagination link stays valid for as long as the footprints exist, well beyond PAC
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from cfp_engine.exchange.database import (
     ALL,
@@ -22,7 +23,7 @@ from cfp_engine.exchange.database import (
     FootprintKey,
 )
 from cfp_engine.exchange.filters import Query
-from cfp_engine.exchange.publishing import served_document
+from cfp_engine.exchange.publishing import served_json
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,21 @@ class Page:
     next_after: int | None
 
 
-def _visible_to(client_pk: int):
+@dataclass(frozen=True)
+class PageText:
+    """A page as the host serves it: each footprint as JSON text."""
+
+    footprints: list[str]
+    #: The ``after`` of the next page, or None on the last page.
+    next_after: int | None
+
+
+# The served columns only, read with SQLAlchemy Core on a plain connection: the ORM's
+# identity map and object construction cost more than the query itself on a cached page.
+_SERVED = (Footprint.payload, Footprint.status, Footprint.payload_status)
+
+
+def _visible_to(client_pk):
     # Correlated explicitly: the inner EXISTS refers to the footprint of the outer query
     # and to the release of the middle one.
     release = ClientRelease
@@ -63,21 +78,36 @@ def _has_key(kind: str, values: tuple[str, ...]):
     return Footprint.pk.in_(keyed)
 
 
-def get_footprint(database: Database, client_pk: int, api: int, footprint_id: str) -> dict | None:
-    """The footprint ``footprint_id`` of API version ``api`` if the client may see it."""
+def get_footprint_json(
+    database: Database, client_pk: int, api: int, footprint_id: str
+) -> str | None:
+    """The footprint ``footprint_id`` of API version ``api`` as JSON text, if the client
+    may see it."""
     if len(footprint_id) > 64:
         return None
-    with database.session() as session:
-        row = session.scalar(
-            select(Footprint).where(
-                Footprint.id == footprint_id.lower(), Footprint.api == api, _visible_to(client_pk)
-            )
-        )
-        return None if row is None else served_document(row)
+    parameters = {"footprint_id": footprint_id.lower(), "api": api, "client_pk": client_pk}
+    with database.read() as connection:
+        row = connection.execute(_GET, parameters).first()
+    return None if row is None else served_json(*row)
 
 
-def list_page(database: Database, client_pk: int, api: int, query: Query) -> Page:
-    """One page of the footprints the client may see that match ``query``."""
+# Built once with bound parameters: building the statement on each request cost 0.8 ms,
+# forty times what SQLite takes to run it (0.02 ms with 10^5 footprints).
+_GET = select(*_SERVED).where(
+    Footprint.id == bindparam("footprint_id"),
+    Footprint.api == bindparam("api"),
+    _visible_to(bindparam("client_pk")),
+)
+
+
+def get_footprint(database: Database, client_pk: int, api: int, footprint_id: str) -> dict | None:
+    """The footprint ``footprint_id`` of API version ``api`` if the client may see it."""
+    text = get_footprint_json(database, client_pk, api, footprint_id)
+    return None if text is None else json.loads(text)
+
+
+def list_page_json(database: Database, client_pk: int, api: int, query: Query) -> PageText:
+    """One page of the footprints the client may see that match ``query``, as JSON texts."""
     conditions = [Footprint.api == api, Footprint.pk > query.after, _visible_to(client_pk)]
     for kind, values in query.keys.items():
         conditions.append(_has_key(kind, values))
@@ -89,9 +119,21 @@ def list_page(database: Database, client_pk: int, api: int, query: Query) -> Pag
         conditions.append(Footprint.valid_from > query.valid_after)
     if query.valid_before is not None:
         conditions.append(Footprint.valid_to < query.valid_before)
-    statement = select(Footprint).where(*conditions).order_by(Footprint.pk).limit(query.limit + 1)
-    with database.session() as session:
-        rows = list(session.scalars(statement))
+    statement = (
+        select(Footprint.pk, *_SERVED)
+        .where(*conditions)
+        .order_by(Footprint.pk)
+        .limit(query.limit + 1)
+    )
+    with database.read() as connection:
+        rows = connection.execute(statement).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    return Page([served_document(row) for row in rows], rows[-1].pk if more else None)
+    texts = [served_json(payload, status, stated) for _, payload, status, stated in rows]
+    return PageText(texts, rows[-1].pk if more else None)
+
+
+def list_page(database: Database, client_pk: int, api: int, query: Query) -> Page:
+    """One page of the footprints the client may see that match ``query``."""
+    page = list_page_json(database, client_pk, api, query)
+    return Page([json.loads(text) for text in page.footprints], page.next_after)

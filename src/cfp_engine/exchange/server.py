@@ -15,6 +15,7 @@ from pathlib import Path
 from cfp_engine.errors import SpecError, quote_input
 from cfp_engine.exchange.app import DB_ENV_VAR, EVENTS_CA_ENV_VAR, PUBLIC_URL_ENV_VAR
 from cfp_engine.exchange.database import open_database
+from cfp_engine.exchange.protocol import h11_options, http_protocol
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,18 @@ def serve(options: ServeOptions) -> None:
         workers=options.workers,
         ssl_certfile=cert,
         ssl_keyfile=key,
+        # An idle keep-alive connection is closed after 5 s; beyond 1000 connections and
+        # requests in progress a worker answers 503 at once instead of queueing. A client
+        # that sends its headers slowly holds one connection, not the worker (asyncio):
+        # put a reverse proxy with header and body timeouts in front for the open
+        # internet (README, "behind a reverse proxy").
         timeout_keep_alive=5,
         limit_concurrency=1000,
         server_header=False,
+        # uvloop and httptools when installed (see .protocol); no access log: one log
+        # line per request cost a tenth of the request's time, and the proxy keeps one.
+        access_log=False,
+        log_level="warning",
+        http=http_protocol(),
+        **h11_options(),
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
@@ -69,3 +70,63 @@ def check_token(database: Database, token: str) -> TokenCheck:
     if row.expires_at <= utcnow():
         return TokenCheck(None, "expired")
     return TokenCheck(row.client_pk)
+
+
+class TokenCache:
+    """Tokens already checked, kept in memory for a short while.
+
+    Every API request carries a token; looking it up in the database each time cost more
+    than serving the footprint. A cached token is still refused once it expires; a token
+    deleted from the database (its client removed or its secret rotated) stays usable in a
+    running server for at most ``ttl_s`` seconds.
+
+    Parameters
+    ----------
+    database
+        The host database.
+    ttl_s
+        How long a checked token is trusted without asking the database, in seconds.
+    max_entries
+        The cache is emptied when it holds this many tokens (a bound on memory).
+    """
+
+    def __init__(self, database: Database, *, ttl_s: float = 30.0, max_entries: int = 10_000):
+        self.database = database
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._known: dict[str, tuple[int, datetime, float]] = {}
+
+    def cached(self, token: str) -> TokenCheck | None:
+        """The check of a token seen less than ``ttl_s`` ago, or None."""
+        entry = self._known.get(token)
+        if entry is None:
+            return None
+        client_pk, expires_at, until = entry
+        if time.monotonic() > until:
+            self._known.pop(token, None)
+            return None
+        if expires_at <= utcnow():
+            return TokenCheck(None, "expired")
+        return TokenCheck(client_pk)
+
+    def check(self, token: str) -> TokenCheck:
+        """Whose token this is (from the cache, else the database)."""
+        found = self.cached(token)
+        if found is not None:
+            return found
+        if not token or len(token) > 200:
+            return TokenCheck(None, "invalid")
+        with self.database.read() as connection:
+            row = connection.execute(
+                select(Token.client_pk, Token.expires_at).where(
+                    Token.token_sha256 == _digest(token)
+                )
+            ).first()
+        if row is None:
+            return TokenCheck(None, "invalid")
+        if len(self._known) >= self.max_entries:
+            self._known.clear()
+        self._known[token] = (row.client_pk, row.expires_at, time.monotonic() + self.ttl_s)
+        if row.expires_at <= utcnow():
+            return TokenCheck(None, "expired")
+        return TokenCheck(row.client_pk)

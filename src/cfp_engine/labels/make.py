@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cfp_engine.engine.footprint import FootprintCalculator
-from cfp_engine.errors import SpecError
+from cfp_engine.errors import SpecError, quote_input
 from cfp_engine.labels.catenax_model import LATEST_RELEASE
 from cfp_engine.labels.disclosure import Disclosure, build_disclosure
 from cfp_engine.labels.facts import label_facts
@@ -68,6 +68,14 @@ def disclosure_document(disclosure: Disclosure) -> dict[str, Any]:
     return json.loads(dump_json(document, what=what, default=str))
 
 
+def check_qr_url(qr_url: str, fmt: str) -> None:
+    """:class:`SpecError` unless ``qr_url`` is an http(s) address and ``fmt`` shows it."""
+    if fmt != "html":
+        raise SpecError(f"qr_url: only the html label shows a QR code, not {fmt}")
+    if not qr_url.startswith(("https://", "http://")) or len(qr_url) > 1000:
+        raise SpecError(f"qr_url: {quote_input(qr_url)} is not an http(s) address")
+
+
 def render_label(
     disclosure: Disclosure,
     fmt: str,
@@ -76,6 +84,7 @@ def render_label(
     catena_x_version: str = LATEST_RELEASE,
     product: ProductSpec | None = None,
     study_url: str | None = None,
+    qr_url: str | None = None,
 ) -> str:
     """The label text in ``fmt``.
 
@@ -94,6 +103,8 @@ def render_label(
         formats (its ``battery:`` section and components) and ``ouranos`` (its components).
     study_url
         For the battery formats: the carbon footprint study URL (overrides the spec's).
+    qr_url
+        For ``html``: the address of the label's page; the label shows its QR code.
 
     Raises
     ------
@@ -103,6 +114,8 @@ def render_label(
         A figure of a JSON format is not a finite number.
     """
     what = f"the {fmt} label of {disclosure.product_id!r}"
+    if qr_url is not None:
+        check_qr_url(qr_url, fmt)
     if fmt == "pact":
         from cfp_engine.labels.pact import to_pact_v3
 
@@ -133,6 +146,7 @@ def render_label(
     if fmt in READABLE_FORMATS:
         from cfp_engine.labels.readable import render as label_render
 
-        render = label_render.render_markdown if fmt == "md" else label_render.render_html
-        return render(disclosure, lang=lang)
+        if fmt == "md":
+            return label_render.render_markdown(disclosure, lang=lang)
+        return label_render.render_html(disclosure, lang=lang, qr_url=qr_url)
     raise SpecError(f"unknown label format {fmt!r} (formats: {', '.join(LABEL_FORMATS)})")

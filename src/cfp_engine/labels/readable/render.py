@@ -18,11 +18,12 @@ the HTML page's stage chart :mod:`cfp_engine.labels.readable.stage_chart`).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from string import Template
 
 from cfp_engine.labels.disclosure import Disclosure
 from cfp_engine.labels.readable.display_values import co2e_unit
+from cfp_engine.labels.readable.qr import qr_svg
 from cfp_engine.labels.readable.stage_chart import stage_chart_svg
 from cfp_engine.labels.readable.text import text
 from cfp_engine.labels.readable.view import build_view
@@ -91,15 +92,18 @@ th[scope=row] { text-align: left; font-weight: 600; }
 td.num { text-align: right; white-space: nowrap; }
 figure.chart { margin: 16px 0 0; }
 svg text { font-family: inherit; font-size: 13px; fill: #1a1a1a; }
+nav.langs { text-align: right; margin-bottom: 8px; } nav.langs a { margin-left: 12px; }
+figure.qr { margin: 12px 0 0; display: flex; align-items: center; gap: 12px; }
+figure.qr figcaption { font-size: 0.85em; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
-<section class="label" aria-label="$label_aria">
+$languages<section class="label" aria-label="$label_aria">
 <h1>$title</h1>
 <p class="value"><span class="number">$number</span><span class="unit">$unit</span></p>
 $label_rows
 <p class="note">$note</p>
-</section>
+$qr</section>
 <figure class="chart">
 $chart
 </figure>
@@ -143,8 +147,54 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n</tbody>\n</table>"
 
 
-def render_html(disclosure: Disclosure, *, lang: str = "en") -> str:
-    """The label and its report as one self-contained HTML page (no scripts, no links out)."""
+_LANGUAGE_NAMES = {"en": "English", "ja": "日本語"}
+
+
+def _languages_nav(languages: Mapping[str, str] | None, lang: str) -> str:
+    if not languages:
+        return ""
+    links = [
+        f'<a href="{_e(href)}" hreflang="{_e(code)}" lang="{_e(code)}">'
+        f"{_e(_LANGUAGE_NAMES.get(code, code))}</a>"
+        for code, href in languages.items()
+        if code != lang
+    ]
+    return '<nav class="langs">' + "".join(links) + "</nav>\n" if links else ""
+
+
+def _qr_figure(qr_url: str | None, lang: str) -> str:
+    if not qr_url:
+        return ""
+    caption = text("qr_caption", lang)
+    svg = qr_svg(qr_url, title=f"{caption}: {qr_url}")
+    link = f'<a href="{_e(qr_url)}">{_e(qr_url)}</a>'
+    return (
+        f'<figure class="qr">\n{svg}\n<figcaption>{_e(caption)}<br>{link}</figcaption>\n</figure>\n'
+    )
+
+
+def render_html(
+    disclosure: Disclosure,
+    *,
+    lang: str = "en",
+    qr_url: str | None = None,
+    languages: Mapping[str, str] | None = None,
+) -> str:
+    """The label and its report as one self-contained HTML page (no scripts).
+
+    Parameters
+    ----------
+    disclosure
+        The label's values.
+    lang
+        ``"en"`` or ``"ja"``.
+    qr_url
+        The address of the label's page (where its calculation report can be read): the
+        label then shows a QR code of it and the address as a link.
+    languages
+        Links to the page in other languages, by language code (``{"ja": "?lang=ja"}``);
+        the current language is left out.
+    """
     view = build_view(disclosure, lang=lang)
     t = lambda key: text(key, lang)  # noqa: E731
     unit_text = co2e_unit(view.headline.unit, lang)
@@ -176,4 +226,6 @@ def render_html(disclosure: Disclosure, *, lang: str = "en") -> str:
         report_title=_e(t("report")),
         engine_text=f'<p class="note">{_e(t("engine_text"))}</p>' if t("engine_text") else "",
         sections="\n".join(sections),
+        languages=_languages_nav(languages, lang),
+        qr=_qr_figure(qr_url, lang),
     )

@@ -32,6 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "数値は有効数字3桁（四捨五入）。GWP100（IPCC {ar}）。",
     ),
     "report": ("Calculation report (ISO 14067, clause 7)", "算定報告（ISO 14067 第7章）"),
+    "qr_caption": (
+        "This label and its calculation report online",
+        "この表示と算定報告はこちら",
+    ),
     "engine_text": (
         "",
         "※ 算定エンジンが生成した説明文・出典名は英語原文のまま記載しています。",
