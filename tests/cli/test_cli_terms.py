@@ -28,6 +28,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "cfp_engine"
         ("s.yaml: components[0].name: expected text", "s.yaml: components[0].name: expected text"),
         ("/data/format=3/file.csv: no such file", "/data/format=3/file.csv: no such file"),
         ("database_name=x", "database_name=x"),
+        ("JSON-LD carries the allocation factors", "JSON-LD carries the allocation factors"),
+        ("with name=", "with --name "),
     ],
 )  # fmt: skip
 def test_library_parameters_become_options(library, cli):

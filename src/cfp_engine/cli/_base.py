@@ -130,7 +130,7 @@ def in_cli_terms(message: str, options: Mapping[str, str] = OPTIONS) -> str:
         return f"{flag} " if match.group("eq") else flag
 
     pattern = re.compile(
-        rf"(?<![\w/.\\-])(?:the (?P<fact>{names}) fact"
+        rf"(?<![\w/.\\-])(?:the (?P<fact>{names}) fact\b"
         rf"|(?P<name>{names})(?:(?P<switch>=True\b)|(?P<eq>=)))"
     )
     message = pattern.sub(

@@ -81,6 +81,7 @@ REFUSED = [
             r"allocate them with --allocation NAME, a property of their products in the "
             r"file: 'price' \(8 of 13 products\), 'true value relation' \(2 of 13 products\)",
             "export the allocated",
+            "openLCA JSON-LD, which carries the allocation factors",
             "--skip-invalid",
         ],
     ),
