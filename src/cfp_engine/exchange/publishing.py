@@ -219,22 +219,10 @@ def _publish_new_batch(session, batch, *, public: bool, label_pages) -> list[Pub
         status = ACTIVE if document.get("status", ACTIVE) == ACTIVE else DEPRECATED
         payload = dump_json(dict(document, status=status), what=where, ensure_ascii=False)
         rows.append(
-            dict(
-                id=footprint_id,
-                spec_version=str(document["specVersion"]),
-                api=api,
-                status=status,
-                payload_status=status,
-                valid_from=valid_from,
-                valid_to=valid_to,
-                created=str(document.get("created", "")),
-                published_at=now,
-                updated_at=now,
-                public=public,
-                payload=payload,
-                sha256=sha256_text(payload),
-                source_sha256=source_sha,
+            _footprint_row(
+                footprint_id, document, api, status, (valid_from, valid_to), now, public, payload
             )
+            | {"source_sha256": source_sha}
         )
     statement = insert(Footprint).returning(Footprint.pk, sort_by_parameter_order=True)
     pks = session.execute(statement, rows).scalars().all()
@@ -309,22 +297,9 @@ def _publish_one(
             .where(Footprint.pk.in_([row.pk for row in replaced]))
             .values(status=DEPRECATED, updated_at=now)
         )
-    row = dict(
-        id=footprint_id,
-        spec_version=str(document["specVersion"]),
-        api=api,
-        status=status,
-        payload_status=status,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        created=str(document.get("created", "")),
-        published_at=now,
-        updated_at=now,
-        public=public,
-        payload=payload,
-        sha256=sha256_text(payload),
-        source_sha256=source_sha,
-    )
+    row = _footprint_row(
+        footprint_id, document, api, status, (valid_from, valid_to), now, public, payload
+    ) | {"source_sha256": source_sha}
     pk = session.execute(insert(Footprint).values(row).returning(Footprint.pk)).scalar_one()
     if keys:
         session.execute(
@@ -431,3 +406,22 @@ def served_json(payload: str, status: str, payload_status: str | None) -> str:
     document = json.loads(payload)
     document["status"] = status
     return json.dumps(document, ensure_ascii=False)
+
+
+def _footprint_row(footprint_id, document, api, status, validity, now, public, payload) -> dict:
+    """The columns of a new footprint row (``source_sha256`` aside)."""
+    return {
+        "id": footprint_id,
+        "spec_version": str(document["specVersion"]),
+        "api": api,
+        "status": status,
+        "payload_status": status,
+        "valid_from": validity[0],
+        "valid_to": validity[1],
+        "created": str(document.get("created", "")),
+        "published_at": now,
+        "updated_at": now,
+        "public": public,
+        "payload": payload,
+        "sha256": sha256_text(payload),
+    }
