@@ -14,7 +14,7 @@ from typing import Any
 
 from cfp_engine.labels.pact import V2_DQR_WORST, V3_DQR_WORST
 from cfp_engine.labels.rules import finite_decimal, urn_problems
-from cfp_engine.store.imports.pact_schema import V2_PCF_REQUIRED
+from cfp_engine.store.imports.pact_schema import V2_PCF_REQUIRED, V3_PCF_REQUIRED
 from cfp_engine.verify import catenax
 
 #: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
@@ -31,20 +31,6 @@ _V3_REQUIRED = (
     "productIds",
     "productNameCompany",
     "pcf",
-)
-_V3_PCF_REQUIRED = (
-    "declaredUnitOfMeasurement",
-    "declaredUnitAmount",
-    "productMassPerDeclaredUnit",
-    "referencePeriodStart",
-    "referencePeriodEnd",
-    "pcfExcludingBiogenicUptake",
-    "pcfIncludingBiogenicUptake",
-    "fossilGhgEmissions",
-    "fossilCarbonContent",
-    "ipccCharacterizationFactors",
-    "crossSectoralStandards",
-    "exemptedEmissionsPercent",
 )
 _V3_NON_NEGATIVE = (
     "fossilCarbonContent",
@@ -103,7 +89,7 @@ def check_pact(document: dict[str, Any], fmt: str) -> list[str]:
     need the official schema files.
     """
     required, pcf_required, non_negative = (
-        (_V3_REQUIRED, _V3_PCF_REQUIRED, _V3_NON_NEGATIVE)
+        (_V3_REQUIRED, V3_PCF_REQUIRED, _V3_NON_NEGATIVE)
         if fmt == "pact"
         else (_V2_REQUIRED, V2_PCF_REQUIRED, _V2_NON_NEGATIVE)
     )

@@ -35,6 +35,21 @@ _COMMON = ("id", "specVersion", "created", "status", "companyName", "companyIds"
 _COMMON += ("productDescription", "productIds", "productNameCompany", "pcf")
 
 
+#: The ``pcf`` fields PACT v3.0 requires (Tech Specs v3.0, ``CarbonFootprint``).
+V3_PCF_REQUIRED = (
+    "declaredUnitOfMeasurement",
+    "declaredUnitAmount",
+    "productMassPerDeclaredUnit",
+    "referencePeriodStart",
+    "referencePeriodEnd",
+    "pcfExcludingBiogenicUptake",
+    "pcfIncludingBiogenicUptake",
+    "fossilGhgEmissions",
+    "fossilCarbonContent",
+    "ipccCharacterizationFactors",
+    "crossSectoralStandards",
+    "exemptedEmissionsPercent",
+)
 #: The ``pcf`` fields PACT v2.x requires (Tech Specs v2.3, ``CarbonFootprint``).
 V2_PCF_REQUIRED = (
     "declaredUnit",
@@ -78,20 +93,7 @@ def _dqi(version: int) -> dict[str, Any]:
 def footprint_schema(version: int) -> dict[str, Any]:
     """The structural JSON Schema of a version 2 or 3 ProductFootprint."""
     if version == 3:
-        pcf_required = [
-            "declaredUnitOfMeasurement",
-            "declaredUnitAmount",
-            "productMassPerDeclaredUnit",
-            "referencePeriodStart",
-            "referencePeriodEnd",
-            "pcfExcludingBiogenicUptake",
-            "pcfIncludingBiogenicUptake",
-            "fossilGhgEmissions",
-            "fossilCarbonContent",
-            "ipccCharacterizationFactors",
-            "crossSectoralStandards",
-            "exemptedEmissionsPercent",
-        ]
+        pcf_required = list(V3_PCF_REQUIRED)
         pcf_properties = {
             "declaredUnitAmount": DECIMAL,
             "productMassPerDeclaredUnit": NON_NEGATIVE,
