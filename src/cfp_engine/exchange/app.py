@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import gc
 import logging
 import os
 from urllib.parse import parse_qsl, unquote
@@ -35,6 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from cfp_engine.exchange import answers, clients, events, listing, pages, tokens
+from cfp_engine.exchange.async_reads import AsyncReads
 from cfp_engine.exchange.database import Database, open_database
 from cfp_engine.exchange.filters import QueryError, parse_query
 from cfp_engine.exchange.outbox import RetryPolicy, Sender
@@ -148,6 +150,11 @@ def create_app(
         :class:`.tokens.TokenCache`); 0 asks every time.
     """
     token_cache = tokens.TokenCache(database, ttl_s=token_cache_s)
+    reads = AsyncReads.for_database(database)
+
+    def on_event_loop() -> AsyncReads | None:
+        # The pool opens with the application (lifespan); until then, threads serve.
+        return reads if reads is not None and reads.is_open else None
 
     async def token(request: Request) -> Response:
         try:
@@ -233,7 +240,12 @@ def create_app(
                 query = parse_query(request.query_params.multi_items(), api=api)
             except QueryError as exc:
                 raise ApiError(exc.code, str(exc)) from None
-            page = await run_in_threadpool(listing.list_page_json, database, client_pk, api, query)
+            if on_event_loop():
+                page = await listing.list_page_json_async(reads, client_pk, api, query)
+            else:
+                page = await run_in_threadpool(
+                    listing.list_page_json, database, client_pk, api, query
+                )
             headers = {}
             if page.next_after is not None:
                 url = request.url.include_query_params(limit=query.limit, after=page.next_after)
@@ -245,9 +257,14 @@ def create_app(
         async def get_footprint(request: Request) -> Response:
             client_pk = await client_of(request)
             footprint_id = request.path_params["id"]
-            document = await run_in_threadpool(
-                listing.get_footprint_json, database, client_pk, api, footprint_id
-            )
+            if on_event_loop():
+                document = await listing.get_footprint_json_async(
+                    reads, client_pk, api, footprint_id
+                )
+            else:
+                document = await run_in_threadpool(
+                    listing.get_footprint_json, database, client_pk, api, footprint_id
+                )
             if document is None:
                 raise ApiError(missing, f"no footprint with id {footprint_id[:64]!r}")
             return Response('{"data":' + document + "}", media_type="application/json")
@@ -310,6 +327,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        if reads is not None:
+            await reads.open()
         if sender is not None:
             sender.start()
         try:
@@ -317,6 +336,8 @@ def create_app(
         finally:
             if sender is not None:
                 await run_in_threadpool(sender.stop)
+            if reads is not None:
+                await reads.close()
 
     app = Starlette(
         routes=routes,
@@ -328,6 +349,20 @@ def create_app(
         },
     )
     return TlsOnly(app)
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the objects made while starting out of the garbage collector's full passes.
+
+    A worker process holds tens of thousands of objects from its imports (SQLAlchemy,
+    the engine's libraries) that live as long as it does. Python's full collections
+    walked them all: a pause of about 70 ms every two seconds under load, which was the
+    host's p99 latency. ``gc.freeze()`` moves them to a generation no collection visits
+    (https://docs.python.org/3/library/gc.html#gc.freeze); what is garbage now is
+    collected first.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class TlsOnly:
@@ -357,4 +392,6 @@ def app_from_environment():
     verify = ssl.create_default_context(cafile=ca) if ca else True
     source = os.environ.get(PUBLIC_URL_ENV_VAR, "")
     sender = Sender(database, RetryPolicy(), verify=verify, source=source)
-    return create_app(database, sender=sender)
+    app = create_app(database, sender=sender)
+    _freeze_startup_objects()
+    return app

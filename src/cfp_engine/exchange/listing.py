@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, or_, select
 
@@ -24,6 +24,9 @@ from cfp_engine.exchange.database import (
 )
 from cfp_engine.exchange.filters import Query
 from cfp_engine.exchange.publishing import served_json
+
+if TYPE_CHECKING:
+    from cfp_engine.exchange.async_reads import AsyncReads
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,34 @@ def _has_key(kind: str, values: tuple[str, ...]):
     return Footprint.pk.in_(keyed)
 
 
+def _get_parameters(client_pk: int, api: int, footprint_id: str) -> dict | None:
+    """The values of :data:`_GET`'s placeholders; None for an id no footprint can have."""
+    if len(footprint_id) > 64:
+        return None
+    return {"footprint_id": footprint_id.lower(), "api": api, "client_pk": client_pk}
+
+
 def get_footprint_json(
     database: Database, client_pk: int, api: int, footprint_id: str
 ) -> str | None:
     """The footprint ``footprint_id`` of API version ``api`` as JSON text, if the client
     may see it."""
-    if len(footprint_id) > 64:
+    parameters = _get_parameters(client_pk, api, footprint_id)
+    if parameters is None:
         return None
-    parameters = {"footprint_id": footprint_id.lower(), "api": api, "client_pk": client_pk}
     with database.read() as connection:
         row = connection.execute(_GET, parameters).first()
+    return None if row is None else served_json(*row)
+
+
+async def get_footprint_json_async(
+    reads: AsyncReads, client_pk: int, api: int, footprint_id: str
+) -> str | None:
+    """:func:`get_footprint_json` on the event loop (PostgreSQL, see :mod:`.async_reads`)."""
+    parameters = _get_parameters(client_pk, api, footprint_id)
+    if parameters is None:
+        return None
+    row = await reads.first(_GET, parameters, reuse=True)
     return None if row is None else served_json(*row)
 
 
@@ -106,8 +127,8 @@ def get_footprint(database: Database, client_pk: int, api: int, footprint_id: st
     return None if text is None else json.loads(text)
 
 
-def list_page_json(database: Database, client_pk: int, api: int, query: Query) -> PageText:
-    """One page of the footprints the client may see that match ``query``, as JSON texts."""
+def _page_statement(client_pk: int, api: int, query: Query):
+    """The query of one page (one row more than the page, to know whether more follow)."""
     conditions = [Footprint.api == api, Footprint.pk > query.after, _visible_to(client_pk)]
     for kind, values in query.keys.items():
         conditions.append(_has_key(kind, values))
@@ -119,18 +140,34 @@ def list_page_json(database: Database, client_pk: int, api: int, query: Query) -
         conditions.append(Footprint.valid_from > query.valid_after)
     if query.valid_before is not None:
         conditions.append(Footprint.valid_to < query.valid_before)
-    statement = (
+    return (
         select(Footprint.pk, *_SERVED)
         .where(*conditions)
         .order_by(Footprint.pk)
         .limit(query.limit + 1)
     )
-    with database.read() as connection:
-        rows = connection.execute(statement).all()
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+
+
+def _page(rows, limit: int) -> PageText:
+    more = len(rows) > limit
+    rows = rows[:limit]
     texts = [served_json(payload, status, stated) for _, payload, status, stated in rows]
-    return PageText(texts, rows[-1].pk if more else None)
+    return PageText(texts, rows[-1][0] if more else None)
+
+
+def list_page_json(database: Database, client_pk: int, api: int, query: Query) -> PageText:
+    """One page of the footprints the client may see that match ``query``, as JSON texts."""
+    with database.read() as connection:
+        rows = connection.execute(_page_statement(client_pk, api, query)).all()
+    return _page(rows, query.limit)
+
+
+async def list_page_json_async(
+    reads: AsyncReads, client_pk: int, api: int, query: Query
+) -> PageText:
+    """:func:`list_page_json` on the event loop (PostgreSQL, see :mod:`.async_reads`)."""
+    rows = await reads.all(_page_statement(client_pk, api, query))
+    return _page(rows, query.limit)
 
 
 def list_page(database: Database, client_pk: int, api: int, query: Query) -> Page:
