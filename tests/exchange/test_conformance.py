@@ -1,8 +1,9 @@
 """PACT's own conformance tool against this host, for v3.0 and v2.3.
 
 The tool (WBCSD pact-conformance-service, MIT; ``../shared/tools/pact-conformance-run``)
-runs in its command-line mode against a host started here over TLS, with two real PACT
-v3 and two v2.3 labels made by ``cfp label``. In this mode the asynchronous cases
+runs in its command-line mode against a host started here over TLS, on SQLite and on
+PostgreSQL (whose reads take another path, see ``exchange.async_reads``), with two real
+PACT v3 and two v2.3 labels made by ``cfp label``. In this mode the asynchronous cases
 (a callback to the tool's own listener) stay PENDING: 13 and 14.B. Every other
 mandatory case must pass. The first run installs the tool's npm packages into a cache
 (``npm ci``, network needed once).
@@ -21,7 +22,7 @@ import pytest
 from cfp_engine.exchange.clients import add_client
 from cfp_engine.exchange.publishing import publish
 
-from exchange_helpers import Host, pact_label
+from exchange_helpers import BACKENDS, Host, database_url, pact_label
 
 TOOL = Path(__file__).resolve().parents[3] / "shared" / "tools" / "pact-conformance-run"
 ASYNCHRONOUS = {"13", "14.B"}
@@ -47,15 +48,15 @@ def parse_report(output: str) -> tuple[dict[str, str], dict[str, int]]:
     return marks, numbers
 
 
-@pytest.fixture(scope="module")
-def conformance_host(tmp_path_factory, tls_files, builtin_table):
+@pytest.fixture(scope="module", params=BACKENDS)
+def conformance_host(request, tmp_path_factory, tls_files, builtin_table):
     if not TOOL.is_file():
         pytest.skip(f"PACT's conformance tool is not at {TOOL}")
     if shutil.which("npm") is None or shutil.which("node") is None:
         pytest.skip("PACT's conformance tool needs Node.js and npm (Debian: nodejs, npm)")
     from cfp_engine.exchange.database import open_database
 
-    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('pact') / 'host.sqlite'}")
+    database = open_database(database_url(request, tmp_path_factory.mktemp("pact")))
     for example, product in (
         ("pet-bottle", "urn:gtin:4012345000009"),
         ("aluminium-can", "urn:gtin:4012345000016"),
@@ -98,7 +99,8 @@ def test_every_mandatory_synchronous_case_passes(conformance_host, version):
     failed = sorted(number for number, mark in marks.items() if mark == "✗")
     pending = {number for number, mark in marks.items() if mark == "⧗"}
     print(  # shown with pytest -s: the figures the README quotes
-        f"PACT conformance {version}: {numbers['passed']} of {numbers['mandatory']} mandatory "
+        f"PACT conformance {version} ({conformance_host.database.engine.dialect.name}): "
+        f"{numbers['passed']} of {numbers['mandatory']} mandatory "
         f"cases passed, {numbers['failed']} failed, pending {sorted(pending)}"
     )
     assert failed == [], output[-6000:]
