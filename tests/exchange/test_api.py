@@ -423,32 +423,32 @@ def test_plain_http_gets_no_data(table_host):
 
 
 def test_requests_that_did_not_come_over_tls_are_refused(database):
-    from starlette.testclient import TestClient
+    """Plain HTTP reaching the application (e.g. from a proxy that does not speak TLS to
+    it) is refused: the application is called directly, over no socket."""
+    import asyncio
 
     from cfp_engine.exchange.app import create_app
 
-    with TestClient(create_app(database), base_url="http://testserver") as http:
-        response = http.post("/auth/token", data={"grant_type": "client_credentials"})
+    async def post():
+        transport = httpx.ASGITransport(app=create_app(database))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.post("/auth/token", data={"grant_type": "client_credentials"})
+
+    response = asyncio.run(post())
     assert (response.status_code, response.json()["code"]) == (400, "BadRequest")
+    assert "HTTPS only" in response.json()["message"]
 
 
-def test_internal_errors_are_pact_errors_without_details(database):
-    from starlette.testclient import TestClient
-
-    from cfp_engine.exchange.app import create_app
-
+def test_internal_errors_are_pact_errors_without_details(database, tls_files):
     client = add_client(database, "r")
-    with TestClient(
-        create_app(database), base_url="https://testserver", raise_server_exceptions=False
-    ) as http:
-        token = http.post(
-            "/auth/token",
-            data={"grant_type": "client_credentials"},
-            auth=(client.client_id, client.client_secret),
-        ).json()["access_token"]
-        with database.engine.begin() as connection:
-            connection.execute(text("DROP TABLE footprint_keys"))
-        response = http.get("/3/footprints", headers={"Authorization": f"Bearer {token}"})
+    running = Host(database, tls_files)
+    try:
+        with running.reader(client) as http:
+            with database.engine.begin() as connection:
+                connection.execute(text("DROP TABLE footprint_keys"))
+            response = http.get("/3/footprints")
+    finally:
+        running.stop()
     assert response.status_code == 500
     assert response.json() == {"code": "InternalError", "message": "internal error"}
 
