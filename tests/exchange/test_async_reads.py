@@ -17,7 +17,7 @@ from cfp_engine.exchange.database import open_database
 from cfp_engine.exchange.filters import parse_query
 from cfp_engine.exchange.publishing import deprecate, publish
 
-from exchange_helpers import COMPANY, Host, footprint, footprint_id
+from exchange_helpers import COMPANY, Host, PostgresServer, footprint, footprint_id
 
 
 @pytest.fixture
@@ -166,6 +166,48 @@ def test_reads_survive_connections_the_server_dropped(pg_database, tls_files):
                 assert response.json()["data"]["id"] == footprint_id(1)
     finally:
         host.stop()
+
+
+def test_reads_fail_promptly_during_an_outage_and_resume_after_it(tls_files):
+    """PostgreSQL stopped: reads are PACT InternalErrors within the pool's wait; started
+    again: reads are served within the pool's reconnect time, whatever the outage's length.
+    (A server of its own: the session's is shared.)"""
+    import time
+
+    from cfp_engine.exchange.async_reads import CONNECTION_TIMEOUT_S, RECONNECT_TIMEOUT_S
+
+    server = PostgresServer()
+    database = open_database(server.new_database())
+    publish(database, footprint(1, product="urn:gtin:1"))
+    client = add_client(database, "reader")
+    host = Host(database, tls_files)
+    path = f"/3/footprints/{footprint_id(1)}"
+    try:
+        with host.reader(client) as http:
+            assert http.get(path).status_code == 200  # the token is now checked and cached
+            server.pause()
+            try:
+                for _ in range(2):
+                    start = time.monotonic()
+                    response = http.get(path)
+                    assert response.status_code == 500
+                    assert response.json() == {"code": "InternalError", "message": "internal error"}
+                    assert time.monotonic() - start < CONNECTION_TIMEOUT_S + 2
+                # Longer than the pool's retries: it has given up reconnecting by itself.
+                time.sleep(RECONNECT_TIMEOUT_S + 1)
+                assert http.get(path).status_code == 500
+            finally:
+                server.resume()
+            back = time.monotonic()
+            while (response := http.get(path)).status_code != 200:
+                assert time.monotonic() - back < RECONNECT_TIMEOUT_S + CONNECTION_TIMEOUT_S
+                time.sleep(0.2)
+            assert response.json()["data"]["id"] == footprint_id(1)
+            assert time.monotonic() - back < RECONNECT_TIMEOUT_S + 1
+    finally:
+        host.stop()
+        database.dispose()
+        server.stop()
 
 
 def test_a_worker_freezes_its_startup_objects(tmp_path):

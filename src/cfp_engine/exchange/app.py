@@ -315,7 +315,9 @@ def create_app(
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         logger.exception("internal error on %s %s", request.method, request.url.path)
-        return _error("InternalError", "internal error")
+        # Starlette raises the error again once this is sent, and uvicorn then closes the
+        # connection: say so, or a client would send its next request into a closed one.
+        return _error("InternalError", "internal error", headers={"Connection": "close"})
 
     routes = [
         Route("/auth/token", token, methods=["POST"]),

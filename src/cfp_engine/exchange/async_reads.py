@@ -23,8 +23,14 @@ from cfp_engine.exchange.database import POOL_SIZE, Database
 
 logger = logging.getLogger(__name__)
 
-#: How long a request waits for a free connection before it fails (500 InternalError).
-CONNECTION_TIMEOUT_S = 10.0
+#: How long a request waits for a free connection before it fails (500 InternalError):
+#: while the database is down, requests fail after this long.
+CONNECTION_TIMEOUT_S = 5.0
+#: How long the pool keeps retrying a connection it could not make, with exponential
+#: backoff (psycopg_pool's default is 5 minutes). It then gives up, and the next request
+#: that finds no connection tries at once: a database back after an outage of any length
+#: is used again within about this long.
+RECONNECT_TIMEOUT_S = 5.0
 
 
 class AsyncReads:
@@ -57,6 +63,7 @@ class AsyncReads:
             min_size=min(4, pool_size),
             max_size=pool_size,
             timeout=CONNECTION_TIMEOUT_S,
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
             open=False,
             name="cfp-host-reads",
         )
