@@ -14,7 +14,11 @@ from typing import Any
 
 from cfp_engine.labels.pact import V2_DQR_WORST, V3_DQR_WORST
 from cfp_engine.labels.rules import finite_decimal, urn_problems
-from cfp_engine.store.imports.pact_schema import V2_PCF_REQUIRED, V3_PCF_REQUIRED
+from cfp_engine.store.imports.pact_schema import (
+    V2_PCF_REQUIRED,
+    V3_PCF_REQUIRED,
+    official_schema_problems,
+)
 from cfp_engine.verify import catenax
 
 #: Each version's DQR scale, 1 best (PACT v3.0.3: "The value MUST be between `1` and `5`
@@ -153,19 +157,7 @@ def dqr_problems(dqi: Any, fmt: str) -> list[str]:
 
 def check_official_schema(document: dict[str, Any], fmt: str, schema_dir: Path) -> list[str]:
     """Validate against the official PACT OpenAPI schema found in ``schema_dir``."""
-    import jsonschema
-    import yaml
-
-    name = {"pact": "v3/openapi-3.0.3.yaml", "pact-v2": "v2/openapi-2.3.3.yaml"}.get(fmt)
-    if name is None:
+    version = {"pact": 3, "pact-v2": 2}.get(fmt)
+    if version is None:
         return catenax.check_official_schema(document, schema_dir)
-    openapi = yaml.safe_load((schema_dir / name).read_text(encoding="utf-8"))
-    schema = {
-        **openapi["components"]["schemas"]["ProductFootprint"],
-        "components": openapi["components"],
-    }
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in validator.iter_errors(document)
-    ]
+    return official_schema_problems(document, version, schema_dir)

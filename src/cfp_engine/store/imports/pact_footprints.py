@@ -46,7 +46,7 @@ from typing import Any
 from cfp_engine.errors import SpecError
 from cfp_engine.store.imports.pact_gxd import gxd_notes, is_gxd
 from cfp_engine.store.imports.pact_payloads import payload_sha256
-from cfp_engine.store.imports.pact_schema import schema_problems
+from cfp_engine.store.imports.pact_schema import official_schema_problems, schema_problems
 
 #: PACT declared units -> Brightway unit names (:data:`cfp_engine.spec.conversion.BRIGHTWAY_UNITS`).
 UNITS = {
@@ -192,7 +192,8 @@ def footprint_problems(footprint: Any, *, schema_dir: str | Path | None = None) 
         return [f"specVersion {footprint.get('specVersion')!r}: expected 2.x.y or 3.0.y"]
     problems = schema_problems(footprint, version)
     if schema_dir is not None and not problems:
-        problems = official_schema_problems(footprint, version, Path(schema_dir))
+        official = official_schema_problems(footprint, version, Path(schema_dir))
+        problems = [f"{problem} (official schema)" for problem in official]
     if problems:
         return problems
     _, _, _, unit_field, amount_field = _FIELDS[version]
@@ -202,29 +203,6 @@ def footprint_problems(footprint: Any, *, schema_dir: str | Path | None = None) 
     if not _number(pcf[amount_field]) > 0:
         problems.append(f"pcf.{amount_field} {pcf[amount_field]!r} is not positive")
     return problems
-
-
-def official_schema_problems(
-    footprint: Mapping[str, Any], version: int, schema_dir: Path
-) -> list[str]:
-    """Problems against the official PACT OpenAPI schema in ``schema_dir`` (``v2``, ``v3``)."""
-    import jsonschema
-    import yaml
-
-    name = {3: "v3/openapi-3.0.3.yaml", 2: "v2/openapi-2.3.3.yaml"}[version]
-    path = schema_dir / name
-    if not path.is_file():
-        raise SpecError(f"schema_dir: {path} is missing (the official PACT OpenAPI file)")
-    openapi = yaml.safe_load(path.read_text(encoding="utf-8"))
-    schema = {
-        **openapi["components"]["schemas"]["ProductFootprint"],
-        "components": openapi["components"],
-    }
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message} (official schema)"
-        for e in validator.iter_errors(footprint)
-    ]
 
 
 def _number(value: Any) -> float:

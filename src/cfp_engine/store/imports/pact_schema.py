@@ -5,14 +5,16 @@ this is a Separate Derivative, see NOTICE.md): the required fields of ``ProductF
 and ``CarbonFootprint``, decimal strings for the figures, the status values, URNs for
 the ids, and the DQR ranges. The official OpenAPI files are not shipped (their licence
 allows sharing them only unaltered and non-commercially); when the user has them,
-:func:`cfp_engine.store.imports.pact_footprints.official_schema_problems` checks against
-them as well.
+:func:`official_schema_problems` checks against them as well.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+from cfp_engine.errors import SpecError
 
 #: A PACT ``Decimal``: a JSON string with an optional sign and a decimal point.
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
@@ -160,3 +162,45 @@ def schema_problems(footprint: dict[str, Any], version: int) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
         for e in sorted(validator.iter_errors(footprint), key=lambda e: list(e.absolute_path))
     ]
+
+
+#: The official PACT OpenAPI files, by major version, within a user's schema folder.
+OFFICIAL_FILES = {3: "v3/openapi-3.0.3.yaml", 2: "v2/openapi-2.3.3.yaml"}
+
+
+def official_schema_problems(
+    footprint: dict[str, Any], version: int, schema_dir: Path
+) -> list[str]:
+    """Problems (``path: message``) of ``footprint`` against the official PACT OpenAPI
+    schema of ``version`` in ``schema_dir``.
+
+    Raises
+    ------
+    SpecError
+        The official file is not in ``schema_dir``.
+    """
+    path = Path(schema_dir) / OFFICIAL_FILES[version]
+    if not path.is_file():
+        raise SpecError(f"schema_dir: {path} is missing (the official PACT OpenAPI file)")
+    stat = path.stat()
+    validator = _official_validator(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in validator.iter_errors(footprint)
+    ]
+
+
+@lru_cache(maxsize=4)
+def _official_validator(path: str, _mtime_ns: int, _size: int):
+    # Read and compiled once per file version: an import checks every footprint of a
+    # pull against it, and the OpenAPI file is large.
+    import jsonschema
+    import yaml
+
+    with open(path, encoding="utf-8") as stream:
+        openapi = yaml.safe_load(stream)
+    schema = {
+        **openapi["components"]["schemas"]["ProductFootprint"],
+        "components": openapi["components"],
+    }
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
