@@ -57,19 +57,26 @@ def issue_token(
     return Issued(token, lifetime_s)
 
 
-def check_token(database: Database, token: str) -> TokenCheck:
-    """Whose token this is, if it is known and not expired."""
+def _stored(database: Database, token: str):
+    """The stored ``(client_pk, expires_at)`` of a token, or None (unknown or malformed)."""
     if not token or len(token) > 200:
-        return TokenCheck(None, "invalid")
-    with database.session() as session:
-        row = session.execute(
+        return None
+    with database.read() as connection:
+        return connection.execute(
             select(Token.client_pk, Token.expires_at).where(Token.token_sha256 == _digest(token))
         ).first()
-    if row is None:
-        return TokenCheck(None, "invalid")
-    if row.expires_at <= utcnow():
+
+
+def _judged(client_pk: int, expires_at: datetime) -> TokenCheck:
+    if expires_at <= utcnow():
         return TokenCheck(None, "expired")
-    return TokenCheck(row.client_pk)
+    return TokenCheck(client_pk)
+
+
+def check_token(database: Database, token: str) -> TokenCheck:
+    """Whose token this is, if it is known and not expired."""
+    row = _stored(database, token)
+    return TokenCheck(None, "invalid") if row is None else _judged(*row)
 
 
 class TokenCache:
@@ -105,28 +112,17 @@ class TokenCache:
         if time.monotonic() > until:
             self._known.pop(token, None)
             return None
-        if expires_at <= utcnow():
-            return TokenCheck(None, "expired")
-        return TokenCheck(client_pk)
+        return _judged(client_pk, expires_at)
 
     def check(self, token: str) -> TokenCheck:
         """Whose token this is (from the cache, else the database)."""
         found = self.cached(token)
         if found is not None:
             return found
-        if not token or len(token) > 200:
-            return TokenCheck(None, "invalid")
-        with self.database.read() as connection:
-            row = connection.execute(
-                select(Token.client_pk, Token.expires_at).where(
-                    Token.token_sha256 == _digest(token)
-                )
-            ).first()
+        row = _stored(self.database, token)
         if row is None:
             return TokenCheck(None, "invalid")
         if len(self._known) >= self.max_entries:
             self._known.clear()
         self._known[token] = (row.client_pk, row.expires_at, time.monotonic() + self.ttl_s)
-        if row.expires_at <= utcnow():
-            return TokenCheck(None, "expired")
-        return TokenCheck(row.client_pk)
+        return _judged(row.client_pk, row.expires_at)
