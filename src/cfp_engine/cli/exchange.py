@@ -116,8 +116,7 @@ def publish(
         raise SpecError("publish: give label files, or --spec SPEC, or --list, or --deprecate ID")
     if public:
         _check_public(spec_path, public_url)
-    database = _open(db_url)
-    try:
+    with _open(db_url) as database:
         if list_:
             for row in publishing.list_footprints(database):
                 click.echo(
@@ -190,8 +189,6 @@ def publish(
                 click.echo(f"  {old}: Deprecated, now in precedingPfIds")
         if announced:
             click.echo(f"{announced} Published event(s) queued for data recipients", err=True)
-    finally:
-        database.dispose()
 
 
 def _check_public(spec_path, public_url) -> None:
@@ -334,21 +331,17 @@ def clients_add(ctx, name, companies, products, events_url, events_client_id, ev
             "--events-url: needs --events-client-id and --events-client-secret, the "
             "credentials the recipient gave this host for its events endpoint"
         )
-    database = _open(_db_of(ctx))
     flags = {"events_url": "--events-url", "name": "NAME"}
-    try:
-        with parameter_errors_as_flags(flags):
-            new = add_client(
-                database,
-                name,
-                companies=companies,
-                products=products,
-                events_url=events_url,
-                events_client_id=events_client_id,
-                events_client_secret=events_client_secret,
-            )
-    finally:
-        database.dispose()
+    with _open(_db_of(ctx)) as database, parameter_errors_as_flags(flags):
+        new = add_client(
+            database,
+            name,
+            companies=companies,
+            products=products,
+            events_url=events_url,
+            events_client_id=events_client_id,
+            events_client_secret=events_client_secret,
+        )
     _print_secret(new)
 
 
@@ -364,14 +357,11 @@ def clients_list(ctx):
     """List the clients and what is released to them."""
     from cfp_engine.exchange.clients import list_clients
 
-    database = _open(_db_of(ctx))
-    try:
+    with _open(_db_of(ctx)) as database:
         for info in list_clients(database):
             events = f"  events: {info.events_url}" if info.events_url else ""
             releases = ", ".join(info.releases)
             click.echo(f"{info.name}  {info.client_id}  {info.created_at}  {releases}{events}")
-    finally:
-        database.dispose()
 
 
 @clients.command("remove")
@@ -381,11 +371,8 @@ def clients_remove(ctx, client):
     """Remove CLIENT (a name or client id) and revoke its tokens."""
     from cfp_engine.exchange.clients import remove_client
 
-    database = _open(_db_of(ctx))
-    try:
+    with _open(_db_of(ctx)) as database:
         remove_client(database, client)
-    finally:
-        database.dispose()
     click.echo(f"{client}: removed")
 
 
@@ -396,9 +383,6 @@ def clients_rotate(ctx, client):
     """Give CLIENT a new secret; the old one and its tokens stop working."""
     from cfp_engine.exchange.clients import rotate_secret
 
-    database = _open(_db_of(ctx))
-    try:
+    with _open(_db_of(ctx)) as database:
         new = rotate_secret(database, client)
-    finally:
-        database.dispose()
     _print_secret(new)

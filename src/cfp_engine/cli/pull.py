@@ -100,10 +100,8 @@ def pull(
 
         with parameter_errors_as_flags({"db": "--db"}):
             database = open_database(db_url)
-        try:
+        with database:
             report = import_answers(database)
-        finally:
-            database.dispose()
         click.echo(report.render())
         return
     if not url:

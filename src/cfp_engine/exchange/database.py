@@ -242,6 +242,12 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.dispose()
+
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """Open the host database at ``url`` (default: :func:`default_url`), upgraded to the head.
