@@ -51,8 +51,11 @@ class AsyncReads:
     """
 
     def __init__(self, database: Database, *, pool_size: int = POOL_SIZE):
+        import psycopg
         from psycopg_pool import AsyncConnectionPool
 
+        # What a lost connection raises (psycopg is imported only where it is used).
+        self._operational_error = psycopg.OperationalError
         engine = database.engine
         self._dialect = engine.dialect
         # SQLAlchemy turns its URL (password, port, ?host=/socket/dir, sslmode...) into
@@ -124,8 +127,6 @@ class AsyncReads:
         reuse
             Compile the statement once and keep it (for statements built once, at import).
         """
-        import psycopg
-
         sql, bound = self._sql(statement, reuse=reuse)
         if parameters:
             bound = {**bound, **parameters}
@@ -135,7 +136,7 @@ class AsyncReads:
                 async with self._pool.connection() as connection:
                     cursor = await connection.execute(sql, bound)
                     return await cursor.fetchall()
-            except psycopg.OperationalError:
+            except self._operational_error:
                 if attempt == 2 or connection is None or not connection.broken:
                     raise
                 # The server closed it (a restart, a proxy's idle timeout): the pool drops
