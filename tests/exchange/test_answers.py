@@ -19,7 +19,14 @@ from cfp_engine.exchange.database import OutboxEvent, utcnow
 from cfp_engine.exchange.outbox import RetryPolicy, Sender
 from cfp_engine.exchange.publishing import publish
 
-from exchange_helpers import OTHER_COMPANY, Host, Receiver, footprint, footprint_id
+from exchange_helpers import (
+    OTHER_COMPANY,
+    Host,
+    Receiver,
+    footprint,
+    footprint_id,
+    v2_footprint,
+)
 
 V3_CREATED = "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"
 V2_CREATED = "org.wbcsd.pathfinder.ProductFootprintRequest.Created.v1"
@@ -108,26 +115,7 @@ def test_an_answer_carries_only_what_is_released_to_the_requester(flow, receiver
 
 
 def test_a_v2_request_gets_a_v2_answer(database, tls_files, receiver):
-    v2 = footprint(7, product="urn:gtin:7", spec_version="2.3.0")
-    v2.update(version=1, comment="", productCategoryCpc="36490")
-    v2["pcf"] = {
-        "declaredUnit": "kilogram",
-        "unitaryProductAmount": "1",
-        "pCfExcludingBiogenic": "1.5",
-        "fossilGhgEmissions": "1.5",
-        "fossilCarbonContent": "0",
-        "biogenicCarbonContent": "0",
-        "characterizationFactors": "AR6",
-        "ipccCharacterizationFactorsSources": ["AR6"],
-        "crossSectoralStandardsUsed": ["ISO Standard 14067"],
-        "productOrSectorSpecificRules": [],
-        "boundaryProcessesDescription": "",
-        "referencePeriodStart": "2025-01-01T00:00:00Z",
-        "referencePeriodEnd": "2025-12-31T00:00:00Z",
-        "exemptedEmissionsPercent": 0,
-        "exemptedEmissionsDescription": "",
-        "packagingEmissionsIncluded": False,
-    }
+    v2 = v2_footprint(7, product="urn:gtin:7")
     publish(database, v2)
     host = Host(database, tls_files, sender=_sender(database, tls_files))
     try:

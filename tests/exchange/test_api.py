@@ -23,6 +23,7 @@ from exchange_helpers import (
     database_url,
     footprint,
     footprint_id,
+    v2_footprint,
 )
 
 # id  product  company  geography     classifications  validity (start .. end)
@@ -151,28 +152,7 @@ def test_get_footprint_serves_the_payload_with_its_current_status(table_host):
 
 
 def test_v2_and_v3_are_served_apart(database, tls_files):
-    v2 = footprint(7, spec_version="2.3.0")
-    v2["productCategoryCpc"] = "36490"
-    v2["pcf"] = {
-        "declaredUnit": "kilogram",
-        "unitaryProductAmount": "1",
-        "pCfExcludingBiogenic": "1.5",
-        "fossilGhgEmissions": "1.5",
-        "fossilCarbonContent": "0",
-        "biogenicCarbonContent": "0",
-        "characterizationFactors": "AR6",
-        "ipccCharacterizationFactorsSources": ["AR6"],
-        "crossSectoralStandardsUsed": ["ISO Standard 14067"],
-        "productOrSectorSpecificRules": [],
-        "boundaryProcessesDescription": "",
-        "referencePeriodStart": "2025-01-01T00:00:00Z",
-        "referencePeriodEnd": "2025-12-31T00:00:00Z",
-        "exemptedEmissionsPercent": 0,
-        "exemptedEmissionsDescription": "",
-        "packagingEmissionsIncluded": False,
-        "geographyCountry": "DE",
-    }
-    v2.update(version=1, comment="")
+    v2 = v2_footprint(7, geography="DE")
     publish(database, v2)
     publish(database, footprint(8))
     running = Host(database, tls_files)
